@@ -59,7 +59,7 @@ def child(method: str, m: int, n: int, gemm_rows: int) -> dict:
     """Run one method in this (fresh) process and return its measurements."""
     W = np.random.default_rng(0).standard_normal((m, n))
     if method == "suptheory":
-        from suptheory.metrics import coherence
+        from suptheory.analysis.coherence import coherence
 
         coherence(W[:300, :], progress=False)  # compile / load the cached kernels
     base_rss = _rss_mib()

@@ -28,7 +28,7 @@ SETTINGS = [(5, 2, 10, 10.0), (20, 5, 10, 5.0), (100, 20, 20, 2.0)]
 
 
 def _evaluate(W, b, m, p, importance, seed):
-    from suptheory import _toy_kernels as K
+    from suptheory._kernels import toy as K
 
     instances = W.shape[0]
     mean = np.zeros(instances)

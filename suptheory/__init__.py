@@ -4,97 +4,132 @@ How much features interfere when more of them are packed into a layer than it ha
 how many fit at a given sparsity, and how many activation levels a read-out can still tell
 apart -- from closed forms, checked against Monte Carlo, trained toy models and real weights.
 
-This file is the table of contents: every public name, nothing else. The closed-form layer
-imported here never imports numba; the empirical layer is imported lazily on first use.
+This file is the table of contents: every public name, nothing else. The subpackages are the
+layers, each importing only from those above it in this list:
+
+- ``suptheory.theory``: closed forms and exact laws (never imports numba);
+- ``suptheory.symbolic``: sympy twins of the closed forms;
+- ``suptheory._kernels``: numba-compiled kernels (private);
+- ``suptheory.analysis``: a given embedding -- loading, exact coherence, metrics, ``analyze``;
+- ``suptheory.empirical``: Monte Carlo twins, the toy-model trainer, the packing optimiser;
+- ``suptheory.runs``: ``check`` (theory against experiment), sweeps and their store;
+- ``suptheory.cli``, ``suptheory.plots``, ``suptheory.render``: the interfaces.
+
+The theory layer is imported here; everything below it is imported on first use.
 """
 
-from __future__ import annotations
+import importlib as _importlib
+from typing import Any as _Any
 
 __version__ = "0.1.0"
 
 # --- theory: random overlaps, JL, bounds, compressed sensing ---
-from suptheory.overlaps import overlap_distribution, overlap_tail, log_overlap_tail  # noqa: F401, I001
-from suptheory.overlaps import max_coherence_cdf, max_coherence_random  # noqa: F401
-from suptheory.overlaps import expected_max_coherence_random, max_coherence_asymptotic  # noqa: F401
-from suptheory.jl import JL_CONVENTIONS, jl_min_dim, jl_eps, linsefors_eps  # noqa: F401
-from suptheory.bounds import welch_bound, higher_order_welch_bound, orthoplex_bound  # noqa: F401
-from suptheory.bounds import levenshtein_bound, coherence_lower_bound, gerzon_bound  # noqa: F401
-from suptheory.bounds import rank_bound, rank_max_features, greedy_existence  # noqa: F401
-from suptheory.bounds import log_greedy_existence, kabatiansky_levenshtein_rate  # noqa: F401
-from suptheory.compressed_sensing import cs_phase_transition  # noqa: F401
-# --- theory: read-out models, solve, calculate ---
-from suptheory.readout import bits_per_feature, distinguishable_levels  # noqa: F401, I001
-from suptheory.readout import interference, log_max_features, max_active  # noqa: F401
-from suptheory.readout import max_features, min_width, pair_interference  # noqa: F401
-from suptheory.report import Report, calculate  # noqa: F401
-from suptheory.solve import NoSolutionError, solve  # noqa: F401
-# --- empirical (numba) names, imported lazily: see _LAZY below ---
+from suptheory.theory.overlaps import overlap_distribution, overlap_tail, log_overlap_tail  # noqa: I001
+from suptheory.theory.overlaps import max_coherence_cdf, max_coherence_random
+from suptheory.theory.overlaps import expected_max_coherence_random, max_coherence_asymptotic
+from suptheory.theory.jl import JL_CONVENTIONS, jl_min_dim, jl_eps, linsefors_eps
+from suptheory.theory.bounds import welch_bound, higher_order_welch_bound, orthoplex_bound
+from suptheory.theory.bounds import levenshtein_bound, coherence_lower_bound, gerzon_bound
+from suptheory.theory.bounds import rank_bound, rank_max_features, greedy_existence
+from suptheory.theory.bounds import log_greedy_existence, kabatiansky_levenshtein_rate
+from suptheory.theory.compressed_sensing import cs_phase_transition
+# --- theory: read-out models, capacity at a density, solve, calculate ---
+from suptheory.theory.readout import bits_per_feature, distinguishable_levels  # noqa: I001
+from suptheory.theory.readout import interference, log_max_features, max_active
+from suptheory.theory.readout import max_features, min_width, pair_interference
+from suptheory.theory.density import capacity_at_density
+from suptheory.theory.report import Report, calculate
+from suptheory.theory.solve import NoSolutionError, solve
 
+
+# Everything below the theory layer, imported on first use (PEP 562): `import suptheory`
+# loads neither numba nor sqlite3, dask, matplotlib or scipy.stats.
 _LAZY: dict[str, str] = {
-    # "public_name": "suptheory.module",
-    # sweeps and their store (layer 5): lazy so `import suptheory` never loads sqlite3/dask
-    "sweep": "suptheory.sweeps",
-    "grid_points": "suptheory.sweeps",
-    "point_seed": "suptheory.sweeps",
-    "ResultStore": "suptheory.store",
-    # metrics of a given embedding (exact blocked coherence)
-    "coherence": "suptheory.metrics",
-    "CoherenceResult": "suptheory.metrics",
-    "feature_dimensionality": "suptheory.metrics",
-    "dimensions_per_feature": "suptheory.metrics",
-    "superposition": "suptheory.metrics",
-    "frame_potential": "suptheory.metrics",
-    "overlap_histogram": "suptheory.metrics",
-    "overlap_quantiles": "suptheory.metrics",
-    "row_norms": "suptheory.metrics",
-    "zero_rows": "suptheory.metrics",
-    "analyze": "suptheory.analysis",
-    "EmbeddingReport": "suptheory.analysis",
-    "load_embedding": "suptheory.loading",
+    # a given embedding: loading, exact coherence, per-feature metrics, analyze
+    "load_embedding": "suptheory.analysis.loading",
+    "coherence": "suptheory.analysis.coherence",
+    "CoherenceResult": "suptheory.analysis.coherence",
+    "overlap_histogram": "suptheory.analysis.coherence",
+    "overlap_quantiles": "suptheory.analysis.coherence",
+    "feature_dimensionality": "suptheory.analysis.metrics",
+    "dimensions_per_feature": "suptheory.analysis.metrics",
+    "superposition": "suptheory.analysis.metrics",
+    "frame_potential": "suptheory.analysis.metrics",
+    "row_norms": "suptheory.analysis.metrics",
+    "zero_rows": "suptheory.analysis.metrics",
+    "analyze": "suptheory.analysis.analyze",
+    "EmbeddingReport": "suptheory.analysis.analyze",
     # Monte Carlo twins of the closed forms (seeded, estimates with standard errors)
-    "simulate_interference": "suptheory.simulate",
-    "simulate_levels": "suptheory.simulate",
-    "simulate_max_levels": "suptheory.simulate",
-    "simulate_max_coherence": "suptheory.simulate",
-    "InterferenceSimulation": "suptheory.simulate",
-    "LevelsSimulation": "suptheory.simulate",
-    "MaxLevelsSimulation": "suptheory.simulate",
-    "MaxCoherenceSimulation": "suptheory.simulate",
+    "simulate_interference": "suptheory.empirical.simulate",
+    "simulate_levels": "suptheory.empirical.simulate",
+    "simulate_max_levels": "suptheory.empirical.simulate",
+    "simulate_max_coherence": "suptheory.empirical.simulate",
+    "InterferenceSimulation": "suptheory.empirical.simulate",
+    "LevelsSimulation": "suptheory.empirical.simulate",
+    "MaxLevelsSimulation": "suptheory.empirical.simulate",
+    "MaxCoherenceSimulation": "suptheory.empirical.simulate",
     # toy models of superposition (Elhage et al. 2022): the trainer and its presets
-    "train_toy_models": "suptheory.toy_models",
-    "ToyModelResult": "suptheory.toy_models",
-    "TOY_MODELS": "suptheory.toy_models",
-    "PRESETS": "suptheory.toy_models",
-    "toy_preset": "suptheory.toy_models",
-    # packing optimiser (low-coherence embeddings, Tammes codes, tight frames) and the geometry
-    # of solutions (sticky dimensionalities, tegum factors); lazy: they import scipy/numba paths
-    "optimize_packing": "suptheory.packing",
-    "PackingResult": "suptheory.packing",
-    "STICKY_DIMENSIONALITIES": "suptheory.geometry",
-    "nearest_sticky": "suptheory.geometry",
-    "classify_dimensionality": "suptheory.geometry",
-    "DimensionalityClasses": "suptheory.geometry",
-    "tegum_factors": "suptheory.geometry",
-    "describe_geometry": "suptheory.geometry",
-    "GeometrySummary": "suptheory.geometry",
-    # theory against experiment (layer 5): check sets each closed form beside its twin
-    "check": "suptheory.checks",
-    "CheckReport": "suptheory.checks",
-    "CheckRow": "suptheory.checks",
-    "capacity_at_density": "suptheory.checks",
+    "train_toy_models": "suptheory.empirical.toy_models",
+    "ToyModelResult": "suptheory.empirical.toy_models",
+    "TOY_MODELS": "suptheory.empirical.toy_models",
+    "PRESETS": "suptheory.empirical.toy_models",
+    "toy_preset": "suptheory.empirical.toy_models",
+    # packing optimiser and the geometry of solutions (sticky dimensionalities, tegum factors)
+    "optimize_packing": "suptheory.empirical.packing",
+    "PackingResult": "suptheory.empirical.packing",
+    "STICKY_DIMENSIONALITIES": "suptheory.empirical.geometry",
+    "nearest_sticky": "suptheory.empirical.geometry",
+    "classify_dimensionality": "suptheory.empirical.geometry",
+    "DimensionalityClasses": "suptheory.empirical.geometry",
+    "tegum_factors": "suptheory.empirical.geometry",
+    "describe_geometry": "suptheory.empirical.geometry",
+    "GeometrySummary": "suptheory.empirical.geometry",
+    # theory against experiment; sweeps over grids and their store
+    "check": "suptheory.runs.check",
+    "CheckReport": "suptheory.runs.check",
+    "CheckRow": "suptheory.runs.check",
+    "sweep": "suptheory.runs.sweep",
+    "grid_points": "suptheory.runs.sweep",
+    "point_seed": "suptheory.runs.sweep",
+    "ResultStore": "suptheory.runs.store",
+    # interfaces: pictures and readings in words
+    "plot_toy_models": "suptheory.plots.toy",
+    "explain": "suptheory.render.explain",
 }
 
+__all__ = [
+    "__version__", "overlap_distribution", "overlap_tail", "log_overlap_tail",
+    "max_coherence_cdf", "max_coherence_random", "expected_max_coherence_random",
+    "max_coherence_asymptotic", "JL_CONVENTIONS", "jl_min_dim", "jl_eps", "linsefors_eps",
+    "welch_bound", "higher_order_welch_bound", "orthoplex_bound", "levenshtein_bound",
+    "coherence_lower_bound", "gerzon_bound", "rank_bound", "rank_max_features",
+    "greedy_existence", "log_greedy_existence", "kabatiansky_levenshtein_rate",
+    "cs_phase_transition", "bits_per_feature", "distinguishable_levels", "interference",
+    "log_max_features", "max_active", "max_features", "min_width", "pair_interference",
+    "capacity_at_density", "Report", "calculate", "NoSolutionError", "solve", "load_embedding",
+    "coherence", "CoherenceResult", "overlap_histogram", "overlap_quantiles",
+    "feature_dimensionality", "dimensions_per_feature", "superposition", "frame_potential",
+    "row_norms", "zero_rows", "analyze", "EmbeddingReport", "simulate_interference",
+    "simulate_levels", "simulate_max_levels", "simulate_max_coherence",
+    "InterferenceSimulation", "LevelsSimulation", "MaxLevelsSimulation",
+    "MaxCoherenceSimulation", "train_toy_models", "ToyModelResult", "TOY_MODELS", "PRESETS",
+    "toy_preset", "optimize_packing", "PackingResult", "STICKY_DIMENSIONALITIES",
+    "nearest_sticky", "classify_dimensionality", "DimensionalityClasses", "tegum_factors",
+    "describe_geometry", "GeometrySummary", "check", "CheckReport", "CheckRow", "sweep",
+    "grid_points", "point_seed", "ResultStore", "plot_toy_models", "explain",
+]  # fmt: skip
 
-def __getattr__(name: str):  # noqa: D103 - PEP 562 lazy import of the numba layer
+
+def __getattr__(name: str) -> _Any:
+    """Import a public name of a lower layer on first use (PEP 562)."""
     module = _LAZY.get(name)
     if module is None:
         raise AttributeError(f"module 'suptheory' has no attribute {name!r}")
-    import importlib
-
-    value = getattr(importlib.import_module(module), name)
+    value = getattr(_importlib.import_module(module), name)
     globals()[name] = value
     return value
 
 
-def __dir__() -> list[str]:  # noqa: D103
-    return sorted(set(globals()) | set(_LAZY))
+def __dir__() -> list[str]:
+    """The public names (the lazy ones included), not the module's private helpers."""
+    return sorted(__all__)

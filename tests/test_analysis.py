@@ -10,7 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
-from suptheory.analysis import EmbeddingReport, analyze
+from suptheory.analysis.analyze import EmbeddingReport, analyze
 from suptheory.cli.main import main
 
 PHI = (1 + 5**0.5) / 2

@@ -12,8 +12,9 @@ from hypothesis import strategies as st
 from scipy.special import lambertw
 
 import suptheory
-from suptheory.checks import CheckReport, _verdict, capacity_at_density, check
+from suptheory import capacity_at_density
 from suptheory.cli.main import main
+from suptheory.runs.check import CheckReport, _verdict, check
 
 N, M, L = 32, 128, 4
 BUDGET = dict(trials=5000, coherence_trials=50, train_steps=500, pack_steps=100, seed=3,

@@ -94,7 +94,7 @@ def test_calculator_path_imports_no_numba_sympy_or_scipy_stats():
         """
         import sys
         import suptheory
-        suptheory.calculate(768, 24576, 32).explain()
+        suptheory.explain(suptheory.calculate(768, 24576, 32))
         suptheory.solve(n=None, m=1e6, l=100, snr=2, model="worst")
         from suptheory.cli.main import main
         main(["calc", "--n", "768", "--m", "1e4", "--l", "5"])

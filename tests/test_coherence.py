@@ -16,7 +16,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
-from suptheory.metrics import CoherenceResult, coherence, screening_error_bound
+from suptheory.analysis.coherence import CoherenceResult, coherence, screening_error_bound
 from tests.helpers import interrupt_on_call
 
 
@@ -265,7 +265,7 @@ def test_invariances(W, data):
 def test_interrupt_leaves_no_trace(monkeypatch):
     import numba
 
-    import suptheory.metrics as metrics
+    import suptheory.analysis.coherence as metrics
 
     W = np.random.default_rng(9).standard_normal((600, 8))
     ref = c(W, block=100)
@@ -285,7 +285,7 @@ def test_worker_threads_leave_no_trace(monkeypatch):
     # interrupt) the workers are gone and BLAS has its own thread count back
     import threading
 
-    import suptheory.metrics as metrics
+    import suptheory.analysis.coherence as metrics
 
     threadpoolctl = pytest.importorskip("threadpoolctl")
 

@@ -16,7 +16,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import suptheory
-from suptheory.geometry import (
+from suptheory.empirical.geometry import (
     STICKY_DIMENSIONALITIES,
     classify_dimensionality,
     describe_geometry,

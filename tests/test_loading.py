@@ -9,7 +9,7 @@ import struct
 import numpy as np
 import pytest
 
-from suptheory.loading import load_embedding
+from suptheory.analysis.loading import load_embedding
 
 W = np.random.default_rng(0).standard_normal((12, 4)).astype(np.float32)
 

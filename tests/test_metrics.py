@@ -8,12 +8,11 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
-from suptheory.metrics import (
+from suptheory.analysis.coherence import overlap_histogram, overlap_quantiles
+from suptheory.analysis.metrics import (
     dimensions_per_feature,
     feature_dimensionality,
     frame_potential,
-    overlap_histogram,
-    overlap_quantiles,
     row_norms,
     superposition,
     zero_rows,

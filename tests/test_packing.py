@@ -201,7 +201,7 @@ def test_generator_seed_accepted_and_repr():
 
 
 def test_interrupt_returns_best_so_far(monkeypatch):
-    import suptheory._packing_kernels as kernels
+    import suptheory._kernels.packing as kernels
 
     flaky, _ = interrupt_on_call(kernels.descend, 3)
     monkeypatch.setattr(kernels, "descend", flaky)
@@ -214,7 +214,7 @@ def test_interrupt_returns_best_so_far(monkeypatch):
 
 
 def test_identical_across_thread_counts():
-    from suptheory._numba import max_threads
+    from suptheory._kernels.jit import max_threads
 
     a = optimize_packing(10, 3, restarts=4, steps=300, seed=5, threads=1, progress=False)
     b = optimize_packing(10, 3, restarts=4, steps=300, seed=5, threads=max(2, max_threads()),
@@ -225,8 +225,8 @@ def test_identical_across_thread_counts():
 
 def test_chunking_does_not_change_the_result():
     # the kernel runs in chunks of steps; one call over all steps gives the same embedding
-    import suptheory._packing_kernels as kernels
-    import suptheory.packing as packing
+    import suptheory._kernels.packing as kernels
+    import suptheory.empirical.packing as packing
 
     rng = np.random.default_rng(3)
     W0 = packing._normalize(rng.standard_normal((2, 7, 3)))

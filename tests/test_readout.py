@@ -11,9 +11,9 @@ from numpy.testing import assert_allclose
 from scipy import stats
 
 import suptheory as st_
-from suptheory.bounds import coherence_lower_bound
-from suptheory.compressed_sensing import cs_phase_transition
-from suptheory.overlaps import max_coherence_random
+from suptheory.theory.bounds import coherence_lower_bound
+from suptheory.theory.compressed_sensing import cs_phase_transition
+from suptheory.theory.overlaps import max_coherence_random
 from tests.helpers import actives, snrs
 
 MODELS = ("linsefors", "random", "worst", "optimal")
@@ -399,7 +399,7 @@ def test_max_features_is_inf_only_on_overflow():
 
 @pytest.mark.parametrize("model", ["worst", "optimal", "linsefors"])
 def test_error_capacity_beyond_the_float_range_stays_finite(model):
-    from suptheory.overlaps import log_overlap_tail
+    from suptheory.theory.overlaps import log_overlap_tail
 
     n, l, error = 1e9, 1.0, 1e-3
     u = st_.log_max_features(n, l, error=error, model=model)

@@ -3,7 +3,7 @@
 Agreement is asserted within 3 standard errors on fixed seeds (deterministic); each reference
 is computed independently of the code under test: scipy's beta law and incomplete beta,
 brute-force numpy geometry, exact enumeration of small embeddings, and the closed forms of
-``suptheory.readout`` / ``suptheory.overlaps``.
+``suptheory.theory.readout`` / ``suptheory.theory.overlaps``.
 """
 
 from __future__ import annotations
@@ -18,15 +18,15 @@ from hypothesis import strategies as st
 from scipy import special, stats
 
 import suptheory
-from suptheory import _simulate_kernels as K
-from suptheory import simulate as S
-from suptheory._numba import num_threads
-from suptheory.overlaps import (
+from suptheory._kernels import simulate as K
+from suptheory._kernels.jit import num_threads
+from suptheory.empirical import simulate as S
+from suptheory.theory.overlaps import (
     expected_max_coherence_random,
     max_coherence_random,
     overlap_tail,
 )
-from suptheory.readout import distinguishable_levels, interference
+from suptheory.theory.readout import distinguishable_levels, interference
 from tests.helpers import interrupt_on_call
 
 Q = dict(progress=False)

@@ -147,7 +147,7 @@ def test_no_solution_is_an_exception():
 def test_find_root_against_brentq():
     from scipy.optimize import brentq
 
-    from suptheory._rootfind import find_root
+    from suptheory.theory._rootfind import find_root
 
     rng = np.random.default_rng(5)
     c = rng.uniform(-50, 50, 300)
@@ -162,7 +162,7 @@ def test_find_root_against_brentq():
 
 
 def test_find_root_step_function_and_no_bracket():
-    from suptheory._rootfind import find_root
+    from suptheory.theory._rootfind import find_root
 
     jump = np.array([0.3, 2.0, 7.5])
     x = find_root(lambda x, j: np.where(x < j, -1.0, 1.0), np.zeros(3), np.full(3, 10.0), (jump,))
@@ -172,7 +172,7 @@ def test_find_root_step_function_and_no_bracket():
 
 
 def test_expand_bracket():
-    from suptheory._rootfind import expand_bracket
+    from suptheory.theory._rootfind import expand_bracket
 
     c = np.array([5.0, 1e300, -1.0])
     b, found = expand_bracket(lambda x, c: x - c, np.zeros(3), np.ones(3), (c,), limit=1e308)

@@ -16,7 +16,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from suptheory import ResultStore
-from suptheory.store import point_key
+from suptheory.runs.store import point_key
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 

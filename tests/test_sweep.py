@@ -18,7 +18,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-import suptheory.sweeps as sweep_module
+import suptheory.runs.sweep as sweep_module
 from suptheory import ResultStore, grid_points, point_seed, sweep
 from tests import _sweep_targets as targets
 
@@ -87,7 +87,7 @@ def test_import_suptheory_stays_light():
     code = (
         "import sys, suptheory; "
         "heavy = {'sqlite3', 'pandas', 'distributed', 'dask', "
-        "'suptheory.sweeps', 'suptheory.store'}; "
+        "'suptheory.runs.sweep', 'suptheory.runs.store'}; "
         "print(sorted(heavy & set(sys.modules)))"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT)

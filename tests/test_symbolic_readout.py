@@ -8,9 +8,9 @@ from numpy.testing import assert_allclose
 
 import suptheory as st_
 import suptheory.symbolic as S
-from suptheory.bounds import coherence_lower_bound
-from suptheory.compressed_sensing import cs_phase_transition
-from suptheory.overlaps import max_coherence_random
+from suptheory.theory.bounds import coherence_lower_bound
+from suptheory.theory.compressed_sensing import cs_phase_transition
+from suptheory.theory.overlaps import max_coherence_random
 
 rng = np.random.default_rng(11)
 N = rng.uniform(16, 1e5, 200)

@@ -11,9 +11,15 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from suptheory import _toy_kernels as K
+from suptheory._kernels import toy as K
 from suptheory.cli._common import dumps
-from suptheory.toy_models import PRESETS, TOY_MODELS, _schedule, toy_preset, train_toy_models
+from suptheory.empirical.toy_models import (
+    PRESETS,
+    TOY_MODELS,
+    _schedule,
+    toy_preset,
+    train_toy_models,
+)
 from tests.helpers import interrupt_on_call
 
 # ---------------------------------------------------------------- gradients

@@ -67,8 +67,8 @@ def register(subparsers: Any) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Load, analyse and print."""
-    from suptheory.analysis import analyze
-    from suptheory.loading import load_embedding
+    from suptheory.analysis.analyze import analyze
+    from suptheory.analysis.loading import load_embedding
 
     W = load_embedding(args.file, key=args.key, transpose=args.transpose)
     report = analyze(W, quantiles=tuple(args.quantiles), threads=args.threads,

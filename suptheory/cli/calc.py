@@ -86,17 +86,18 @@ def register(subparsers: Any) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Compute the report and print it."""
-    from suptheory.report import calculate
+    from suptheory.render.explain import explain
+    from suptheory.theory.report import calculate
 
     report = calculate(args.n, args.m, args.l, args.a, args.snr, error=args.error, q=args.q)
     if args.json:
         data = report.to_dict()
         if args.explain:
-            data["explanation"] = report.explain()
+            data["explanation"] = explain(report)
         print(dumps(data))
         return 0
     print(report)
     if args.explain:
         print()
-        print(report.explain())
+        print(explain(report))
     return 0

@@ -88,7 +88,7 @@ def register(subparsers: Any) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Run the check and print the report."""
-    from suptheory.checks import check
+    from suptheory.runs.check import check
 
     report = check(
         args.n, args.m, l=args.l, p=args.p, a=args.a, snr=args.snr, error=args.error,

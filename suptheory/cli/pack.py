@@ -52,7 +52,7 @@ def register(subparsers: Any) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Optimise, print, optionally save."""
-    from suptheory.packing import optimize_packing
+    from suptheory.empirical.packing import optimize_packing
 
     result = optimize_packing(
         args.m, args.n, args.objective, restarts=args.restarts, steps=args.steps,

@@ -79,7 +79,7 @@ def register(subparsers: Any) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Solve and print the answer."""
-    from suptheory.solve import solve
+    from suptheory.theory.solve import solve
 
     params = {k: getattr(args, k) for k in TARGETS if getattr(args, k) is not None}
     if args.target in params:

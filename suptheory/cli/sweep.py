@@ -76,7 +76,7 @@ def run(args: argparse.Namespace) -> int:
     """List the rows of the store."""
     if not os.path.isfile(args.store):
         raise ValueError(f"STORE must be an existing result store file; got {args.store!r}")
-    from suptheory.store import ResultStore
+    from suptheory.runs.store import ResultStore
 
     with ResultStore(args.store) as store:
         rows = store.rows(arrays=args.arrays)

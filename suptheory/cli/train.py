@@ -60,7 +60,7 @@ def register(subparsers: Any) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Train, print, optionally plot."""
-    from suptheory.toy_models import train_toy_models
+    from suptheory.empirical.toy_models import train_toy_models
 
     p: Any = args.p if args.p is None or len(args.p) > 1 else args.p[0]
     imp: Any = (args.importance if args.importance is None or len(args.importance) > 1
@@ -75,7 +75,9 @@ def run(args: argparse.Namespace) -> int:
         import matplotlib
 
         matplotlib.use("Agg")
-        fig = result.plot(args.plot)
+        from suptheory.plots.toy import plot_toy_models
+
+        fig = plot_toy_models(result, path=args.plot)
         import matplotlib.pyplot as plt
 
         plt.close(fig)

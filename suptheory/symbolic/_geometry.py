@@ -1,7 +1,8 @@
 r"""Symbolic twins of the geometry modules: overlaps, JL, bounds and compressed sensing.
 
-Mirrors :mod:`suptheory.overlaps`, :mod:`suptheory.jl`, :mod:`suptheory.bounds` and
-:mod:`suptheory.compressed_sensing`. Where a closed form has an inverse it is derived here
+Mirrors :mod:`suptheory.theory.overlaps`, :mod:`suptheory.theory.jl`,
+:mod:`suptheory.theory.bounds` and
+:mod:`suptheory.theory.compressed_sensing`. Where a closed form has an inverse it is derived here
 with ``sympy.solve`` (not typed in), so that tests holding the numeric functions to these
 expressions check the algebra independently. Symbols follow THEORY.md; besides
 ``n, m, eps, q`` there are ``t`` (an overlap level), ``k`` (order of the higher-order Welch

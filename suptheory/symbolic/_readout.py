@@ -1,4 +1,4 @@
-r"""Symbolic twins of :mod:`suptheory.readout`: each model's noise, capacities and inverses.
+r"""Symbolic twins of :mod:`suptheory.theory.readout`: each model's noise, capacities and inverses.
 
 The inverses are not typed in: they are derived here with ``sympy.solve`` from the noise, so a
 test that holds the numeric functions to these expressions checks the algebra independently.

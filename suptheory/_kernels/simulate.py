@@ -1,4 +1,4 @@
-"""numba kernels of the Monte Carlo twins (:mod:`suptheory.simulate`).
+"""numba kernels of the Monte Carlo twins (:mod:`suptheory.empirical.simulate`).
 
 The kernels hold no random generator: the wrapper draws every random number from its seeded
 ``numpy.random.Generator`` in fixed chunks and passes them in. Each kernel is parallel over
@@ -20,7 +20,7 @@ import math
 import numpy as np
 from numba import prange
 
-from suptheory._numba import jit
+from suptheory._kernels.jit import jit
 
 __all__ = ["random_noise", "embedding_noise", "level_errors", "max_abs_cos"]
 

@@ -2,7 +2,7 @@
 
 The trainer of THEORY.md section 6: small auto-encoders that must squeeze ``m`` sparse
 features through ``n`` neurons. Forward and backward passes are written by hand and compiled
-with numba (:mod:`suptheory._toy_kernels`); the optimiser is PyTorch's Adam/AdamW step for
+with numba (:mod:`suptheory._kernels.toy`); the optimiser is PyTorch's Adam/AdamW step for
 step. Weights are stored as ``(instances, m, n)`` arrays whose rows are the feature
 directions, the layout of the public notebook's ``W[instance, feature, hidden]``.
 """
@@ -15,8 +15,8 @@ from typing import Any
 
 import numpy as np
 
-from suptheory._numba import num_threads
-from suptheory._progress import progress_bar
+from suptheory._kernels.jit import num_threads
+from suptheory._runner import progress_bar
 from suptheory._validate import as_generator, as_real, check_choice, check_int
 
 __all__ = ["train_toy_models", "ToyModelResult", "PRESETS", "toy_preset", "TOY_MODELS"]
@@ -175,31 +175,31 @@ class ToyModelResult:
     @property
     def dimensions_per_feature(self) -> np.ndarray:
         """``D* = n / ||W||_F^2`` per instance (Elhage et al. 2022)."""
-        from suptheory.metrics import dimensions_per_feature
+        from suptheory.analysis.metrics import dimensions_per_feature
 
         return np.array([dimensions_per_feature(w) for w in self.W.astype(np.float64)])
 
     @property
     def feature_dimensionality(self) -> np.ndarray:
         """``D_i`` of every feature, ``(instances, m)`` (``suptheory.feature_dimensionality``)."""
-        from suptheory.metrics import feature_dimensionality
+        from suptheory.analysis.metrics import feature_dimensionality
 
         return np.array([feature_dimensionality(w) for w in self.W.astype(np.float64)])
 
     @property
     def superposition(self) -> np.ndarray:
         """``sum_{j != i} (W^_i . W_j)^2`` of every feature, ``(instances, m)``."""
-        from suptheory.metrics import superposition
+        from suptheory.analysis.metrics import superposition
 
         return np.array([superposition(w) for w in self.W.astype(np.float64)])
 
     def geometry(self, instance: int = 0, **kwargs: Any) -> Any:
         """Sticky dimensionalities and tegum factors of one instance's ``W``.
 
-        :func:`suptheory.geometry.describe_geometry` (keywords ``tol``, ``threshold``,
+        :func:`suptheory.empirical.geometry.describe_geometry` (keywords ``tol``, ``threshold``,
         ``min_norm`` pass through).
         """
-        from suptheory.geometry import describe_geometry
+        from suptheory.empirical.geometry import describe_geometry
 
         k = check_int(instance, "instance", low=0, high=self.instances - 1)
         return describe_geometry(self.W[k].astype(np.float64), **kwargs)
@@ -240,12 +240,6 @@ class ToyModelResult:
         except ImportError:  # pragma: no cover - metrics not available
             pass
         return out
-
-    def plot(self, path: Any = None, **kwargs: Any) -> Any:
-        """Draw each instance's feature directions (:func:`suptheory.plots.toy.plot_toy_models`)."""
-        from suptheory.plots.toy import plot_toy_models
-
-        return plot_toy_models(self, path=path, **kwargs)
 
 
 def train_toy_models(
@@ -356,7 +350,7 @@ def train_toy_models(
     so every entry is normal with standard deviation ``sqrt(2 / (n (m + instances)))``.
     Restarts reuse the same scale. The data come from a counter-based hash inside the
     kernels keyed by numbers drawn from ``as_generator(seed)`` (see
-    :mod:`suptheory._toy_kernels`), so one thread trains each instance with numbers that
+    :mod:`suptheory._kernels.toy`), so one thread trains each instance with numbers that
     depend only on the seed (which of the kernels' three code paths an instance takes, and
     so which words of the stream it reads, depends only on ``p``, ``m`` and ``n``; the
     final evaluation always uses the per-sample path). Interrupting (Ctrl-C) stops at the
@@ -438,7 +432,7 @@ def train_toy_models(
         raise ValueError(f"importance of shape {imp_arr.shape} does not fit "
                          f"(instances, m) = ({instances}, {m})") from None
 
-    from suptheory import _toy_kernels as K
+    from suptheory._kernels import toy as K
 
     ftype = np.float32 if dtype == "float32" else np.float64
     rng = as_generator(seed)

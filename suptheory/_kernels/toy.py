@@ -39,7 +39,7 @@ import math
 import numpy as np
 from numba import prange
 
-from suptheory._numba import jit
+from suptheory._kernels.jit import jit
 
 __all__ = ["MODELS", "train_chunk", "evaluate", "loss_and_grad", "adam_update", "use_gram",
            "use_batch", "tree_size", "batch_loss_and_grad"]

@@ -10,7 +10,8 @@ For one layer (width ``n``, ``m`` features, ``l`` of them active) :func:`check` 
    the Cai--Jiang asymptotic and the seed's ``sqrt(8 ln m / n)``; the packing optimiser's
    result against :func:`suptheory.coherence_lower_bound`;
 3. the **capacity** -- the features a trained toy model represents at density ``p`` against
-   :func:`capacity_at_density` (``max_features`` at that density) and the active features it
+   :func:`suptheory.capacity_at_density` (``max_features`` at that density) and the active
+   features it
    carries against :func:`suptheory.max_active`, under each model;
 4. the **distinguishable levels** -- the largest number of levels nearest-level decoding
    tells apart within an error budget (:func:`suptheory.simulate_max_levels`) against
@@ -31,10 +32,11 @@ from typing import Any
 
 import numpy as np
 
-from suptheory import readout as _ro
-from suptheory._validate import as_real, broadcast, check_int, wrap
+from suptheory._validate import as_real, check_int
+from suptheory.theory import readout as _ro
+from suptheory.theory.density import capacity_at_density
 
-__all__ = ["check", "CheckReport", "CheckRow", "capacity_at_density"]
+__all__ = ["check", "CheckReport", "CheckRow"]
 
 #: the sections of a check, in report order, with their headings
 SECTIONS: dict[str, str] = {
@@ -56,92 +58,6 @@ _COHERENCE_MAX_WORK = 1 << 30  # simulate the max coherence when m^2 n <= this
 _COHERENCE_TOTAL_WORK = 1 << 33  # ... with trials <= this / (m^2 n)
 
 
-# --------------------------------------------------------------------------- capacity
-
-
-def capacity_at_density(
-    n: Any, p: Any, snr: Any = 1.0, model: str = "random", *, q: float = 0.5
-) -> Any:
-    r"""Largest number of features ``m`` a read-out supports when each is active with density ``p``.
-
-    With ``m`` features at density ``p``, about ``l = p m`` are active at once, so the
-    capacity is the fixed point
-
-    .. math:: m^* = \max\{m : l_{\max}(n, m) \ge p\, m\}, \qquad
-              \text{i.e.}\ m^* = m_{\max}(n, l = p\, m^*),
-
-    where :math:`l_{\max}` is :func:`suptheory.max_active` under ``model`` at ``snr``
-    (decreasing in ``m``, so the fixed point is unique). Closed forms: random directions
-    :math:`m^* = n / (p\,\mathrm{snr}^2)`; the seed's model :math:`m^* \ln m^* =
-    n / (8 p\, \mathrm{snr}^2)`, i.e. :math:`m^* = \exp W_0(n / (8 p\, \mathrm{snr}^2))`.
-    Solved for every model by bisection in ``ln m`` on ``[0, 700]``: ``inf`` where even
-    ``m = e^700`` fits (e.g. ``optimal`` once no bound caps ``m``), 0 where not even one
-    feature fits.
-
-    This is the closed form a toy model trained at density ``p`` is compared against: its
-    features represented (Elhage et al. 2022) are at most ``min(m, m*)`` if the model holds.
-
-    Parameters
-    ----------
-    n : array_like
-        Width, ``n > 0``.
-    p : array_like
-        Density, in ``(0, 1]``.
-    snr : array_like
-        Required ``a / sigma`` of one read-out, ``> 0`` (ignored by ``"l1"``: exact recovery).
-    model : {"random", "linsefors", "worst", "optimal", "l1"}
-        The read-out model.
-    q : float
-        Quantile of the largest overlap for ``model="worst"``.
-
-    Returns
-    -------
-    float or numpy.ndarray
-        ``m*``.
-
-    References
-    ----------
-    .. [1] THEORY.md sections 1, 5 and 6.
-    .. [2] L. Linsefors, "Some costs of superposition", AI Alignment Forum (2024).
-
-    Examples
-    --------
-    >>> round(capacity_at_density(64, 1 / 64, model="random"))     # n / p
-    4096
-    >>> round(capacity_at_density(64, 1 / 64, model="linsefors"), 1)   # m ln m = 512
-    109.1
-    """
-    model = _ro._model(model, _ro.CAPACITY_MODELS)
-    (nv, pv, sv), scalar = broadcast(
-        as_real(n, "n", low=0, low_open=True),
-        as_real(p, "p", low=0, high=1, low_open=True),
-        as_real(snr, "snr", low=0, low_open=True),
-    )
-    shape = np.shape(nv)
-    nv, pv, sv = (np.ascontiguousarray(x, dtype=np.float64).reshape(-1) for x in (nv, pv, sv))
-
-    def gap(x: np.ndarray) -> np.ndarray:
-        # ln l_max(n, e^x) - ln(p e^x): decreasing in x; +inf where l_max is infinite
-        with np.errstate(divide="ignore", over="ignore"):
-            lmax = np.asarray(_ro.max_active(nv, np.exp(x), None if model == "l1" else sv,
-                                             model, q=q), dtype=np.float64)
-            return np.log(lmax) - np.log(pv) - x
-
-    lo = np.zeros(nv.shape)
-    hi = np.full(nv.shape, 700.0)
-    g_lo, g_hi = gap(lo), gap(hi)
-    out = np.empty(nv.shape)
-    none = g_lo < 0
-    every = g_hi >= 0
-    for _ in range(64):  # bisection: width 700 / 2^64, below float64 resolution of ln m
-        mid = 0.5 * (lo + hi)
-        up = gap(mid) >= 0
-        lo = np.where(up, mid, lo)
-        hi = np.where(up, hi, mid)
-    out[:] = np.exp(0.5 * (lo + hi))
-    out[every] = np.inf
-    out[none & ~every] = 0.0
-    return wrap(out.reshape(shape), scalar)
 
 
 # --------------------------------------------------------------------------- report
@@ -577,14 +493,14 @@ def check(
         raise TypeError(f"progress must be True or False; got {progress!r}")
     ss = _seeds(seed, 8)
 
-    from suptheory.bounds import coherence_lower_bound
-    from suptheory.jl import linsefors_eps
-    from suptheory.overlaps import expected_max_coherence_random, max_coherence_asymptotic
-    from suptheory.simulate import (
+    from suptheory.empirical.simulate import (
         simulate_interference,
         simulate_max_coherence,
         simulate_max_levels,
     )
+    from suptheory.theory.bounds import coherence_lower_bound
+    from suptheory.theory.jl import linsefors_eps
+    from suptheory.theory.overlaps import expected_max_coherence_random, max_coherence_asymptotic
 
     rows: list[CheckRow] = []
     skipped: list[str] = []
@@ -606,7 +522,7 @@ def check(
     trained = None
     W_trained = None
     if do_train:
-        from suptheory.toy_models import train_toy_models
+        from suptheory.empirical.toy_models import train_toy_models
 
         t0 = time.perf_counter()
         trained = train_toy_models(m_, n_, p=p_, steps=steps_, batch=batch_, seed=ss[0],
@@ -619,7 +535,7 @@ def check(
         skipped.append("toy-model training (train=False, or m n > 2^18 with train=None)")
     packing = None
     if do_pack:
-        from suptheory.packing import optimize_packing
+        from suptheory.empirical.packing import optimize_packing
 
         t0 = time.perf_counter()
         # LP polishing costs minutes above a few hundred unknowns and gains ~2% there

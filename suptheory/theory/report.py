@@ -1,6 +1,6 @@
 r"""The calculator: every read-out model side by side for one layer, as a :class:`Report`.
 
-``calculate(n, m, l)`` answers, under each model of :mod:`suptheory.readout`: how much two
+``calculate(n, m, l)`` answers, under each model of :mod:`suptheory.theory.readout`: how much two
 features interfere, how loud the read-out noise is with ``l`` features active, how many active
 features and how many features the layer could hold at the required ``snr`` (or ``error``),
 and how many activation levels (bits) one read-out tells apart. The ``l1`` row gives the
@@ -16,8 +16,8 @@ from typing import Any
 
 import numpy as np
 
-from suptheory import readout as _ro
 from suptheory._validate import broadcast, wrap
+from suptheory.theory import readout as _ro
 
 __all__ = ["Report", "calculate"]
 
@@ -158,76 +158,6 @@ class Report:
         ]
         return "\n".join([title, rule, table[0], "-" * len(rule), *table[1:], rule, *notes])
 
-    def explain(self) -> str:
-        """A short reading of the table in words (scalar reports only).
-
-        Examples
-        --------
-        >>> print(calculate(768, 16384, 5).explain())  # doctest: +ELLIPSIS
-        Noise. The seed's model (linsefors) is 8.8 times more pessimistic than ...
-        """
-        if not self.scalar:
-            raise ValueError("explain() reads one layer: give scalar n, m, l, a, snr")
-        if set(self.models) != set(_ro.CAPACITY_MODELS):
-            raise ValueError("explain() compares every model: call calculate() without models=")
-        n, m, l = float(self.n), float(self.m), float(self.l)
-        noise, lev, eps = self.noise, self.levels, self.pair_interference
-        if l == 0:
-            return "With l = 0 no other feature is active: there is no interference at all."
-        if m == 1:
-            return "With m = 1 there is a single feature: nothing interferes with it."
-        f = _fmt
-        budget = f"snr = {f(self.snr)}" if self.error is None else f"error = {self.error:g}"
-        seed_reads = "cannot be read at all" if noise["linsefors"] >= self.a else "can be read"
-        paras = [
-            f"Noise. The seed's model (linsefors) is {noise['linsefors'] / noise['random']:.1f} "
-            f"times more pessimistic than the exact random-direction noise (the factor "
-            f"sqrt(8 ln m)): it takes the Johnson-Lindenstrauss worst case as the typical "
-            f"overlap. With {f(l)} of {f(m)} features active in {f(n)} neurons, random "
-            f"directions give read-out noise {f(noise['random'])} a: {f(lev['random'])} "
-            f"levels ({f(self.bits['random'])} bits) at {budget}, where the seed says a "
-            f"feature {seed_reads} (noise {f(noise['linsefors'])} a).",
-            f"Geometry. The largest overlap among {f(m)} random directions is about "
-            f"{f(eps['worst'])}, {eps['worst'] / eps['random']:.2g} times their rms overlap "
-            f"1/sqrt(n) = {f(eps['random'])}; "
-            + (
-                f"no arrangement of {f(m)} lines in R^{f(n)} keeps every overlap below "
-                f"{f(eps['optimal'])}. So random directions are already near-optimal on "
-                f"average; a good packing removes the bad pairs (worst-case noise "
-                f"{f(noise['worst'])} a -> {f(noise['optimal'])} a)."
-                if m > n
-                else f"but m <= n: the features fit orthogonally, with no interference at all "
-                f"(worst-case noise of random directions {f(noise['worst'])} a -> 0)."
-            ),
-        ]
-        lm, mm = self.l_max, self.m_max
-        if math.isinf(mm["random"]) and self.error is None:
-            rand_m = "any number of features (that noise does not depend on m; an error budget, "
-            rand_m += "--error, makes m count through the union bound)"
-        elif mm["random"] < 1:
-            rand_m = f"not even one feature (m_max = {f(mm['random'])} < 1)"
-        else:
-            rand_m = f"m_max = {f(mm['random'])} features"
-        paras.append(
-            f"Capacity at {budget}. The seed allows l_max = {f(lm['linsefors'])} active "
-            f"features and m_max = {f(mm['linsefors'])} features; random directions allow "
-            f"l_max = {f(lm['random'])} and {rand_m}; the worst pair of a random dictionary "
-            f"caps m at {f(mm['worst'])}."
-        )
-        paras.append(
-            "Non-linear decoding. l1/AMP recovery (no noise) finds "
-            + (
-                f"up to {f(lm['l1'])} active features out of {f(m)}"
-                if m > n
-                else "all m of them (m <= n)"
-            )
-            + f", and with {f(l)} active it could handle "
-            f"{f(mm['l1'])} features (ln m_max = {f(self.log_m_max['l1'])})."
-        )
-        import textwrap
-
-        return "\n\n".join(textwrap.fill(p, width=92) for p in paras)
-
 
 def calculate(
     n: Any,
@@ -252,7 +182,7 @@ def calculate(
 
     (``r = snr``, or ``2 Phi^{-1}(1 - error / (2m))`` under an error budget), and the levels
     ``a / (snr sigma)`` (or ``1 + a / (2 sigma z)``) with their bits; for ``l1`` the
-    compressed-sensing capacities. See :mod:`suptheory.readout` for each formula.
+    compressed-sensing capacities. See :mod:`suptheory.theory.readout` for each formula.
 
     Parameters
     ----------
@@ -273,7 +203,7 @@ def calculate(
     Returns
     -------
     Report
-        Prints as an aligned table; ``.to_dict()``; ``.explain()``.
+        Prints as an aligned table; ``.to_dict()``; read in words by :func:`suptheory.explain`.
 
     References
     ----------

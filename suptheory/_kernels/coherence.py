@@ -1,6 +1,6 @@
 """numba kernels for the exact coherence of large embeddings (private).
 
-The public wrapper (:func:`suptheory.metrics.coherence`) screens all pairs with float32 GEMM
+The public wrapper (:func:`suptheory.coherence`) screens all pairs with float32 GEMM
 blocks and re-checks the few candidates here with error-free transformations, so the answer
 is the exact ``max |cos|`` rounded once to float64, whatever the thread count.
 
@@ -16,7 +16,7 @@ import math
 import numpy as np
 from numba import prange
 
-from suptheory._numba import jit
+from suptheory._kernels.jit import jit
 
 __all__ = ["row_sumsq_dd", "pair_cos", "scan_block", "CHUNK"]
 

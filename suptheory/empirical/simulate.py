@@ -4,7 +4,7 @@ Each simulation is seeded (``seed=``: an int, a ``SeedSequence`` or a ``Generato
 its estimate with a standard error beside the closed form it checks (THEORY.md §§2, 5), and
 gives the same numbers whatever numba's thread count: the wrapper draws every random number
 from one ``numpy.random.Generator`` in fixed chunks of trials, the kernels
-(:mod:`suptheory._simulate_kernels`) only fill their outputs, one slot per trial.
+(:mod:`suptheory._kernels.simulate`) only fill their outputs, one slot per trial.
 
 The simulated read-out. Feature ``i`` is read by projecting the layer's activation
 ``h = sum_j x_j w_j`` on its unit direction ``w_i``; the interference is
@@ -51,8 +51,8 @@ from typing import Any
 import numpy as np
 from scipy.special import ndtr, ndtri
 
-from suptheory import _simulate_kernels as _k
-from suptheory._progress import progress_bar
+from suptheory._kernels import simulate as _k
+from suptheory._runner import progress_bar
 from suptheory._validate import (
     as_generator,
     as_real,
@@ -389,7 +389,7 @@ def simulate_interference(
 
     Random directions use ``<e_1, g/|g|> = g_1 / sqrt(g_1^2 + chi^2_{n-1})`` (Muller 1959),
     two numbers per active feature instead of an ``n``-vector; see
-    :mod:`suptheory._simulate_kernels`.
+    :mod:`suptheory._kernels.simulate`.
 
     References
     ----------
@@ -838,7 +838,7 @@ class MaxCoherenceSimulation:
 
 
 def _max_abs_cos(W: np.ndarray) -> float:
-    from suptheory.metrics import coherence
+    from suptheory.analysis.coherence import coherence
 
     return float(coherence(W, progress=False))
 
@@ -900,7 +900,7 @@ def simulate_max_coherence(
     """
     from scipy import stats
 
-    from suptheory.overlaps import expected_max_coherence_random, max_coherence_random
+    from suptheory.theory.overlaps import expected_max_coherence_random, max_coherence_random
 
     m_ = int(_scalar(m, "m", low=2, integer=True))
     n_ = int(_scalar(n, "n", low=1, integer=True))

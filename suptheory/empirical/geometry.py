@@ -169,7 +169,7 @@ def classify_dimensionality(W: Any, *, tol: float = 0.02) -> DimensionalityClass
     >>> classes.dimensionality.round(6).tolist(), classes.counts()
     ([0.4, 0.4, 0.4, 0.4, 0.4], {'pentagon': 5})
     """
-    from suptheory.metrics import feature_dimensionality
+    from suptheory.analysis.metrics import feature_dimensionality
 
     W = check_embedding(W)
     D = np.asarray(feature_dimensionality(W), dtype=np.float64)

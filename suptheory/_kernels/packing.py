@@ -15,9 +15,9 @@ from __future__ import annotations
 import numpy as np
 from numba import prange
 
-from suptheory._numba import jit
+from suptheory._kernels.jit import jit
 
-#: objective codes shared with suptheory.packing
+#: objective codes shared with suptheory.empirical.packing
 COHERENCE, SPHERICAL_CODE, FRAME_POTENTIAL = 0, 1, 2
 
 

@@ -25,8 +25,8 @@ from typing import Any
 
 import numpy as np
 
-from suptheory._progress import progress_bar
-from suptheory.store import ResultStore, check_params, point_key, split_result
+from suptheory._runner import progress_bar
+from suptheory.runs.store import ResultStore, check_params, point_key, split_result
 
 __all__ = ["sweep", "grid_points", "point_seed"]
 
@@ -117,7 +117,7 @@ def grid_points(grid: Mapping[str, Sequence[Any]] | Iterable[Mapping[str, Any]])
 def point_seed(seed: int, point: Mapping[str, Any]) -> int:
     """The seed of one grid point, derived from the sweep's seed and the point's parameters.
 
-    The point's key (its canonical JSON, see ``suptheory.store.point_key``) is hashed with
+    The point's key (its canonical JSON, see ``suptheory.runs.store.point_key``) is hashed with
     SHA-256 into a ``numpy.random.SeedSequence`` spawn key, so the seed depends only on
     ``seed`` and the parameters: not on the executor, the order the points run in, or which
     points were already done. It is a non-negative 63-bit int, ready for
@@ -297,7 +297,7 @@ def sweep(
         per point), shut down at the end. ``'serial'``: one after another in this process
         (for debugging). An executor or Dask client passed in is used and left open.
     store : str, os.PathLike or ResultStore, optional
-        Where finished points go (see :class:`~suptheory.store.ResultStore`): a path opens or
+        Where finished points go (see :class:`~suptheory.runs.store.ResultStore`): a path opens or
         creates an SQLite file. Points already stored are not recomputed; their results are
         read back from the store.
     seed : int

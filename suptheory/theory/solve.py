@@ -1,7 +1,7 @@
 r"""Solve a read-out relation for its one missing parameter (like statsmodels' ``solve_power``).
 
 Give every parameter of one relation, one of them as ``None``; :func:`solve` returns that one.
-The relation is chosen by the keywords given (``model`` as in :mod:`suptheory.readout`):
+The relation is chosen by the keywords given (``model`` as in :mod:`suptheory.theory.readout`):
 
 =================  =============================================  ================================
 keywords           relation                                       same as
@@ -36,8 +36,8 @@ from typing import Any
 import numpy as np
 from scipy import special
 
-from suptheory import readout as _ro
 from suptheory._validate import as_real, broadcast, wrap
+from suptheory.theory import readout as _ro
 
 __all__ = ["NoSolutionError", "solve"]
 
@@ -141,7 +141,7 @@ def solve(**params: Any) -> Any:
     >>> solve(m=None, n=768, l=32, snr=1, model="random")
     Traceback (most recent call last):
     ...
-    suptheory.solve.NoSolutionError: no m in [1, inf) solves the relation ...
+    suptheory.theory.solve.NoSolutionError: no m in [1, inf) solves the relation ...
     """
     model = params.pop("model", "random")
     q = params.pop("q", 0.5)

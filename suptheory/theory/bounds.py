@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 
 from suptheory._validate import as_real, broadcast, check_int, wrap, wrap_int
-from suptheory.overlaps import _log_tail_s
+from suptheory.theory.overlaps import _log_tail_s
 
 __all__ = [
     "welch_bound",

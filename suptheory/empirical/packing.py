@@ -30,7 +30,7 @@ from typing import Any
 
 import numpy as np
 
-from suptheory._progress import progress_bar
+from suptheory._runner import progress_bar
 from suptheory._validate import as_generator, check_choice, check_int
 
 __all__ = ["optimize_packing", "PackingResult", "OBJECTIVES"]
@@ -198,7 +198,7 @@ def _batch_values(G: np.ndarray, objective: str) -> np.ndarray:
 
 def _lower_bound(m: int, n: int, objective: str) -> tuple[float, float]:
     """(best applicable lower bound on the objective, Welch bound)."""
-    from suptheory.bounds import coherence_lower_bound, welch_bound
+    from suptheory.theory.bounds import coherence_lower_bound, welch_bound
 
     # welch_bound is NaN where it does not apply (m <= n): report 0 there (orthonormal rows)
     welch = float(np.nan_to_num(welch_bound(m=m, n=n), nan=0.0))
@@ -230,7 +230,7 @@ def _descend(
     honoured between chunks; the schedule depends only on the global step index, so chunking
     does not change the result.
     """
-    from suptheory import _packing_kernels as kernels
+    from suptheory._kernels import packing as kernels
 
     kind = {
         "coherence": kernels.COHERENCE,
@@ -489,7 +489,7 @@ def optimize_packing(
     desc = f"pack {m} in R^{n}"
     if threads is not None:
         threads = check_int(threads, "threads", low=1)
-    from suptheory._numba import num_threads
+    from suptheory._kernels.jit import num_threads
 
     with num_threads(threads), progress_bar(steps * restarts, desc, progress=progress) as bar:
         for start in range(0, restarts, chunk):
@@ -513,7 +513,7 @@ def optimize_packing(
             interrupted = True
     value, pair = _exact(W, objective)
     # the reported coherence and its pair: the package's exact (correctly rounded) metric
-    from suptheory.metrics import coherence as exact_coherence
+    from suptheory.analysis.coherence import coherence as exact_coherence
 
     exact = exact_coherence(W, progress=False)
     coherence = float(exact.value)

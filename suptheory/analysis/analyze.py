@@ -1,6 +1,7 @@
 """``analyze(W)``: how close to an optimal packing is a dictionary, and how far from random.
 
-The metrics of a given ``(m, n)`` embedding (:mod:`suptheory.metrics`) beside the values the
+The metrics of a given ``(m, n)`` embedding (:mod:`~suptheory.analysis.metrics`,
+:mod:`~suptheory.analysis.coherence`) beside the values the
 closed-form layer gives for ``m`` random directions in ``R^n`` (THEORY.md section 2) and the
 lower bounds no arrangement can beat (section 4).
 """
@@ -13,8 +14,9 @@ from typing import Any
 
 import numpy as np
 
-from suptheory import metrics as _metrics
 from suptheory._validate import check_embedding
+from suptheory.analysis import coherence as _coherence
+from suptheory.analysis import metrics as _metrics
 
 __all__ = ["EmbeddingReport", "analyze"]
 
@@ -196,8 +198,8 @@ def analyze(W: Any, *, quantiles: Any = (0.5, 0.99), threads: int | None = None,
     >>> round(r.coherence, 6), round(r.coherence_lower_bound, 6), round(r.packing_score, 6)
     (0.447214, 0.447214, 1.0)
     """
-    from suptheory.bounds import coherence_lower_bound, welch_bound
-    from suptheory.overlaps import (
+    from suptheory.theory.bounds import coherence_lower_bound, welch_bound
+    from suptheory.theory.overlaps import (
         expected_max_coherence_random,
         max_coherence_random,
         overlap_distribution,
@@ -208,7 +210,7 @@ def analyze(W: Any, *, quantiles: Any = (0.5, 0.99), threads: int | None = None,
     if any(not 0.0 <= q <= 1.0 for q in qs):
         raise ValueError(f"quantiles must lie in [0, 1]; got {quantiles!r}")
     m, n = W.shape
-    coh = _metrics.coherence(W, threads=threads, block=block, progress=progress)
+    coh = _coherence.coherence(W, threads=threads, block=block, progress=progress)
     k = m - len(coh.zero_rows)
     notes = []
     if m < n:
@@ -224,7 +226,7 @@ def analyze(W: Any, *, quantiles: Any = (0.5, 0.99), threads: int | None = None,
     rms = math.sqrt(max(0.0, (fp - k) / (k * (k - 1)))) if k >= 2 else None
     q_values: dict[float, float] = {}
     if qs and k >= 2:
-        vals = np.atleast_1d(_metrics.overlap_quantiles(W, qs, threads=threads, block=block,
+        vals = np.atleast_1d(_coherence.overlap_quantiles(W, qs, threads=threads, block=block,
                                                          progress=progress))
         q_values = {q: float(v) for q, v in zip(qs, vals, strict=True)}
     if qs and n >= 2:

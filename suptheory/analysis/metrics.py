@@ -1,0 +1,227 @@
+"""Per-feature metrics of an ``(m, n)`` embedding: norms, dimensionality, superposition.
+
+The metrics of the toy-models paper (Elhage et al. 2022; see the theory page of the docs) need
+only the ``n x n`` Gram matrix ``W^T W``, never the ``m x m`` one. Zero rows have no direction:
+their feature dimensionality is 0.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from suptheory.analysis._rows import _embedding, _prescale, _scaled, _unit_rows
+
+__all__ = [
+    "row_norms",
+    "zero_rows",
+    "feature_dimensionality",
+    "dimensions_per_feature",
+    "superposition",
+    "frame_potential",
+]
+
+
+def row_norms(W: Any) -> np.ndarray:
+    r"""Euclidean norm of each row (feature), without overflow or underflow.
+
+    .. math::
+
+        \|W_i\| = \Big(\sum_k W_{ik}^2\Big)^{1/2}
+
+    Examples
+    --------
+    >>> row_norms([[3.0, 4.0], [0.0, 0.0], [1e300, 1e300]])
+    array([5.00000000e+000, 0.00000000e+000, 1.41421356e+300])
+    """
+    x, zero = _prescale(_embedding(W))
+    amax = np.abs(np.asarray(W, dtype=np.float64)).max(axis=1)
+    _, e = np.frexp(np.where(zero, 1.0, amax))
+    return np.ldexp(np.sqrt(np.einsum("ij,ij->i", x, x)), e - 1)
+
+
+
+def zero_rows(W: Any) -> np.ndarray:
+    """Indices of the rows of ``W`` that are exactly zero (features with no direction).
+
+    Examples
+    --------
+    >>> zero_rows([[1.0, 0.0], [0.0, 0.0]])
+    array([1])
+    """
+    W = _embedding(W)
+    return np.flatnonzero(~W.any(axis=1))
+
+
+
+def _projection_sums(W: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Scaled rows' squared norms ``s_i``, ``q_i = sum_j (W^_i . W_j)^2`` and the zero mask.
+
+    ``q_i = W^_i^T (W^T W) W^_i``: the ``n x n`` Gram matrix replaces the ``m x m`` one, so the
+    cost is ``O(m n^2)`` and the memory ``O(m n)``. Everything is for ``W 2^-e`` (see
+    :func:`_scaled`); ``s`` and ``q`` scale alike by ``2^{2e}``.
+    """
+    x, _ = _scaled(W)
+    s = np.einsum("ij,ij->i", x, x)
+    A = x.T @ x
+    u, keep = _unit_rows(W)
+    zero = np.ones(len(x), dtype=bool)
+    zero[keep] = False
+    q = np.zeros(len(x))
+    q[keep] = np.einsum("ij,ij->i", u @ A, u)
+    return s, q, zero
+
+
+
+def feature_dimensionality(W: Any) -> np.ndarray:
+    r"""Feature dimensionality ``D_i`` of each feature (toy-models paper; Scherlis's capacity).
+
+    .. math::
+
+        D_i = \frac{\|W_i\|^2}{\sum_{j=1}^{m} (\hat W_i \cdot W_j)^2},
+        \qquad \hat W_i = W_i / \|W_i\|,
+
+    the sum including ``j = i``. ``0 <= D_i <= 1``, ``sum_i D_i <= rank(W) <= n``: 1 for a
+    dedicated dimension, 1/2 for an antipodal pair, 2/5 for a pentagon. A zero row has
+    ``D_i = 0`` (it represents nothing), never NaN. Computed through the ``n x n`` Gram
+    matrix ``W^T W`` (cost ``O(m n^2)``, memory ``O(m n)``).
+
+    Parameters
+    ----------
+    W : array_like, shape (m, n)
+        Rows are features (the transpose of the paper's ``W``, whose columns are features).
+
+    Returns
+    -------
+    numpy.ndarray, shape (m,)
+
+    References
+    ----------
+    Elhage et al., "Toy Models of Superposition", 2022, section "Feature dimensionality";
+    Scherlis et al., "Polysemanticity and Capacity in Neural Networks", 2022.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> t = 2 * np.pi * np.arange(5) / 5
+    >>> pentagon = np.c_[np.cos(t), np.sin(t)]
+    >>> np.round(feature_dimensionality(np.r_[pentagon, [[0.0, 0.0]]]), 6)
+    array([0.4, 0.4, 0.4, 0.4, 0.4, 0. ])
+    """
+    W = _embedding(W)
+    s, q, zero = _projection_sums(W)
+    keep = np.flatnonzero(~zero)
+    # rows more than ~2^450 smaller than the largest underflow in the common scale: redo
+    # them directly in their own scale (O(m n) each; never hit by ordinary weights)
+    tiny = keep[s[keep] < 2.0**-900]
+    if tiny.size:
+        xr, zero_r = _prescale(W)
+        amax = np.abs(W).max(axis=1).astype(np.float64)
+        er = np.frexp(np.where(zero_r, 1.0, amax))[1]
+        for i, ui in zip(tiny, _unit_rows(W)[0][np.isin(keep, tiny)], strict=True):
+            with np.errstate(over="ignore", under="ignore"):
+                proj = np.ldexp(xr @ ui, er - er[i])  # (u_i . W_j) / 2^(e_i - 1)
+                self2 = float(np.dot(xr[i], xr[i]))  # ||W_i||^2 / 2^(2 e_i - 2)
+                total = float(np.sum(proj**2))
+            s[i], q[i] = (self2, total) if np.isfinite(total) else (0.0, 1.0)
+    d = np.zeros_like(s)
+    # q_i >= s_i exactly (the sum includes j = i); a rounded q below s is rounding error
+    d[keep] = s[keep] / np.maximum(q[keep], s[keep])
+    return d
+
+
+
+def superposition(W: Any) -> np.ndarray:
+    r"""Per-feature superposition: how much the other features project onto feature ``i``.
+
+    .. math::
+
+        \sum_{j \ne i} (\hat W_i \cdot W_j)^2
+
+    This is the squared quantity; some code (the toy-models notebook's plots) reports its
+    square root, the norm of the interference vector. 0 for a zero row and for a feature
+    orthogonal to all others. Computed as ``W^_i^T (W^T W) W^_i - ||W_i||^2``; rounding
+    that would make it negative is set to 0 (a sum of squares).
+
+    References
+    ----------
+    Elhage et al., "Toy Models of Superposition", 2022.
+
+    Examples
+    --------
+    >>> superposition([[1.0, 0.0], [0.0, 1.0], [1.0, 1.0]])
+    array([1., 1., 1.])
+    """
+    W = _embedding(W)
+    s, q, zero = _projection_sums(W)
+    _, e = _scaled(W)
+    out = np.maximum(q - s, 0.0)
+    out[zero] = 0.0
+    with np.errstate(over="ignore", under="ignore"):  # inf only on true overflow
+        return np.ldexp(out, 2 * e)
+
+
+
+def dimensions_per_feature(W: Any) -> float:
+    r"""Dimensions per feature ``D* = n / ||W||_F^2`` (toy-models paper).
+
+    ``||W||_F^2`` counts the features learned (about 1 per represented feature), so ``D*``
+    is the number of neurons each learned feature takes; ``inf`` when ``W`` is all zero.
+
+    .. math::
+
+        D^* = \frac{n}{\|W\|_F^2}
+
+    References
+    ----------
+    Elhage et al., "Toy Models of Superposition", 2022, section "Feature dimensionality".
+
+    Examples
+    --------
+    >>> dimensions_per_feature([[1.0, 0.0], [0.0, 1.0], [0.0, 0.0]])
+    1.0
+    """
+    W = _embedding(W)
+    x, e = _scaled(W)
+    fro2 = float(np.einsum("ij,ij->", x, x))
+    if fro2 == 0.0:
+        return float("inf")
+    with np.errstate(over="ignore"):  # inf only where the true value overflows
+        return float(np.ldexp(W.shape[1] / fro2, -2 * e))
+
+
+
+def frame_potential(W: Any, *, normalize: bool = True) -> float:
+    r"""Frame potential: the sum of squared overlaps over all ordered pairs (``i = j`` included).
+
+    .. math::
+
+        \mathrm{FP}(W) = \sum_{i,j} \langle w_i, w_j \rangle^2 = \|W^T W\|_F^2,
+
+    for the unit rows ``w_i = W^_i`` (``normalize=True``, zero rows left out) or the rows as
+    given. For ``k`` unit vectors in ``R^n``, ``FP >= max(k, k^2 / n)``, with equality at
+    ``k^2/n`` exactly for unit-norm tight frames; ``(FP - k) / (k (k - 1))`` is the mean
+    squared overlap of distinct pairs (random directions: ``1/n``).
+
+    References
+    ----------
+    Benedetto & Fickus, "Finite normalized tight frames", Adv. Comput. Math. 18 (2003).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> t = 2 * np.pi * np.arange(5) / 5
+    >>> round(frame_potential(np.c_[np.cos(t), np.sin(t)]), 9)  # tight: 5^2 / 2
+    12.5
+    """
+    W = _embedding(W)
+    if normalize:
+        x, _ = _unit_rows(W)
+        e = 0
+    else:
+        x, e = _scaled(W)
+    A = x.T @ x
+    with np.errstate(over="ignore", under="ignore"):  # inf only on true overflow
+        return float(np.ldexp(np.einsum("ij,ij->", A, A), 4 * e))
+

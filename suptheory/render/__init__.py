@@ -1,0 +1,1 @@
+"""Interfaces: results rendered for people (:mod:`~suptheory.render.explain`: readings in words)."""

@@ -1,0 +1,82 @@
+"""Readings in words of the results' tables, for people rather than programs."""
+
+# ruff: noqa: E741  (l is the name of the number of active features throughout)
+from __future__ import annotations
+
+import math
+import textwrap
+
+from suptheory.theory.readout import CAPACITY_MODELS
+from suptheory.theory.report import Report, _fmt
+
+__all__ = ["explain"]
+
+
+def explain(report: Report) -> str:
+    """A short reading of a :class:`~suptheory.Report` in words (scalar reports only).
+
+    Examples
+    --------
+    >>> from suptheory import calculate
+    >>> print(explain(calculate(768, 16384, 5)))  # doctest: +ELLIPSIS
+    Noise. The seed's model (linsefors) is 8.8 times more pessimistic than ...
+    """
+    if not report.scalar:
+        raise ValueError("explain() reads one layer: give scalar n, m, l, a, snr")
+    if set(report.models) != set(CAPACITY_MODELS):
+        raise ValueError("explain() compares every model: call calculate() without models=")
+    n, m, l = float(report.n), float(report.m), float(report.l)
+    noise, lev, eps = report.noise, report.levels, report.pair_interference
+    if l == 0:
+        return "With l = 0 no other feature is active: there is no interference at all."
+    if m == 1:
+        return "With m = 1 there is a single feature: nothing interferes with it."
+    f = _fmt
+    budget = f"snr = {f(report.snr)}" if report.error is None else f"error = {report.error:g}"
+    seed_reads = "cannot be read at all" if noise["linsefors"] >= report.a else "can be read"
+    paras = [
+        f"Noise. The seed's model (linsefors) is {noise['linsefors'] / noise['random']:.1f} "
+        f"times more pessimistic than the exact random-direction noise (the factor "
+        f"sqrt(8 ln m)): it takes the Johnson-Lindenstrauss worst case as the typical "
+        f"overlap. With {f(l)} of {f(m)} features active in {f(n)} neurons, random "
+        f"directions give read-out noise {f(noise['random'])} a: {f(lev['random'])} "
+        f"levels ({f(report.bits['random'])} bits) at {budget}, where the seed says a "
+        f"feature {seed_reads} (noise {f(noise['linsefors'])} a).",
+        f"Geometry. The largest overlap among {f(m)} random directions is about "
+        f"{f(eps['worst'])}, {eps['worst'] / eps['random']:.2g} times their rms overlap "
+        f"1/sqrt(n) = {f(eps['random'])}; "
+        + (
+            f"no arrangement of {f(m)} lines in R^{f(n)} keeps every overlap below "
+            f"{f(eps['optimal'])}. So random directions are already near-optimal on "
+            f"average; a good packing removes the bad pairs (worst-case noise "
+            f"{f(noise['worst'])} a -> {f(noise['optimal'])} a)."
+            if m > n
+            else f"but m <= n: the features fit orthogonally, with no interference at all "
+            f"(worst-case noise of random directions {f(noise['worst'])} a -> 0)."
+        ),
+    ]
+    lm, mm = report.l_max, report.m_max
+    if math.isinf(mm["random"]) and report.error is None:
+        rand_m = "any number of features (that noise does not depend on m; an error budget, "
+        rand_m += "--error, makes m count through the union bound)"
+    elif mm["random"] < 1:
+        rand_m = f"not even one feature (m_max = {f(mm['random'])} < 1)"
+    else:
+        rand_m = f"m_max = {f(mm['random'])} features"
+    paras.append(
+        f"Capacity at {budget}. The seed allows l_max = {f(lm['linsefors'])} active "
+        f"features and m_max = {f(mm['linsefors'])} features; random directions allow "
+        f"l_max = {f(lm['random'])} and {rand_m}; the worst pair of a random dictionary "
+        f"caps m at {f(mm['worst'])}."
+    )
+    paras.append(
+        "Non-linear decoding. l1/AMP recovery (no noise) finds "
+        + (
+            f"up to {f(lm['l1'])} active features out of {f(m)}"
+            if m > n
+            else "all m of them (m <= n)"
+        )
+        + f", and with {f(l)} active it could handle "
+        f"{f(mm['l1'])} features (ln m_max = {f(report.log_m_max['l1'])})."
+    )
+    return "\n\n".join(textwrap.fill(p, width=92) for p in paras)
