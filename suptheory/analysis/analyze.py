@@ -17,6 +17,12 @@ import numpy as np
 from suptheory._validate import check_embedding
 from suptheory.analysis import coherence as _coherence
 from suptheory.analysis import metrics as _metrics
+from suptheory.theory.bounds import coherence_lower_bound, welch_bound
+from suptheory.theory.overlaps import (
+    expected_max_coherence_random,
+    max_coherence_random,
+    overlap_distribution,
+)
 
 __all__ = ["EmbeddingReport", "analyze"]
 
@@ -198,13 +204,6 @@ def analyze(W: Any, *, quantiles: Any = (0.5, 0.99), threads: int | None = None,
     >>> round(r.coherence, 6), round(r.coherence_lower_bound, 6), round(r.packing_score, 6)
     (0.447214, 0.447214, 1.0)
     """
-    from suptheory.theory.bounds import coherence_lower_bound, welch_bound
-    from suptheory.theory.overlaps import (
-        expected_max_coherence_random,
-        max_coherence_random,
-        overlap_distribution,
-    )
-
     W = check_embedding(W, "W", dtypes=(np.float64, np.float32))
     qs = tuple(float(q) for q in np.atleast_1d(np.asarray(quantiles, dtype=np.float64)))
     if any(not 0.0 <= q <= 1.0 for q in qs):

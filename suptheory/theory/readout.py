@@ -70,6 +70,9 @@ from scipy import special
 
 from suptheory._validate import as_real, broadcast, check_choice, wrap
 from suptheory.theory._rootfind import expand_bracket, find_root
+from suptheory.theory.bounds import MAX_WELCH_ORDER, coherence_lower_bound
+from suptheory.theory.compressed_sensing import cs_phase_transition
+from suptheory.theory.overlaps import log_overlap_tail, max_coherence_random
 
 __all__ = [
     "MODELS",
@@ -189,15 +192,11 @@ def _z_single(error: np.ndarray) -> np.ndarray:
 
 
 def _coherence_random(m: np.ndarray, n: np.ndarray, q: float) -> np.ndarray:
-    from suptheory.theory.overlaps import max_coherence_random
-
     return np.asarray(max_coherence_random(m, n, q=q), dtype=np.float64)
 
 
 def _coherence_bound(m: np.ndarray, n: np.ndarray, q: float = 0.5) -> np.ndarray:
     """The largest coherence lower bound (``q`` unused: kept for a common signature)."""
-    from suptheory.theory.bounds import coherence_lower_bound
-
     return np.asarray(coherence_lower_bound(m, n), dtype=np.float64)
 
 
@@ -236,8 +235,6 @@ def _optimal_log_m(n: np.ndarray, t: np.ndarray) -> np.ndarray:
 
     ``inf`` where none applies: no bound caps ``m`` (which is not a construction).
     """
-    from suptheory.theory.bounds import MAX_WELCH_ORDER
-
     t2 = t * t
     nt2 = n * t2
     with np.errstate(divide="ignore", invalid="ignore"):
@@ -294,8 +291,6 @@ def _log_m_from_log_pairs(log_pairs: np.ndarray) -> np.ndarray:
 
 def _worst_log_m(n: np.ndarray, t: np.ndarray, q: float) -> np.ndarray:
     """Closed-form inverse of the Poisson-Beta law: ``C(m, 2) = -ln q / P(|<u,v>| >= t)``."""
-    from suptheory.theory.overlaps import log_overlap_tail
-
     out = np.full(n.shape, np.inf)  # t >= 1: overlaps never exceed 1, every m works
     idx = np.flatnonzero(t < 1.0)
     if idx.size:
@@ -430,8 +425,6 @@ def _l1_min_width(m: np.ndarray, l: np.ndarray) -> np.ndarray:
 
 
 def _l1_max_active(n: np.ndarray, m: np.ndarray) -> np.ndarray:
-    from suptheory.theory.compressed_sensing import cs_phase_transition
-
     delta = np.minimum(n / m, 1.0)
     return n * np.asarray(cs_phase_transition(delta, signed=False), dtype=np.float64)
 
