@@ -4,8 +4,9 @@ Published references (independent of this code):
 
 - Equiangular tight frames meet the Welch bound: 6 lines in R^3 (icosahedron diagonals) at
   1/sqrt(5), 28 lines in R^7 at 1/3 (Fickus & Mixon, "Tables of the existence of equiangular
-  tight frames", 2015). 16 lines in R^6 at 1/3 meet the orthoplex bound (Conway, Hardin &
-  Sloane 1996, section 6).
+  tight frames", 2015), and 16 lines in R^6 at 1/3 (Conway, Hardin & Sloane 1996, section 6):
+  sqrt((16 - 6) / (6 * 15)) = 1/3, the Welch bound of a real ETF. (The orthoplex bound needs
+  m > n(n+1)/2 = 21 lines in R^6 and does not apply.)
 - Lines in R^3: Conway, Hardin & Sloane, "Packing lines, planes, etc.", Exp. Math. 5 (1996),
   Table 1 / Sloane's online table of Grassmannian packings G(3, 1): the largest minimal angle
   (degrees, 4 decimals) for N = 4..10 lines. N = 4..7 are exact (arccos 1/3, arctan 2, arctan 2,
@@ -33,7 +34,7 @@ from suptheory import coherence_lower_bound, optimize_packing, welch_bound
 from suptheory.cli.main import main
 from tests.helpers import interrupt_on_call
 
-TOL = 1e-3  # the issue's acceptance tolerance on the coherence / cosine
+TOL = 1e-3  # best-known packings are published to about this many digits
 
 
 def _independent_max(W, signed=False):
@@ -55,7 +56,7 @@ def _check_result(res, m, n):
     assert 0 <= i < j < m
 
 
-# ------------------------------------------------------------------ equiangular / orthoplex
+# ------------------------------------------------------------------ equiangular tight frames
 
 
 @pytest.mark.parametrize(
@@ -63,10 +64,10 @@ def _check_result(res, m, n):
     [
         (6, 3, 1 / math.sqrt(5), 4, 0),  # ETF: icosahedron diagonals
         (28, 7, 1 / 3, 2, 0),  # ETF (Fickus & Mixon table)
-        (16, 6, 1 / 3, 16, 3),  # orthoplex bound met (Conway-Hardin-Sloane 1996)
+        (16, 6, 1 / 3, 16, 3),  # ETF at the Welch bound (Conway-Hardin-Sloane 1996)
     ],
 )
-def test_reaches_etf_and_orthoplex_packings(m, n, best, restarts, seed):
+def test_reaches_equiangular_tight_frames(m, n, best, restarts, seed):
     res = optimize_packing(m, n, restarts=restarts, steps=1200, seed=seed, progress=False)
     _check_result(res, m, n)
     assert abs(res.coherence - best) < TOL

@@ -308,11 +308,11 @@ def coherence(W: Any, *, threads: int | None = None, block: int | None = None,
     with num_threads(nthreads) as nt, _blas_threads(1 if pooled else None), \
             progress_bar(total, "coherence", progress and total >= 2**25,
                          unit="pair", unit_scale=True) as bar:
-        # each tile is scanned right after its GEMM, while it is in cache, from a reused
-        # buffer (one GEMM per block row into a fresh 40 MB array, then a separate scan
-        # pass, ran at 54% of the GEMM rate; tiles at 76-81%). Worker threads, each with its
-        # own single-threaded GEMM (the kernels release the GIL), let the scan scale with the
-        # cores too; on 2 cores they measured the same as one worker with 2 BLAS threads
+        # each tile is scanned right after its GEMM, while it is still in cache, from a
+        # reused buffer: a whole block row per GEMM followed by a separate scan would stream
+        # every value through memory twice. Worker threads, each with its own single-threaded
+        # GEMM (the kernels release the GIL), let the scan scale with the cores too
+        # (benchmarks/coherence.py measures the rate against a bare GEMM)
         with closing(_tile_results(tile, tiles, nt if pooled else 1, b * w)) as results:
             for val, cs, oi, oj, oc, done in results:
                 ncand += int(oc[0])
