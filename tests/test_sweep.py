@@ -20,6 +20,7 @@ from hypothesis import strategies as st
 
 import suptheory.runs.sweep as sweep_module
 from suptheory import ResultStore, grid_points, point_seed, sweep
+from suptheory._text import format_number
 from tests import _sweep_targets as targets
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -528,7 +529,7 @@ def test_cli_show(tmp_path, capsys):
     lines = out.splitlines()
     assert lines[0].split()[:4] == ["n", "l", "std", "count"]
     assert lines[-1].startswith("2 finished point(s)")
-    assert f"{expected[1]['std']:.6g}" in lines[2]
+    assert format_number(expected[1]["std"]) in lines[2]
 
     with pytest.raises(ValueError, match="STORE must be an existing result store"):
         _cli(["sweep", "show", str(tmp_path / "missing.sqlite")], capsys)

@@ -14,6 +14,7 @@ from typing import Any
 
 import numpy as np
 
+from suptheory._text import format_number, render_table
 from suptheory._validate import check_embedding
 from suptheory.analysis import coherence as _coherence
 from suptheory.analysis import metrics as _metrics
@@ -114,13 +115,7 @@ class EmbeddingReport:
         return d
 
     def __str__(self) -> str:
-        def f(x: Any) -> str:
-            if x is None:
-                return "-"
-            if isinstance(x, float) and math.isnan(x):
-                return "n/a"
-            return f"{x:.4g}"
-
+        f = format_number
         k = self.m - len(self.zero_rows)
         rows = [
             ("quantity", "this embedding", "random directions", "lower bound"),
@@ -136,17 +131,13 @@ class EmbeddingReport:
                          f(self.random_quantiles.get(q)), "-"))
         rows.append(("frame potential (unit rows)", f(self.frame_potential), "-",
                      f(self.frame_potential_min)))
-        width = [max(len(r[c]) for r in rows) for c in range(4)]
         lines = [f"EmbeddingReport: m = {self.m} features, n = {self.n} dimensions"
                  + (f", {len(self.zero_rows)} zero rows excluded" if self.zero_rows else "")]
-        for t, r in enumerate(rows):
-            lines.append("  ".join(r[c].ljust(width[c]) for c in range(4)).rstrip())
-            if t == 0:
-                lines.append("  ".join("-" * w for w in width))
+        lines += render_table(rows[0], [None, *rows[1:]], column_rules=True)
         if self.pair is None:
             lines.append("coherence: no pair (fewer than two nonzero rows)")
         else:
-            lines.append(f"coherence at pair {self.pair} (cos = {self.overlap:.4g})")
+            lines.append(f"coherence at pair {self.pair} (cos = {f(self.overlap)})")
         lines.append("packing score (1 = at the lower bound, 0 = random, < 0 worse): "
                      + f(self.packing_score))
         lines.append(f"D* = n/||W||_F^2 = {f(self.dimensions_per_feature)}, ||W||_F^2 = "

@@ -24,10 +24,29 @@ def _jsonable(obj: Any) -> Any:
     if hasattr(obj, "tolist"):  # numpy scalars and arrays
         return _jsonable(obj.tolist())
     if isinstance(obj, float) and not math.isfinite(obj):
-        return str(obj)  # JSON has no inf/nan; "inf" keeps the meaning
+        return "nan" if math.isnan(obj) else ("inf" if obj > 0 else "-inf")  # see dumps
     return obj
 
 
 def dumps(obj: Any) -> str:
-    """Serialise a result to JSON (numpy values converted, inf written as "inf")."""
-    return json.dumps(_jsonable(obj), indent=2, sort_keys=False)
+    """Serialise a result to strict JSON, numpy values converted to Python ones.
+
+    JSON has no infinity or NaN, so every non-finite float (Python or numpy, at any depth)
+    is written as one of the strings ``"inf"``, ``"-inf"`` or ``"nan"``, which ``float()``
+    reads back. (The printed tables show NaN as ``-`` instead; see :mod:`suptheory._text`.)
+    Dictionary keys become strings.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> print(dumps({"m_max": float("inf"), "l": np.float64(-np.inf), "z": [np.nan, 1.5]}))
+    {
+      "m_max": "inf",
+      "l": "-inf",
+      "z": [
+        "nan",
+        1.5
+      ]
+    }
+    """
+    return json.dumps(_jsonable(obj), indent=2, sort_keys=False, allow_nan=False)

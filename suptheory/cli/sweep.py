@@ -23,6 +23,7 @@ import os
 import sys
 from typing import Any
 
+from suptheory._text import format_number, render_table
 from suptheory.cli._common import dumps
 
 
@@ -65,10 +66,10 @@ def _flat(row: dict[str, Any], arrays: bool) -> dict[str, Any]:
 
 
 def _cell(value: Any) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, float):
-        return f"{value:.6g}"
+    # floats and missing values as every report prints them; integers (seeds, counts) and
+    # text verbatim -- --csv and --json give the full precision
+    if value is None or isinstance(value, float):
+        return format_number(value)
     return str(value)
 
 
@@ -95,9 +96,8 @@ def run(args: argparse.Namespace) -> int:
         writer.writeheader()
         writer.writerows(flat)
         return 0
-    table = [columns] + [[_cell(record.get(name)) for name in columns] for record in flat]
-    widths = [max(len(line[i]) for line in table) for i in range(len(columns))]
-    for line in table:
-        print("  ".join(cell.rjust(width) for cell, width in zip(line, widths, strict=True)))
+    cells = [[_cell(record.get(name)) for name in columns] for record in flat]
+    for line in render_table(columns, cells, align="r" * len(columns)):
+        print(line)
     print(f"{len(rows)} finished point(s) in {args.store}")
     return 0

@@ -6,8 +6,9 @@ from __future__ import annotations
 import math
 import textwrap
 
+from suptheory._text import format_number
 from suptheory.theory.readout import CAPACITY_MODELS
-from suptheory.theory.report import Report, _fmt
+from suptheory.theory.report import Report
 
 __all__ = ["explain"]
 
@@ -31,7 +32,7 @@ def explain(report: Report) -> str:
         return "With l = 0 no other feature is active: there is no interference at all."
     if m == 1:
         return "With m = 1 there is a single feature: nothing interferes with it."
-    f = _fmt
+    f = format_number
     budget = f"snr = {f(report.snr)}" if report.error is None else f"error = {report.error:g}"
     seed_reads = "cannot be read at all" if noise["linsefors"] >= report.a else "can be read"
     paras = [

@@ -32,6 +32,9 @@ from typing import Any
 
 import numpy as np
 
+from suptheory._text import format_number as _fmt
+from suptheory._text import format_z as _fmt_z
+from suptheory._text import render_table
 from suptheory._validate import as_real, check_int
 from suptheory.theory import readout as _ro
 from suptheory.theory.density import capacity_at_density
@@ -176,28 +179,6 @@ def _verdict(
     return z, ratio, "pessimistic" if worse else "optimistic", float(factor)
 
 
-def _fmt(x: float) -> str:
-    if x is None or (isinstance(x, float) and math.isnan(x)):
-        return "-"
-    x = float(x)
-    if math.isinf(x):
-        return "inf" if x > 0 else "-inf"
-    if x == 0:
-        return "0"
-    ax = abs(x)
-    if ax >= 1e6 or ax < 1e-3:
-        return f"{x:.3e}"
-    if ax >= 1000:
-        return f"{x:,.0f}"
-    return f"{x:.4g}"
-
-
-def _fmt_z(z: float) -> str:
-    if not math.isfinite(z):
-        return "-"
-    return f"{z:+.1f}" if abs(z) < 1e4 else f"{z:+.1e}"
-
-
 @dataclass(frozen=True)
 class CheckReport:
     """Theory beside experiment for one layer (see :func:`check`); prints as a table.
@@ -269,35 +250,24 @@ class CheckReport:
         rule_text = (f"verdict: agrees if |z| <= {self.k:g} standard errors (relative "
                      f"{self.rtol:.0%} without one); else theory pessimistic / optimistic")
         head = ["source", "quantity", "model", "theory", "empirical", "+-", "z", "verdict"]
-        lines_by_section: list[tuple[str, list[list[str]]]] = []
+        body: list[list[str] | str | None] = []
         for section, heading in SECTIONS.items():
             rows = [r for r in self.rows if r.section == section]
             if not rows:
                 continue
-            cells = []
+            body += [None, heading]
             for r in rows:
                 unc = _fmt(r.se) if math.isfinite(r.se) else (
                     f"[{r.band[0]:g}, {r.band[1]:g}]" if r.band is not None else "-")
-                cells.append([r.source, r.quantity, r.model, _fmt(r.theory),
-                              _fmt(r.empirical) + ("+" if r.censored else ""), unc,
-                              _fmt_z(r.z), r.text])
-            lines_by_section.append((heading, cells))
-        allcells = [head] + [c for _, cs in lines_by_section for c in cs]
-        widths = [max(len(c[i]) for c in allcells) for i in range(len(head))]
-        right = {3, 4, 5, 6}
-
-        def line(cells: list[str]) -> str:
-            parts = [c.rjust(w) if i in right else c.ljust(w)
-                     for i, (c, w) in enumerate(zip(cells, widths, strict=True))]
-            return "  " + "  ".join(parts).rstrip()
-
-        width = max(len(title), len(line(head)))
-        out = [title, rule_text, "=" * width, line(head)]
-        for heading, cells in lines_by_section:
-            out.append("-" * width)
-            out.append(heading)
-            out.extend(line(c) for c in cells)
-        out.append("=" * width)
+                body.append([r.source, r.quantity, r.model, _fmt(r.theory),
+                             _fmt(r.empirical) + ("+" if r.censored else ""), unc,
+                             _fmt_z(r.z), r.text])
+        align = "lllrrrrl"
+        # the rules span the title or the header, whichever is wider
+        width = max(len(title), len(render_table(head, body, align=align, indent="  ")[0]))
+        out = [title, rule_text, "=" * width,
+               *render_table(head, body, align=align, indent="  ", rule_width=width),
+               "=" * width]
         notes = sorted({r.note for r in self.rows if r.note})
         out.extend(f"note: {t}" for t in notes)
         out.extend(f"skipped: {s}" for s in self.skipped)

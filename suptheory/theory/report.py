@@ -10,12 +10,12 @@ capacities of non-linear compressed-sensing decoding, which has no linear read-o
 # ruff: noqa: E741  (l is THEORY.md's name for the number of active features)
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 
+from suptheory._text import format_number, render_table
 from suptheory._validate import broadcast, wrap
 from suptheory.theory import readout as _ro
 
@@ -38,22 +38,6 @@ _ABOUT = {
     "optimal": "best lower bound, any packing",
     "l1": "l1/AMP decoding, noiseless",
 }
-
-
-def _fmt(x: Any) -> str:
-    if x is None:
-        return "-"
-    x = float(x)
-    if math.isinf(x):
-        return "inf" if x > 0 else "-inf"
-    ax = abs(x)
-    if ax == 0:
-        return "0"
-    if ax >= 1e6 or ax < 1e-3:
-        return f"{x:.3e}"
-    if ax >= 100:
-        return f"{x:,.0f}"
-    return f"{x:.4g}"
 
 
 @dataclass(frozen=True)
@@ -129,21 +113,15 @@ class Report:
                 f"Report over a broadcast grid of shape {shape} "
                 f"(models {', '.join(self.models)}); see .to_dict() or the attributes"
             )
-        budget = f"snr = {_fmt(self.snr)}" if self.error is None else f"error = {self.error:g}"
+        num = format_number
+        budget = f"snr = {num(self.snr)}" if self.error is None else f"error = {self.error:g}"
         title = (
-            f"suptheory calculate: n = {_fmt(self.n)}, m = {_fmt(self.m)}, l = {_fmt(self.l)}, "
-            f"a = {_fmt(self.a)}, {budget}"
+            f"suptheory calculate: n = {num(self.n)}, m = {num(self.m)}, l = {num(self.l)}, "
+            f"a = {num(self.a)}, {budget}"
         )
         head = ["model", *(_HEAD[f] for f in _FIELDS), "reading"]
-        rows = [[k, *(_fmt(getattr(self, f)[k]) for f in _FIELDS), _ABOUT[k]] for k in self.models]
-        widths = [max(len(r[i]) for r in [head, *rows]) for i in range(len(head))]
-
-        def line(cells: list[str]) -> str:
-            first = cells[0].ljust(widths[0])
-            mid = [c.rjust(w) for c, w in zip(cells[1:-1], widths[1:-1], strict=True)]
-            return "  ".join([first, *mid, cells[-1].ljust(widths[-1])]).rstrip()
-
-        table = [line(head), *(line(r) for r in rows)]
+        rows = [[k, *(num(getattr(self, q)[k]) for q in _FIELDS), _ABOUT[k]] for k in self.models]
+        table = render_table(head, rows, align="l" + "r" * len(_FIELDS) + "l")
         rule = "=" * max(len(title), *(len(t) for t in table))
         q_note = "median" if self.q == 0.5 else f"q = {self.q:g} quantile"
         notes = [
