@@ -5,7 +5,7 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 
-.PHONY: demo test lint docs figures bench clean
+.PHONY: demo test test-fast lint docs figures bench clean
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -27,6 +27,10 @@ demo: $(VENV)/.installed
 
 test: $(VENV)/.installed-test
 	$(PY) -m pytest
+
+# The suite without the tests marked slow (training runs, example scripts at their small size).
+test-fast: $(VENV)/.installed-test
+	$(PY) -m pytest -m "not slow"
 
 # The docs site (MkDocs material + mkdocstrings); --strict turns every warning into an error.
 docs: $(VENV)/.installed-docs

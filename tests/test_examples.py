@@ -62,6 +62,7 @@ def test_two_features_closed_form_and_quadrature():
     assert mod.classify(np.array([0.8, 0.8])) == "other"
 
 
+@pytest.mark.slow
 def test_two_features_phase_boundary(tmp_path):
     res = run("fig_two_features", tmp_path)
     closed, trained, optimised = res["closed_form"], res["trained"], res["optimised"]
@@ -89,6 +90,7 @@ def test_two_features_phase_boundary(tmp_path):
 # --------------------------------------------------------------------------- (b) D* vs 1/p
 
 
+@pytest.mark.slow
 def test_dimensions_per_feature(tmp_path):
     res = run("fig_dimensions_per_feature", tmp_path)
     dstar, n = res["dstar"], res["n"]
@@ -168,6 +170,7 @@ def test_capacity(tmp_path):
     check_capacity(run("fig_capacity", tmp_path))
 
 
+@pytest.mark.slow
 def test_capacity_script_on_a_process_pool_resumes(tmp_path):
     script = EXAMPLES / "fig_capacity.py"
     store = tmp_path / "runs.sqlite"

@@ -427,9 +427,9 @@ def optimize_packing(
     Notes
     -----
     Best-known values the tests reproduce (to 1e-3 or better): 6 lines in R^3 at
-    ``1/sqrt(5)`` and 28 lines in R^7 at ``1/3`` (equiangular tight frames, at the Welch bound);
-    16 lines in R^6 at ``1/3`` (also an equiangular tight frame at the Welch bound); Conway, Hardin & Sloane's line packings
-    in R^3 for 4 to 10 lines; the Tammes optimum for 4 to 12 points on the sphere.
+    ``1/sqrt(5)``, 28 lines in R^7 and 16 lines in R^6 at ``1/3`` (equiangular tight frames,
+    at the Welch bound); Conway, Hardin & Sloane's line packings in R^3 for 4 to 10 lines;
+    the Tammes optimum for 4 to 12 points on the sphere.
 
     References
     ----------
