@@ -548,4 +548,3 @@ def optimize_packing(
         seed=seed,
         interrupted=interrupted,
     )
-
