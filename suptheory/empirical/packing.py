@@ -30,7 +30,7 @@ from typing import Any
 
 import numpy as np
 
-from suptheory._runner import progress_bar
+from suptheory._runner import ChunkRunner
 from suptheory._validate import as_generator, check_choice, check_int
 
 __all__ = ["optimize_packing", "PackingResult", "OBJECTIVES"]
@@ -222,13 +222,22 @@ def _lower_bound(m: int, n: int, objective: str) -> tuple[float, float]:
 
 
 def _descend(
-    W: np.ndarray, objective: str, steps: int, checkpoints: np.ndarray, bar: Any
-) -> tuple[np.ndarray, np.ndarray, bool]:
-    """Run phase 1 on a batch ``W`` of shape ``(R, m, n)``; return W, history, interrupted.
+    W: np.ndarray,
+    objective: str,
+    steps: int,
+    checkpoints: np.ndarray,
+    run: Any,
+    history: np.ndarray | None = None,
+) -> tuple[np.ndarray, np.ndarray, int]:
+    """Run phase 1 on a batch ``W`` of shape ``(R, m, n)``; return W, history, steps done.
 
-    The numba kernel runs the steps in chunks so that the progress bar moves and Ctrl-C is
-    honoured between chunks; the schedule depends only on the global step index, so chunking
-    does not change the result.
+    ``W`` (float64, C-contiguous) is advanced in place and ``history`` (``(checkpoints, R)``,
+    a new one if None) filled in place. The numba kernel runs the steps in chunks, each
+    reported to ``run.update`` (the runner's progress, ``R`` restarts times the steps), so
+    that progress moves and Ctrl-C is honoured between chunks; the schedule depends only on
+    the global step index, so chunking does not change the result. If Ctrl-C stops it, the
+    checkpoints from where it stopped on hold that state's values before the
+    ``KeyboardInterrupt`` goes on to the caller's :class:`~suptheory._runner.ChunkRunner`.
     """
     from suptheory._kernels import packing as kernels
 
@@ -237,12 +246,11 @@ def _descend(
         "spherical-code": kernels.SPHERICAL_CODE,
         "frame-potential": kernels.FRAME_POTENTIAL,
     }[objective]
-    W = np.ascontiguousarray(W, dtype=np.float64)
     R = W.shape[0]
-    history = np.full((checkpoints.size, R), np.nan)
+    if history is None:
+        history = np.full((checkpoints.size, R), np.nan)
     slot = np.full(steps + 1, -1, dtype=np.int64)
     slot[checkpoints] = np.arange(checkpoints.size)
-    interrupted = False
     # ~20 chunks, each at least 25 steps
     chunk = max(25, -(-steps // 20))
     done = 0
@@ -252,15 +260,13 @@ def _descend(
             kernels.descend(
                 W, kind, s0, s1, steps, _T_START, _T_END, _LR_START, _LR_END, slot, history
             )
-            bar.update(s1 - s0)
+            run.update((s1 - s0) * R)
             done = s1
-    except KeyboardInterrupt:
-        interrupted = True
-    # the final state (checkpoint `steps`, or wherever the run stopped)
-    final = _batch_values(W @ W.transpose(0, 2, 1), objective)
-    last = int(np.searchsorted(checkpoints, done))
-    history[last:] = final
-    return W, history, interrupted
+    finally:
+        # the final state (checkpoint `steps`, or wherever the run stopped)
+        final = _batch_values(W @ W.transpose(0, 2, 1), objective)
+        history[int(np.searchsorted(checkpoints, done)) :] = final
+    return W, history, done
 
 
 # --------------------------------------------------------------------------------------------
@@ -405,8 +411,9 @@ def optimize_packing(
         numba threads for the restarts (default: numba's current setting). The result does
         not depend on it.
     progress : bool
-        Show a progress bar (on a terminal). The run can be interrupted (Ctrl-C): the best
-        embedding found so far is returned with ``interrupted=True``.
+        Show progress: a bar on a terminal, else a line on stderr every 10 s. The run can be
+        interrupted (Ctrl-C): the best embedding found so far is returned with
+        ``interrupted=True``.
 
     Returns
     -------
@@ -484,33 +491,31 @@ def optimize_packing(
     checkpoints = np.unique(np.linspace(0, steps, min(steps + 1, 101)).astype(int))
     chunk = max(1, min(restarts, _MAX_BATCH_ENTRIES // (m * m)))
     histories = []
-    finals = []
-    interrupted = False
+    ran = 0  # restarts started; W0[:ran] is advanced in place, batch after batch
     desc = f"pack {m} in R^{n}"
     if threads is not None:
         threads = check_int(threads, "threads", low=1)
     from suptheory._kernels.jit import num_threads
 
-    with num_threads(threads), progress_bar(steps * restarts, desc, progress=progress) as bar:
+    # Ctrl-C keeps the batches run so far, the interrupted one at the state it reached
+    with num_threads(threads), ChunkRunner(steps * restarts, desc, progress, unit="step",
+                                           min_done=0) as run:
         for start in range(0, restarts, chunk):
-            if interrupted:
-                break
-            batch = W0[start : start + chunk]
-            scale = _Scaled(bar, batch.shape[0])
-            Wb, hist, interrupted = _descend(batch, objective, steps, checkpoints, scale)
-            finals.append(Wb)
-            histories.append(hist)
-    W_all = np.concatenate(finals, axis=0)
+            ran = min(restarts, start + chunk)
+            histories.append(np.full((checkpoints.size, ran - start), np.nan))
+            _descend(W0[start:ran], objective, steps, checkpoints, run, histories[-1])
+    interrupted = run.interrupted
+    W_all = W0[:ran]
     history = np.concatenate(histories, axis=1)
     G_all = W_all @ W_all.transpose(0, 2, 1)
     values = _batch_values(G_all, objective)
     best = int(np.argmin(values))
     W = W_all[best]
     if polish and objective != "frame-potential" and not interrupted:
-        try:
+        # Ctrl-C while polishing keeps phase 1's best
+        with ChunkRunner(None, "polish", False, min_done=0) as polishing:
             W = _polish(W, objective, iterations=25)
-        except KeyboardInterrupt:
-            interrupted = True
+        interrupted = polishing.interrupted
     value, pair = _exact(W, objective)
     # the reported coherence and its pair: the package's exact (correctly rounded) metric
     from suptheory.analysis.coherence import coherence as exact_coherence
@@ -543,14 +548,3 @@ def optimize_packing(
         seed=seed,
         interrupted=interrupted,
     )
-
-
-class _Scaled:
-    """Adapter: count a batch's steps once per restart in the shared progress bar."""
-
-    def __init__(self, bar: Any, factor: int) -> None:
-        self.bar, self.factor = bar, factor
-
-    def update(self, k: int) -> None:
-        if k:
-            self.bar.update(k * self.factor)

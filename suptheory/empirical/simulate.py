@@ -36,9 +36,10 @@ Amplitudes (``amplitudes=``): ``"fixed"`` -- every active feature at ``a`` (the 
 models of THEORY.md §5); ``"uniform"`` -- uniform on ``[0, a)`` as in the toy models
 (THEORY.md §6), which divides the noise variance by 3.
 
-Long runs show a progress bar (``progress=False`` hides it) and stop cleanly on
-``KeyboardInterrupt`` between chunks: the result of the finished trials is returned with
-``interrupted=True`` (if no chunk had finished, the interrupt propagates).
+Long runs show progress (a bar on a terminal, else a line on stderr every 10 s;
+``progress=False`` hides it) and stop cleanly on ``KeyboardInterrupt`` between chunks: the
+result of the finished trials is returned with ``interrupted=True`` (if no chunk had
+finished, the interrupt propagates).
 """
 
 from __future__ import annotations
@@ -52,7 +53,7 @@ import numpy as np
 from scipy.special import ndtr, ndtri
 
 from suptheory._kernels import simulate as _k
-from suptheory._runner import progress_bar
+from suptheory._runner import ChunkRunner
 from suptheory._validate import (
     as_generator,
     as_real,
@@ -251,9 +252,7 @@ def _draw_counts(rng: np.random.Generator, st: _Setting, size: int) -> np.ndarra
     return counts
 
 
-def _noise_chunks(
-    st: _Setting, rng: np.random.Generator, trials: int, bar: Any
-) -> Iterator[np.ndarray]:
+def _noise_chunks(st: _Setting, rng: np.random.Generator, trials: int) -> Iterator[np.ndarray]:
     """Yield the read-out noise of successive chunks of trials (fixed chunking)."""
     chunk = max(1, min(_CHUNK, _FEATURES_PER_CHUNK // max(1, math.ceil(st.l))))
     empty = np.empty(0, dtype=np.float64)
@@ -277,7 +276,6 @@ def _noise_chunks(
             _k.embedding_noise(st.W, targets, offsets, u, amp, st.a, out)
         done += size
         yield out
-        bar.update(size)
 
 
 # --------------------------------------------------------------------------- interference
@@ -372,7 +370,7 @@ def simulate_interference(
     return_samples : bool
         Keep the ``trials`` noise values in ``result.samples`` (8 bytes per trial).
     progress : bool
-        Show a progress bar on a terminal.
+        Show progress: a bar on a terminal, else a line on stderr every 10 s.
 
     Returns
     -------
@@ -417,19 +415,14 @@ def simulate_interference(
     shift = st.theory_mean if math.isfinite(st.theory_mean) else 0.0
     sums = np.zeros(5)  # count, then sums of d, d^2, d^3, d^4 with d = noise - shift
     kept: list[np.ndarray] = []
-    interrupted = False
-    with progress_bar(trials, "simulate_interference", progress) as bar:
-        try:
-            for out in _noise_chunks(st, rng, trials, bar):
-                d = out - shift
-                d2 = d * d
-                sums += (out.size, d.sum(), d2.sum(), (d2 * d).sum(), (d2 * d2).sum())
-                if return_samples:
-                    kept.append(out)
-        except KeyboardInterrupt:
-            if sums[0] == 0:
-                raise
-            interrupted = True
+    with ChunkRunner(trials, "simulate_interference", progress, unit="trial") as run:
+        for out in _noise_chunks(st, rng, trials):
+            d = out - shift
+            d2 = d * d
+            sums += (out.size, d.sum(), d2.sum(), (d2 * d).sum(), (d2 * d2).sum())
+            if return_samples:
+                kept.append(out)
+            run.update(out.size)
     T = int(sums[0])
     m1, m2, m3, m4 = sums[1:] / T
     var_pop = max(m2 - m1 * m1, 0.0)
@@ -453,7 +446,7 @@ def simulate_interference(
         theory=st.theory_std,
         theory_mean=st.theory_mean,
         random_law=st.random_law,
-        interrupted=interrupted,
+        interrupted=run.interrupted,
         samples=np.concatenate(kept) if return_samples else None,
     )
 
@@ -602,19 +595,12 @@ def simulate_levels(
         lv = _check_levels(levels)
     rng = as_generator(seed)
     errors = np.zeros(lv.size, dtype=np.int64)
-    done = 0
-    interrupted = False
-    with progress_bar(trials, "simulate_levels", progress) as bar:
-        try:
-            for out in _noise_chunks(st, rng, trials, bar):
-                u = rng.random(out.size)
-                errors += _decode(out, u, lv, st.a)
-                done += out.size
-        except KeyboardInterrupt:
-            if done == 0:
-                raise
-            interrupted = True
-    return _levels_result(st, lv, errors, done, interrupted)
+    with ChunkRunner(trials, "simulate_levels", progress, unit="trial") as run:
+        for out in _noise_chunks(st, rng, trials):
+            u = rng.random(out.size)
+            errors += _decode(out, u, lv, st.a)
+            run.update(out.size)
+    return _levels_result(st, lv, errors, run.done, run.interrupted)
 
 
 def _levels_result(
@@ -723,17 +709,12 @@ def simulate_max_levels(
     cap = 1 << 24
     noise_parts: list[np.ndarray] = []
     u_parts: list[np.ndarray] = []
-    interrupted = False
-    with progress_bar(trials, "simulate_max_levels", progress) as bar:
-        try:
-            for out in _noise_chunks(st, rng, trials, bar):
-                u = rng.random(out.size)
-                noise_parts.append(out)
-                u_parts.append(u)
-        except KeyboardInterrupt:
-            if not noise_parts:
-                raise
-            interrupted = True
+    with ChunkRunner(trials, "simulate_max_levels", progress, unit="trial") as run:
+        for out in _noise_chunks(st, rng, trials):
+            u = rng.random(out.size)
+            noise_parts.append(out)
+            u_parts.append(u)
+            run.update(out.size)
     noise = np.concatenate(noise_parts)
     u = np.concatenate(u_parts)
     T = noise.size
@@ -763,7 +744,9 @@ def simulate_max_levels(
             break
         lo_l = int(lv[-1]) + 1
         width *= 2
-    curve = _levels_result(st, np.concatenate(all_lv), np.concatenate(all_err), T, interrupted)
+    curve = _levels_result(
+        st, np.concatenate(all_lv), np.concatenate(all_err), T, run.interrupted
+    )
     rate, se = curve.error, curve.error_se
     censored = bool(np.all(rate - _Z95 * se <= err))
     return MaxLevelsSimulation(
@@ -874,7 +857,7 @@ def simulate_max_coherence(
     quantiles : float or sequence of float
         Quantile levels in ``[0, 1]`` to estimate.
     progress : bool
-        Show a progress bar on a terminal.
+        Show progress: a bar on a terminal, else a line on stderr every 10 s.
 
     Returns
     -------
@@ -916,25 +899,20 @@ def simulate_max_coherence(
     # small m: a batch kernel (one trial per thread); large m: the blocked GEMM coherence.
     # Both see the same normals: a (T, m, n) draw fills trial after trial in C order.
     batch = max(1, min(trials, (1 << 21) // (m_ * n_))) if m_ <= _SMALL_M else 1
-    done = 0
-    interrupted = False
-    with progress_bar(trials, "simulate_max_coherence", progress) as bar:
-        try:
-            while done < trials:
-                size = min(batch, trials - done)
-                X = rng.standard_normal((size, m_, n_))
-                if m_ <= _SMALL_M:
-                    _k.max_abs_cos(X, samples[done : done + size])
-                else:
-                    samples[done] = _max_abs_cos(X[0])
-                done += size
-                bar.update(size)
-        except KeyboardInterrupt:
-            if done < 2:
-                raise
-            interrupted = True
-    x = samples[:done]
-    T = done
+    # an interrupted run is kept once 2 trials are done (a standard deviation needs two)
+    with ChunkRunner(trials, "simulate_max_coherence", progress, unit="trial",
+                     min_done=2) as run:
+        while run.done < trials:
+            done = run.done
+            size = min(batch, trials - done)
+            X = rng.standard_normal((size, m_, n_))
+            if m_ <= _SMALL_M:
+                _k.max_abs_cos(X, samples[done : done + size])
+            else:
+                samples[done] = _max_abs_cos(X[0])
+            run.update(size)
+    T = run.done
+    x = samples[:T]
     std = float(x.std(ddof=1))
     srt = np.sort(x)
     # ranks j, k (1-based) with P(j <= B <= k - 1) >= 0.95, B ~ Binomial(T, q)
@@ -955,5 +933,5 @@ def simulate_max_coherence(
         theory_quantiles=np.asarray(max_coherence_random(m_, n_, q), dtype=np.float64)
         .reshape(q.shape),
         samples=x.copy(),
-        interrupted=interrupted,
+        interrupted=run.interrupted,
     )

@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 
 from suptheory._kernels.jit import num_threads
-from suptheory._runner import progress_bar
+from suptheory._runner import ChunkRunner
 from suptheory._validate import as_generator, as_real, check_choice, check_int
 
 __all__ = ["train_toy_models", "ToyModelResult", "PRESETS", "toy_preset", "TOY_MODELS"]
@@ -233,12 +233,9 @@ class ToyModelResult:
         }
         if self.W_out is not None:
             out["W_out"] = self.W_out
-        try:
-            out["dimensions_per_feature"] = self.dimensions_per_feature
-            out["feature_dimensionality"] = self.feature_dimensionality
-            out["superposition"] = self.superposition
-        except ImportError:  # pragma: no cover - metrics not available
-            pass
+        out["dimensions_per_feature"] = self.dimensions_per_feature
+        out["feature_dimensionality"] = self.feature_dimensionality
+        out["superposition"] = self.superposition
         return out
 
 
@@ -333,7 +330,7 @@ def train_toy_models(
     seed : int, SeedSequence or Generator
         Fully determines initialisation and data, whatever the thread count.
     progress : bool
-        Show a progress bar (on a terminal).
+        Show progress: a bar on a terminal, else a line on stderr every 10 s.
     threads : int, optional
         numba threads for this call (instances are split between them).
     preset : str, optional
@@ -456,12 +453,12 @@ def train_toy_models(
     adamw = optimizer == "adamw"
 
     done = 0
-    interrupted = False
     start = time.perf_counter()
-    with num_threads(threads), progress_bar(steps, f"training {model} toy models",
-                                            progress) as bar:
-        chunk = min(steps, 8)
-        try:
+    with num_threads(threads):
+        # Ctrl-C stops between chunks: the models are evaluated as trained so far
+        with ChunkRunner(steps, f"training {model} toy models", progress, unit="step",
+                         min_done=0) as run:
+            chunk = min(steps, 8)
             while done < steps:
                 c = min(chunk, steps - done)
                 t0 = time.perf_counter()
@@ -471,12 +468,11 @@ def train_toy_models(
                               out)
                 history[:, done:done + c] = out
                 done += c
-                bar.update(c)
+                run.update(c)
                 # ~0.3 s per chunk: responsive to Ctrl-C, negligible call overhead.
                 per_step = (time.perf_counter() - t0) / c
                 chunk = int(min(max(0.3 / max(per_step, 1e-9), 1), 10_000))
-        except KeyboardInterrupt:
-            interrupted = True
+        interrupted = run.interrupted
         seconds = time.perf_counter() - start
         ev_mean = np.zeros(J)
         ev_se = np.zeros(J)
