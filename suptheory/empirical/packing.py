@@ -32,6 +32,7 @@ import numpy as np
 
 from suptheory._runner import ChunkRunner
 from suptheory._validate import as_generator, check_choice, check_int
+from suptheory.theory.bounds import coherence_lower_bound, welch_bound
 
 __all__ = ["optimize_packing", "PackingResult", "OBJECTIVES"]
 
@@ -198,8 +199,6 @@ def _batch_values(G: np.ndarray, objective: str) -> np.ndarray:
 
 def _lower_bound(m: int, n: int, objective: str) -> tuple[float, float]:
     """(best applicable lower bound on the objective, Welch bound)."""
-    from suptheory.theory.bounds import coherence_lower_bound, welch_bound
-
     # welch_bound is NaN where it does not apply (m <= n): report 0 there (orthonormal rows)
     welch = float(np.nan_to_num(welch_bound(m=m, n=n), nan=0.0))
     if objective == "coherence":

@@ -61,6 +61,7 @@ from suptheory._validate import (
     check_embedding,
     check_int,
 )
+from suptheory.theory.overlaps import expected_max_coherence_random, max_coherence_random
 
 __all__ = [
     "InterferenceSimulation",
@@ -882,8 +883,6 @@ def simulate_max_coherence(
     True
     """
     from scipy import stats
-
-    from suptheory.theory.overlaps import expected_max_coherence_random, max_coherence_random
 
     m_ = int(_scalar(m, "m", low=2, integer=True))
     n_ = int(_scalar(n, "n", low=1, integer=True))
