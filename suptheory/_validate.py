@@ -7,6 +7,7 @@ parameter and the allowed range for a value outside it. Nothing is silently clip
 
 from __future__ import annotations
 
+import math
 import numbers
 from collections.abc import Iterable
 from typing import Any
@@ -15,14 +16,21 @@ import numpy as np
 
 __all__ = [
     "as_real",
+    "as_scalar",
     "broadcast",
     "wrap",
     "wrap_int",
     "check_choice",
     "check_int",
+    "check_bool",
     "check_embedding",
     "as_generator",
+    "as_seed_sequence",
+    "MAX_COUNT",
 ]
+
+#: the largest count (trials, steps, batch, ...) the numba kernels take: the int64 maximum
+MAX_COUNT = 2**63 - 1
 
 
 def _interval(low: float | None, high: float | None, low_open: bool, high_open: bool) -> str:
@@ -131,6 +139,44 @@ def as_real(
     return arr
 
 
+def as_scalar(value: Any, name: str, **bounds: Any) -> float:
+    """Convert ``value`` to one real number checked like :func:`as_real`.
+
+    For parameters that take a single setting, not an array of them.
+
+    Parameters
+    ----------
+    value : float
+        A real number (a 0-d array is accepted).
+    name : str
+        The parameter's public name, used in error messages.
+    **bounds
+        ``low, high, low_open, high_open, allow_inf, integer`` as in :func:`as_real`.
+
+    Returns
+    -------
+    float
+
+    Raises
+    ------
+    TypeError, ValueError
+        As :func:`as_real`; ValueError also for an array of more than one number.
+
+    Examples
+    --------
+    >>> as_scalar(2, "a", low=0, low_open=True)
+    2.0
+    >>> as_scalar([1, 2], "a")
+    Traceback (most recent call last):
+    ...
+    ValueError: a must be a single number, not an array; got shape (2,)
+    """
+    arr = as_real(value, name, **bounds)
+    if arr.ndim != 0:
+        raise ValueError(f"{name} must be a single number, not an array; got shape {arr.shape}")
+    return float(arr)
+
+
 def broadcast(*arrays: np.ndarray) -> tuple[list[np.ndarray], bool]:
     """Broadcast validated arrays together; also say whether every input was a scalar.
 
@@ -197,10 +243,39 @@ def check_choice(value: Any, name: str, choices: Iterable[str]) -> str:
     return value
 
 
+def _int_text(value: int) -> str:
+    """A whole number for a message, shortened when it has more than 20 digits."""
+    text = str(value)
+    digits = len(text.lstrip("-"))
+    return text if digits <= 20 else f"{text[:8]}... ({digits} digits)"
+
+
 def check_int(value: Any, name: str, *, low: int = 1, high: int | None = None) -> int:
     """Check a single whole number (a count such as ``trials`` or ``steps``).
 
-    Integer-valued floats are accepted (``1e6``); booleans and fractions are not.
+    Integer-valued floats are accepted (``1e6``); booleans and fractions are not. Integers of
+    any size are compared exactly (no ``OverflowError``); pass ``high`` (e.g.
+    :data:`MAX_COUNT`, what the numba kernels take) to bound a count from above.
+
+    Parameters
+    ----------
+    value : int or float
+        The count.
+    name : str
+        The parameter's public name, used in error messages.
+    low, high : int, optional
+        The allowed range ``[low, high]``; ``high=None`` means unbounded.
+
+    Returns
+    -------
+    int
+
+    Raises
+    ------
+    TypeError
+        For booleans, strings, ``None`` and other non-real input.
+    ValueError
+        For fractions, NaN, infinities and values outside ``[low, high]``.
 
     Examples
     --------
@@ -210,18 +285,68 @@ def check_int(value: Any, name: str, *, low: int = 1, high: int | None = None) -
     Traceback (most recent call last):
     ...
     ValueError: trials must be a whole number in [1, inf); got 0
+    >>> check_int(10**400, "trials", high=10**6)
+    Traceback (most recent call last):
+    ...
+    ValueError: trials must be a whole number in [1, 1000000]; got 10000000... (401 digits)
     """
     hi = "inf)" if high is None else f"{high}]"
     rng = f"[{low}, {hi}"
     if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real):
         raise TypeError(f"{name} must be a whole number in {rng}; got {value!r}")
-    fvalue = float(value)
-    if not np.isfinite(fvalue) or fvalue != np.floor(fvalue):
-        raise ValueError(f"{name} must be a whole number in {rng}; got {value!r}")
-    ivalue = int(value) if isinstance(value, numbers.Integral) else int(fvalue)
+    if isinstance(value, numbers.Integral):
+        ivalue = int(value)
+    else:
+        try:
+            fvalue = float(value)
+        except OverflowError:  # e.g. a Fraction beyond the float range
+            fvalue = math.nan
+        if not math.isfinite(fvalue) or fvalue != math.floor(fvalue):
+            raise ValueError(f"{name} must be a whole number in {rng}; got {value!r}")
+        ivalue = int(fvalue)
     if ivalue < low or (high is not None and ivalue > high):
-        raise ValueError(f"{name} must be a whole number in {rng}; got {ivalue}")
+        raise ValueError(f"{name} must be a whole number in {rng}; got {_int_text(ivalue)}")
     return ivalue
+
+
+def check_bool(value: Any, name: str, *, allow_none: bool = False) -> bool | None:
+    """Check a flag: ``True`` or ``False`` (numpy booleans too), or ``None`` if allowed.
+
+    ``None`` stands for "automatic" where a function decides for itself.
+
+    Parameters
+    ----------
+    value : bool or None
+        The flag.
+    name : str
+        The parameter's public name, used in error messages.
+    allow_none : bool
+        Whether ``None`` (automatic) is accepted.
+
+    Returns
+    -------
+    bool or None
+
+    Raises
+    ------
+    TypeError
+        For anything else (``0``, ``1``, ``"yes"``, ...).
+
+    Examples
+    --------
+    >>> check_bool(np.True_, "train"), check_bool(None, "train", allow_none=True)
+    (True, None)
+    >>> check_bool("yes", "train", allow_none=True)
+    Traceback (most recent call last):
+    ...
+    TypeError: train must be True, False or None (automatic); got 'yes'
+    """
+    if isinstance(value, (bool, np.bool_)):
+        return bool(value)
+    if value is None and allow_none:
+        return None
+    allowed = "True, False or None (automatic)" if allow_none else "True or False"
+    raise TypeError(f"{name} must be {allowed}; got {value!r}")
 
 
 def check_embedding(
@@ -259,21 +384,93 @@ def check_embedding(
     return arr
 
 
+_SEED_KINDS = "None, a non-negative int, a SeedSequence or a Generator"
+
+
+def _check_seed(seed: Any) -> None:
+    """The one rule for seeds: None, a non-negative int, a SeedSequence or a Generator."""
+    if seed is None or isinstance(seed, (np.random.SeedSequence, np.random.Generator)):
+        return
+    if isinstance(seed, (bool, np.bool_)) or not isinstance(seed, (int, np.integer)):
+        raise TypeError(f"seed must be {_SEED_KINDS}; got {seed!r}")
+    if seed < 0:
+        raise ValueError(f"seed must be {_SEED_KINDS}; got {seed!r}")
+
+
 def as_generator(seed: Any) -> np.random.Generator:
     """Return a ``numpy.random.Generator`` from a seed, a ``SeedSequence`` or a generator.
+
+    A generator is returned as is; anything else goes to ``numpy.random.default_rng``.
+
+    Parameters
+    ----------
+    seed : None, int, SeedSequence or Generator
+        ``None`` for fresh entropy; an int must be non-negative.
+
+    Returns
+    -------
+    numpy.random.Generator
+
+    Raises
+    ------
+    TypeError
+        For other kinds (floats, strings, booleans, ...).
+    ValueError
+        For a negative int.
 
     Examples
     --------
     >>> float(as_generator(1).random()) == float(as_generator(1).random())
     True
     """
+    _check_seed(seed)
     if isinstance(seed, np.random.Generator):
         return seed
-    if isinstance(seed, (bool, np.bool_, str, bytes, float)):
-        raise TypeError(f"seed must be None, an int, a SeedSequence or a Generator; got {seed!r}")
-    try:
-        return np.random.default_rng(seed)
-    except (TypeError, ValueError) as exc:
-        raise TypeError(
-            f"seed must be None, a non-negative int, a SeedSequence or a Generator; got {seed!r}"
-        ) from exc
+    return np.random.default_rng(seed)
+
+
+def as_seed_sequence(
+    seed: Any, count: int | None = None
+) -> np.random.SeedSequence | list[np.random.SeedSequence]:
+    """Return a ``SeedSequence`` from a seed, or ``count`` independent children of it.
+
+    Seeds follow the rule of :func:`as_generator`. A ``SeedSequence`` is used itself (its
+    children are spawned from it, which advances it); a ``Generator`` seeds a new sequence
+    from one number it draws.
+
+    Parameters
+    ----------
+    seed : None, int, SeedSequence or Generator
+        The source of randomness.
+    count : int, optional
+        Number of children to spawn; without it the sequence itself is returned.
+
+    Returns
+    -------
+    numpy.random.SeedSequence or list of numpy.random.SeedSequence
+
+    Raises
+    ------
+    TypeError, ValueError
+        For a bad seed (as :func:`as_generator`) or a bad ``count``.
+
+    Examples
+    --------
+    >>> children = as_seed_sequence(3, 8)
+    >>> len(children), children[2].entropy, children[2].spawn_key
+    (8, 3, (2,))
+    >>> as_seed_sequence(-1)
+    Traceback (most recent call last):
+    ...
+    ValueError: seed must be None, a non-negative int, a SeedSequence or a Generator; got -1
+    """
+    _check_seed(seed)
+    if isinstance(seed, np.random.SeedSequence):
+        ss = seed
+    elif isinstance(seed, np.random.Generator):
+        ss = np.random.SeedSequence(int(seed.integers(2**63)))
+    else:
+        ss = np.random.SeedSequence(seed)
+    if count is None:
+        return ss
+    return ss.spawn(check_int(count, "count", low=0, high=MAX_COUNT))

@@ -198,11 +198,34 @@ def test_capacity_at_density_monotone_and_broadcasts():
         (dict(n=8, m=10, l=1, train="yes"), TypeError, "train must"),
         (dict(n=8, m=10, l=1, seed="x"), TypeError, "seed must"),
         (dict(n="8", m=10, l=1), TypeError, "n must"),
+        (dict(n=8, m=10, l=1, trials=10**400), ValueError,
+         r"^trials must be a whole number in \[2, 9223372036854775807\]"),
+        (dict(n=8, m=10, l=1, pack="no"), TypeError, "pack must be True, False or None"),
+        (dict(n=8, m=10, l=1, seed=-1), ValueError, "seed must"),
     ],
 )
 def test_bad_input(kwargs, exc, match):
     with pytest.raises(exc, match=match):
         check(**kwargs, progress=False)
+
+
+def test_settings_resolve_the_automatic_budgets():
+    from suptheory.runs.check import _check_settings
+
+    kw = dict(a=1.0, snr=1.0, error=0.05, k=3.0, rtol=0.05, q=0.5, trials=100,
+              coherence_trials=200, train=None, train_steps=10, train_batch=8, pack=None,
+              pack_steps=10, pack_restarts=1, seed=0, progress=False)
+    small = _check_settings(4, 16, 1, None, **kw)
+    assert (small.train, small.pack, small.polish, small.coherence_runs) == (True, True, True, 200)
+    assert small.p == pytest.approx(1 / 15) and len(small.seeds) == 8
+    # m n > 2^18: no training; m^2 n > 2^24: no packing; fewer dictionaries (2^33 / (m^2 n))
+    big = _check_settings(256, 2048, None, 0.01, **kw)
+    assert (big.train, big.pack, big.polish) == (False, False, False)
+    assert big.coherence_runs == 2**33 // (2048**2 * 256) == 8
+    # m^2 n > 2^30: no largest-overlap simulation; explicit flags win
+    huge = _check_settings(1024, 2**15, 1, None, **{**kw, "train": True, "pack": True})
+    assert (huge.train, huge.pack, huge.coherence_runs) == (True, True, 0)
+    assert huge.record()["train"] is True and huge.record()["seed"] == 0
 
 
 def test_capacity_at_density_bad_input():

@@ -55,8 +55,10 @@ from scipy.special import ndtr, ndtri
 from suptheory._kernels import simulate as _k
 from suptheory._runner import ChunkRunner
 from suptheory._validate import (
+    MAX_COUNT,
     as_generator,
     as_real,
+    as_scalar,
     check_choice,
     check_embedding,
     check_int,
@@ -96,16 +98,6 @@ _GRAM_M = 4096
 # --------------------------------------------------------------------------- validation
 
 
-def _scalar(value: Any, name: str, **kwargs: Any) -> float:
-    arr = as_real(value, name, **kwargs)
-    if arr.ndim != 0:
-        raise ValueError(
-            f"{name} must be a single number (a simulation runs one setting); "
-            f"got an array of shape {arr.shape}"
-        )
-    return float(arr)
-
-
 @dataclass(frozen=True)
 class _Setting:
     """A validated setting: what the noise generator needs, and its exact moments."""
@@ -135,13 +127,13 @@ def _setting(
     amplitudes = check_choice(amplitudes, "amplitudes", AMPLITUDES)
     if l is None:
         raise TypeError("l (the expected number of other active features) is required")
-    a_ = _scalar(a, "a", low=0, low_open=True)
+    a_ = as_scalar(a, "a", low=0, low_open=True)
     W = None
     if embedding is not None:
         W = check_embedding(embedding, "embedding")
         rows, cols = W.shape
         for name, given, actual in (("n", n, cols), ("m", m, rows)):
-            if given is not None and _scalar(given, name, low=1, integer=True) != actual:
+            if given is not None and as_scalar(given, name, low=1, integer=True) != actual:
                 raise ValueError(
                     f"{name} must equal the embedding's {'columns' if name == 'n' else 'rows'}"
                     f" ({actual}) or be None; got {given!r}"
@@ -163,9 +155,9 @@ def _setting(
     else:
         if n is None or m is None:
             raise TypeError("n and m are required unless an embedding is given")
-        n_ = int(_scalar(n, "n", low=1, integer=True))
-        m_ = _scalar(m, "m", low=1, integer=True)
-    l_ = _scalar(l, "l", low=0)
+        n_ = int(as_scalar(n, "n", low=1, integer=True))
+        m_ = as_scalar(m, "m", low=1, integer=True)
+    l_ = as_scalar(l, "l", low=0)
     if l_ > m_ - 1:
         raise ValueError(f"l must be in [0, m - 1] = [0, {m_ - 1:g}] (other features); got {l_:g}")
     alpha1, alpha2 = (a_, a_**2) if amplitudes == "fixed" else (a_ / 2, a_**2 / 3)
@@ -411,7 +403,7 @@ def simulate_interference(
     (0.0, 0.0)
     """
     st = _setting(n, m, l, a, count, amplitudes, embedding)
-    trials = check_int(trials, "trials", low=2)
+    trials = check_int(trials, "trials", low=2, high=MAX_COUNT)
     rng = as_generator(seed)
     shift = st.theory_mean if math.isfinite(st.theory_mean) else 0.0
     sums = np.zeros(5)  # count, then sums of d, d^2, d^3, d^4 with d = noise - shift
@@ -503,7 +495,7 @@ class LevelsSimulation:
 
         1 if even the smallest evaluated count errs more often (one level never errs).
         """
-        err = _scalar(error, "error", low=0, high=1, low_open=True, high_open=True)
+        err = as_scalar(error, "error", low=0, high=1, low_open=True, high_open=True)
         order = np.argsort(self.levels, kind="stable")
         best = 1
         for q in order:
@@ -586,7 +578,7 @@ def simulate_levels(
     2
     """
     st = _setting(n, m, l, a, count, amplitudes, embedding)
-    trials = check_int(trials, "trials", low=2)
+    trials = check_int(trials, "trials", low=2, high=MAX_COUNT)
     if levels is None:
         # the exact std, or the random law when an embedding is too large for exact moments
         sd = st.theory_std if math.isfinite(st.theory_std) else st.random_law
@@ -701,8 +693,8 @@ def simulate_max_levels(
     True
     """
     st = _setting(n, m, l, a, count, amplitudes, embedding)
-    err = _scalar(error, "error", low=0, high=1, low_open=True, high_open=True)
-    trials = check_int(trials, "trials", low=2)
+    err = as_scalar(error, "error", low=0, high=1, low_open=True, high_open=True)
+    trials = check_int(trials, "trials", low=2, high=MAX_COUNT)
     rng = as_generator(seed)
     z = float(ndtri(1 - err / 2))
     sigma = st.theory_std
@@ -884,9 +876,9 @@ def simulate_max_coherence(
     """
     from scipy import stats
 
-    m_ = int(_scalar(m, "m", low=2, integer=True))
-    n_ = int(_scalar(n, "n", low=1, integer=True))
-    trials = check_int(trials, "trials", low=2)
+    m_ = int(as_scalar(m, "m", low=2, integer=True))
+    n_ = int(as_scalar(n, "n", low=1, integer=True))
+    trials = check_int(trials, "trials", low=2, high=MAX_COUNT)
     q = as_real(quantiles, "quantiles", low=0, high=1)
     if q.ndim > 1:
         raise ValueError("quantiles must be a number or a 1-D sequence of numbers in [0, 1]")

@@ -18,8 +18,8 @@ For one layer (width ``n``, ``m`` features, ``l`` of them active) :func:`check` 
    :func:`suptheory.distinguishable_levels`;
 
 and reports every pair with its uncertainty and a verdict (see :func:`check` for the rule).
-The theory layer is imported at module level; the empirical layer (numba) only inside
-:func:`check`.
+The theory layer is imported at module level; the empirical layer (numba) only when
+:func:`check` runs.
 """
 
 # ruff: noqa: E741  (l is THEORY.md's name for the number of active features)
@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import math
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
 import numpy as np
@@ -35,9 +35,18 @@ import numpy as np
 from suptheory._text import format_number as _fmt
 from suptheory._text import format_z as _fmt_z
 from suptheory._text import render_table
-from suptheory._validate import as_real, check_int
+from suptheory._validate import (
+    MAX_COUNT,
+    as_scalar,
+    as_seed_sequence,
+    check_bool,
+    check_int,
+)
 from suptheory.theory import readout as _ro
+from suptheory.theory.bounds import coherence_lower_bound
 from suptheory.theory.density import capacity_at_density
+from suptheory.theory.jl import linsefors_eps
+from suptheory.theory.overlaps import expected_max_coherence_random, max_coherence_asymptotic
 
 __all__ = ["check", "CheckReport", "CheckRow"]
 
@@ -56,9 +65,11 @@ _REPRESENTED_NORM = 0.5
 # Automatic budgets (each documented in check's docstring).
 _TRAIN_MAX_WEIGHTS = 1 << 18  # train when m n <= this
 _PACK_MAX_WORK = 1 << 24  # pack when m^2 n <= this
-_POLISH_MAX_UNKNOWNS = 256  # polish the packing by LP when m n <= this
+# (the packing is polished by LP when m n <= packing._POLISH_MAX_UNKNOWNS = 256)
 _COHERENCE_MAX_WORK = 1 << 30  # simulate the max coherence when m^2 n <= this
 _COHERENCE_TOTAL_WORK = 1 << 33  # ... with trials <= this / (m^2 n)
+#: the timed parts, in the order of CheckReport.seconds (then "total")
+_PARTS = ("train", "pack", "noise", "coherence", "levels")
 
 
 
@@ -277,33 +288,341 @@ class CheckReport:
         return "\n".join(out)
 
 
+# --------------------------------------------------------------------------- settings
+
+
+@dataclass(frozen=True)
+class CheckSettings:
+    """The validated inputs of :func:`check` and the budgets it chose for them.
+
+    Built by :func:`_check_settings`, which does every input check of :func:`check` and
+    resolves the automatic budgets (documented in its docstring); the parts of the check
+    only read it.
+
+    Attributes
+    ----------
+    n, m : int
+        Width and number of features.
+    l, p : float
+        Other features active on average and the density, ``l = p (m - 1)``.
+    a, snr, error, k, rtol, q : float
+        As in :func:`check`.
+    trials, coherence_trials : int
+        As given (the largest-overlap simulation runs ``coherence_runs`` dictionaries).
+    train, pack : bool
+        Whether the toy model is trained and the packing optimised (automatic ones resolved).
+    train_steps, train_batch, pack_steps, pack_restarts : int
+        Their budgets.
+    polish : bool
+        Whether the packing is polished by linear programming (``m n <= 256``).
+    coherence_runs : int
+        Random dictionaries for the largest overlap; 0 when skipped (``m^2 n > 2^30``).
+    seed : None, int, SeedSequence or Generator
+        The seed as given (for the record).
+    seeds : tuple of numpy.random.SeedSequence
+        The parts' seeds, spawned from ``seed``: 0 training, 1 packing, 2 noise, 3 largest
+        overlap, 4 levels (5 to 7 unused).
+    progress : bool
+        Show progress bars.
+    """
+
+    n: int
+    m: int
+    l: float
+    p: float
+    a: float
+    snr: float
+    error: float
+    k: float
+    rtol: float
+    q: float
+    trials: int
+    coherence_trials: int
+    train: bool
+    train_steps: int
+    train_batch: int
+    pack: bool
+    pack_steps: int
+    pack_restarts: int
+    polish: bool
+    coherence_runs: int
+    seed: Any
+    seeds: tuple[np.random.SeedSequence, ...] = field(repr=False)
+    progress: bool = True
+
+    def record(self) -> dict[str, Any]:
+        """The budgets used, as :attr:`CheckReport.settings` holds them."""
+        seed = self.seed
+        return {"trials": self.trials, "coherence_trials": self.coherence_trials,
+                "train": self.train, "train_steps": self.train_steps,
+                "train_batch": self.train_batch, "pack": self.pack,
+                "pack_steps": self.pack_steps, "pack_restarts": self.pack_restarts, "q": self.q,
+                "seed": seed if isinstance(seed, (int, type(None))) else repr(seed)}
+
+
+def _density(m: int, l: Any, p: Any) -> tuple[float, float]:
+    """``(l, p)`` from exactly one of them (``l = p (m - 1)``)."""
+    if (l is None) == (p is None):
+        raise TypeError("give exactly one of l (features active at once) and p (density)")
+    if l is not None:
+        l_ = as_scalar(l, "l", low=0, high=m - 1, low_open=True)
+        return l_, l_ / (m - 1)
+    p_ = as_scalar(p, "p", low=0, high=1, low_open=True)
+    return p_ * (m - 1), p_
+
+
+def _count(value: Any, name: str, low: int) -> int:
+    """A count in ``[low, MAX_COUNT]`` (what the numba kernels take)."""
+    return check_int(value, name, low=low, high=MAX_COUNT)
+
+
+def _check_settings(
+    n: Any, m: Any, l: Any, p: Any, a: Any, *, snr: Any, error: Any, k: Any, rtol: Any,
+    q: Any, trials: Any, coherence_trials: Any, train: Any, train_steps: Any, train_batch: Any,
+    pack: Any, pack_steps: Any, pack_restarts: Any, seed: Any, progress: Any,
+) -> CheckSettings:
+    """Validate :func:`check`'s arguments (in signature order) and choose its budgets."""
+    from suptheory.empirical.packing import _POLISH_MAX_UNKNOWNS
+
+    n_, m_ = _count(n, "n", 1), _count(m, "m", 2)
+    l_, p_ = _density(m_, l, p)
+    bounds = {"low": 0, "low_open": True}
+    a_, snr_ = as_scalar(a, "a", **bounds), as_scalar(snr, "snr", **bounds)
+    err_ = as_scalar(error, "error", low=0, high=1, low_open=True, high_open=True)
+    k_, rtol_ = as_scalar(k, "k", **bounds), as_scalar(rtol, "rtol", low=0)
+    q_ = _ro._q(q)
+    trials_ = _count(trials, "trials", 2)
+    ctrials = _count(coherence_trials, "coherence_trials", 2)
+    steps_, batch_ = _count(train_steps, "train_steps", 1), _count(train_batch, "train_batch", 1)
+    psteps = _count(pack_steps, "pack_steps", 1)
+    prestarts = _count(pack_restarts, "pack_restarts", 1)
+    train_f = check_bool(train, "train", allow_none=True)
+    pack_f = check_bool(pack, "pack", allow_none=True)
+    progress_ = check_bool(progress, "progress")
+    seeds = as_seed_sequence(seed, 8)
+    # the automatic budgets
+    work = float(m_) * m_ * n_
+    coherence_runs = (int(min(ctrials, max(2, _COHERENCE_TOTAL_WORK // work)))
+                      if work <= _COHERENCE_MAX_WORK else 0)
+    return CheckSettings(
+        n=n_, m=m_, l=l_, p=p_, a=a_, snr=snr_, error=err_, k=k_, rtol=rtol_, q=q_,
+        trials=trials_, coherence_trials=ctrials,
+        train=train_f if train_f is not None else m_ * n_ <= _TRAIN_MAX_WEIGHTS,
+        train_steps=steps_, train_batch=batch_,
+        pack=pack_f if pack_f is not None else m_ * m_ * n_ <= _PACK_MAX_WORK,
+        pack_steps=psteps, pack_restarts=prestarts, polish=m_ * n_ <= _POLISH_MAX_UNKNOWNS,
+        coherence_runs=coherence_runs, seed=seed, seeds=tuple(seeds), progress=bool(progress_))
+
+
+# --------------------------------------------------------------------------- the sources
+
+
+@dataclass(frozen=True)
+class _Trained:
+    """Source ``"trained"``: the toy model's represented features and its training numbers."""
+
+    W: np.ndarray  # rows of norm >= 1/2
+    frob: float  # ||W||_F^2 of the whole embedding
+    loss: float
+
+    @property
+    def count(self) -> int:
+        return int(self.W.shape[0])
+
+
+@dataclass(frozen=True)
+class _Reading:
+    """One embedding read out: its simulated noise and levels.
+
+    ``W`` is None for random directions (drawn by the simulations); ``m, l`` are the setting
+    its theory is taken at, ``note`` says so when it differs from the check's. ``noise`` is
+    an ``InterferenceSimulation``, ``levels`` a ``MaxLevelsSimulation``.
+    """
+
+    source: str
+    W: np.ndarray | None
+    m: int
+    l: float
+    note: str = ""
+    noise: Any = None
+    levels: Any = None
+
+
+def _train_source(s: CheckSettings, seconds: dict[str, float]) -> _Trained | None:
+    """Train the toy model at density ``p`` (seed 0) and keep its represented features."""
+    if not s.train:
+        return None
+    from suptheory.empirical.toy_models import train_toy_models
+
+    t0 = time.perf_counter()
+    trained = train_toy_models(s.m, s.n, p=s.p, steps=s.train_steps, batch=s.train_batch,
+                               seed=s.seeds[0], progress=s.progress)
+    seconds["train"] = time.perf_counter() - t0
+    W = trained.W[0].astype(np.float64)
+    norms = np.sqrt(np.einsum("ij,ij->i", W, W))
+    return _Trained(W=W[norms >= _REPRESENTED_NORM], frob=float(trained.features_learned[0]),
+                    loss=float(trained.loss[0]))
+
+
+def _pack_source(s: CheckSettings, seconds: dict[str, float]) -> Any:
+    """Optimise a packing (seed 1): a ``PackingResult``, or None when not asked for."""
+    if not s.pack:
+        return None
+    from suptheory.empirical.packing import optimize_packing
+
+    t0 = time.perf_counter()
+    # LP polishing costs minutes above a few hundred unknowns and gains ~2% there
+    packing = optimize_packing(s.m, s.n, restarts=s.pack_restarts, steps=s.pack_steps,
+                               seed=s.seeds[1], polish=s.polish, progress=s.progress)
+    seconds["pack"] = time.perf_counter() - t0
+    return packing
+
+
+def _random_source(s: CheckSettings, seconds: dict[str, float]) -> Any:
+    """Source ``"random"``: the largest overlap of random directions (seed 3).
+
+    A ``MaxCoherenceSimulation``, or None when skipped. Their noise and levels are read
+    with the other embeddings' (:func:`_read`).
+    """
+    t0 = time.perf_counter()
+    mc = None
+    if s.coherence_runs:
+        from suptheory.empirical.simulate import simulate_max_coherence
+
+        mc = simulate_max_coherence(s.m, s.n, trials=s.coherence_runs, seed=s.seeds[3],
+                                    progress=s.progress)
+    seconds["coherence"] = time.perf_counter() - t0
+    return mc
+
+
+def _to_read(s: CheckSettings, trained: _Trained | None, packing: Any,
+             skipped: list[str]) -> list[_Reading]:
+    """The embeddings to read out, in report order: random, trained, packing."""
+    out = [_Reading("random", None, s.m, s.l)]
+    if trained is not None:
+        mt = trained.count
+        if mt >= 2:
+            note = "" if mt == s.m else (
+                f"trained: {mt} of {s.m} features represented; its noise and levels rows "
+                f"use m = {mt}, l = {s.p * (mt - 1):.4g}")
+            out.append(_Reading("trained", trained.W, mt, s.p * (mt - 1), note))
+        else:
+            skipped.append(f"trained-embedding noise and levels: only {mt} feature represented")
+    if packing is not None:
+        out.append(_Reading("packing", packing.W, s.m, s.l))
+    return out
+
+
+def _spawn_each(ss: np.random.SeedSequence, count: int) -> list[np.random.SeedSequence]:
+    """Embedding ``i``'s seed: child ``i`` of the ``i``-th ``ss.spawn(count)``.
+
+    The layout :func:`check` has always used (each spawn advances ``ss``).
+    """
+    return [ss.spawn(count)[i] for i in range(count)]
+
+
+def _read(s: CheckSettings, readings: list[_Reading],
+          seconds: dict[str, float]) -> list[_Reading]:
+    """Simulate the read-out noise (seed 2) and the levels (seed 4) of every embedding."""
+    from suptheory.empirical.simulate import simulate_interference, simulate_max_levels
+
+    def setting(r: _Reading) -> dict[str, Any]:
+        implicit = r.W is None
+        return {"n": s.n if implicit else None, "m": r.m if implicit else None, "l": r.l,
+                "a": s.a, "trials": s.trials, "embedding": r.W, "progress": s.progress}
+
+    count = len(readings)
+    t0 = time.perf_counter()
+    noise = [simulate_interference(**setting(r), seed=seed)
+             for r, seed in zip(readings, _spawn_each(s.seeds[2], count), strict=True)]
+    seconds["noise"] = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    levels = [simulate_max_levels(**setting(r), error=s.error, seed=seed)
+              for r, seed in zip(readings, _spawn_each(s.seeds[4], count), strict=True)]
+    seconds["levels"] = time.perf_counter() - t0
+    return [replace(r, noise=sim, levels=lev)
+            for r, sim, lev in zip(readings, noise, levels, strict=True)]
+
+
+# --------------------------------------------------------------------------- the rows
+
+
+def _row(s: CheckSettings, section: str, quantity: str, source: str, model: str,
+         theory: float, empirical: float, *, se: float = math.nan,
+         band: tuple[float, float] | None = None, higher: bool, censored: bool = False,
+         note: str = "") -> CheckRow:
+    """One comparison with its verdict (thresholds ``s.k``, ``s.rtol``)."""
+    theory, empirical = float(theory), float(empirical)
+    z, ratio, verdict, factor = _verdict(theory, empirical, se=se, band=band,
+                                         higher_is_better=higher, censored=censored,
+                                         k=s.k, rtol=s.rtol)
+    return CheckRow(section, quantity, source, model, theory, empirical, float(se), band, z,
+                    ratio, higher, censored, verdict, factor, note)
+
+
+def _noise_rows(s: CheckSettings, readings: list[_Reading]) -> list[CheckRow]:
+    """Each embedding's noise std against ``interference`` under the four models."""
+    return [_row(s, "noise", "noise std", r.source, model,
+                 _ro.interference(s.n, r.m, r.l, s.a, model=model, q=s.q), r.noise.std,
+                 se=r.noise.std_se, higher=False, note=r.note)
+            for r in readings for model in _ro.MODELS]
+
+
+def _coherence_rows(s: CheckSettings, mc: Any, packing: Any) -> list[CheckRow]:
+    """Largest-overlap rows: random directions' against three laws, the packing's bound."""
+    rows = []
+    if mc is not None:
+        for model, law in (("random law", expected_max_coherence_random),
+                           ("cai-jiang", max_coherence_asymptotic),
+                           ("linsefors", linsefors_eps)):
+            rows.append(_row(s, "coherence", "mean max overlap", "random", model,
+                             law(s.m, s.n), mc.mean, se=mc.mean_se, higher=False))
+    if packing is not None:
+        rows.append(_row(s, "coherence", "max overlap", "packing", "lower bound",
+                         coherence_lower_bound(s.m, s.n), packing.coherence, higher=False))
+    return rows
+
+
+def _capacity_rows(s: CheckSettings, trained: _Trained | None) -> list[CheckRow]:
+    """Capacity rows: the toy model's features represented and the active features it carries.
+
+    Against ``min(m, capacity_at_density)`` and ``max_active`` under each capacity model.
+    """
+    if trained is None:
+        return []
+    count = trained.count
+    censored = count >= s.m
+    note = (f"trained toy model: {count} of {s.m} features with norm >= 1/2, "
+            f"||W||_F^2 = {trained.frob:.4g}, loss {trained.loss:.4g}")
+    rows = [_row(s, "capacity", "features represented", "trained", model,
+                 min(float(s.m), capacity_at_density(s.n, s.p, s.snr, model, q=s.q)), count,
+                 higher=True, censored=censored, note=note)
+            for model in _ro.CAPACITY_MODELS]
+    if count >= 1:
+        rows += [_row(s, "capacity", "active at once", "trained", model,
+                      _ro.max_active(s.n, count, None if model == "l1" else s.snr, model,
+                                     q=s.q),
+                      s.p * count, higher=True, censored=censored, note=note)
+                 for model in _ro.CAPACITY_MODELS]
+    return rows
+
+
+def _levels_rows(s: CheckSettings, readings: list[_Reading]) -> list[CheckRow]:
+    """Each embedding's levels (with their 95% band) against ``distinguishable_levels``."""
+    rows = []
+    for r in readings:
+        lev = r.levels
+        band = (float(lev.levels_low), float(lev.levels_high))
+        cens = " (simulation censored at 2^24 levels)" if lev.censored else ""
+        rows += [_row(s, "levels", "levels", r.source, model,
+                      _ro.distinguishable_levels(s.n, r.m, r.l, s.a, model=model,
+                                                 error=s.error, q=s.q),
+                      lev.levels, band=band, higher=True, note=(r.note + cens).strip())
+                 for model in _ro.MODELS]
+    return rows
+
+
 # --------------------------------------------------------------------------- check
-
-
-def _seeds(seed: Any, count: int) -> list[np.random.SeedSequence]:
-    if isinstance(seed, np.random.SeedSequence):
-        return seed.spawn(count)
-    if isinstance(seed, np.random.Generator):
-        return np.random.SeedSequence(int(seed.integers(2**63))).spawn(count)
-    if seed is not None and (isinstance(seed, (bool, np.bool_))
-                             or not isinstance(seed, (int, np.integer)) or seed < 0):
-        raise TypeError(f"seed must be None, a non-negative int, a SeedSequence or a "
-                        f"Generator; got {seed!r}")
-    return np.random.SeedSequence(seed).spawn(count)
-
-
-def _one(value: Any, name: str, **kwargs: Any) -> float:
-    arr = as_real(value, name, **kwargs)
-    if arr.ndim != 0:
-        raise ValueError(f"{name} must be a single number (check runs one setting); got an "
-                         f"array of shape {arr.shape}")
-    return float(arr)
-
-
-def _flag(value: Any, name: str) -> bool | None:
-    if value is None or isinstance(value, (bool, np.bool_)):
-        return None if value is None else bool(value)
-    raise TypeError(f"{name} must be True, False or None (automatic); got {value!r}")
 
 
 def check(
@@ -435,172 +754,27 @@ def check(
     ('pessimistic', 6.7)
     """
     t_start = time.perf_counter()
-    n_ = int(check_int(n, "n", low=1))
-    m_ = int(check_int(m, "m", low=2))
-    if (l is None) == (p is None):
-        raise TypeError("give exactly one of l (features active at once) and p (density)")
-    if l is not None:
-        l_ = _one(l, "l", low=0, high=m_ - 1, low_open=True)
-        p_ = l_ / (m_ - 1)
-    else:
-        p_ = _one(p, "p", low=0, high=1, low_open=True)
-        l_ = p_ * (m_ - 1)
-    a_ = _one(a, "a", low=0, low_open=True)
-    snr_ = _one(snr, "snr", low=0, low_open=True)
-    err_ = _one(error, "error", low=0, high=1, low_open=True, high_open=True)
-    k_ = _one(k, "k", low=0, low_open=True)
-    rtol_ = _one(rtol, "rtol", low=0)
-    q_ = _ro._q(q)
-    trials_ = check_int(trials, "trials", low=2)
-    ctrials = check_int(coherence_trials, "coherence_trials", low=2)
-    steps_ = check_int(train_steps, "train_steps", low=1)
-    batch_ = check_int(train_batch, "train_batch", low=1)
-    psteps = check_int(pack_steps, "pack_steps", low=1)
-    prestarts = check_int(pack_restarts, "pack_restarts", low=1)
-    train_f = _flag(train, "train")
-    pack_f = _flag(pack, "pack")
-    if not isinstance(progress, (bool, np.bool_)):
-        raise TypeError(f"progress must be True or False; got {progress!r}")
-    ss = _seeds(seed, 8)
-
-    from suptheory.empirical.simulate import (
-        simulate_interference,
-        simulate_max_coherence,
-        simulate_max_levels,
-    )
-    from suptheory.theory.bounds import coherence_lower_bound
-    from suptheory.theory.jl import linsefors_eps
-    from suptheory.theory.overlaps import expected_max_coherence_random, max_coherence_asymptotic
-
-    rows: list[CheckRow] = []
+    s = _check_settings(n, m, l, p, a, snr=snr, error=error, k=k, rtol=rtol, q=q,
+                        trials=trials, coherence_trials=coherence_trials, train=train,
+                        train_steps=train_steps, train_batch=train_batch, pack=pack,
+                        pack_steps=pack_steps, pack_restarts=pack_restarts, seed=seed,
+                        progress=progress)
+    times: dict[str, float] = {}
     skipped: list[str] = []
-    seconds: dict[str, float] = {}
-    vk = {"k": k_, "rtol": rtol_}
-
-    def add(section: str, quantity: str, source: str, model: str, theory: float,
-            empirical: float, *, se: float = math.nan, band: tuple[float, float] | None = None,
-            higher: bool, censored: bool = False, note: str = "") -> None:
-        theory, empirical = float(theory), float(empirical)
-        z, ratio, verdict, factor = _verdict(theory, empirical, se=se, band=band,
-                                             higher_is_better=higher, censored=censored, **vk)
-        rows.append(CheckRow(section, quantity, source, model, theory, empirical, float(se),
-                             band, z, ratio, higher, censored, verdict, factor, note))
-
-    # ---- the embeddings: random (implicit), trained, packed
-    do_train = train_f if train_f is not None else m_ * n_ <= _TRAIN_MAX_WEIGHTS
-    do_pack = pack_f if pack_f is not None else m_ * m_ * n_ <= _PACK_MAX_WORK
-    trained = None
-    W_trained = None
-    if do_train:
-        from suptheory.empirical.toy_models import train_toy_models
-
-        t0 = time.perf_counter()
-        trained = train_toy_models(m_, n_, p=p_, steps=steps_, batch=batch_, seed=ss[0],
-                                   progress=progress)
-        seconds["train"] = time.perf_counter() - t0
-        W = trained.W[0].astype(np.float64)
-        norms = np.sqrt(np.einsum("ij,ij->i", W, W))
-        W_trained = W[norms >= _REPRESENTED_NORM]
-    else:
+    trained = _train_source(s, times)
+    if trained is None:
         skipped.append("toy-model training (train=False, or m n > 2^18 with train=None)")
-    packing = None
-    if do_pack:
-        from suptheory.empirical.packing import optimize_packing
-
-        t0 = time.perf_counter()
-        # LP polishing costs minutes above a few hundred unknowns and gains ~2% there
-        packing = optimize_packing(m_, n_, restarts=prestarts, steps=psteps, seed=ss[1],
-                                   polish=m_ * n_ <= _POLISH_MAX_UNKNOWNS, progress=progress)
-        seconds["pack"] = time.perf_counter() - t0
-    else:
+    packing = _pack_source(s, times)
+    if packing is None:
         skipped.append("packing optimiser (pack=False, or m^2 n > 2^24 with pack=None)")
-
-    # each source: (name, embedding or None, m, l, note)
-    sources: list[tuple[str, np.ndarray | None, int, float, str]] = [
-        ("random", None, m_, l_, "")]
-    if W_trained is not None:
-        mt = int(W_trained.shape[0])
-        if mt >= 2:
-            note = "" if mt == m_ else (
-                f"trained: {mt} of {m_} features represented; its noise and levels rows "
-                f"use m = {mt}, l = {p_ * (mt - 1):.4g}")
-            sources.append(("trained", W_trained, mt, p_ * (mt - 1), note))
-        else:
-            skipped.append(f"trained-embedding noise and levels: only {mt} feature represented")
-    if packing is not None:
-        sources.append(("packing", packing.W, m_, l_, ""))
-
-    # ---- 1. read-out noise
-    t0 = time.perf_counter()
-    for i, (src, W_src, m_src, l_src, note) in enumerate(sources):
-        sim = simulate_interference(
-            None if W_src is not None else n_, None if W_src is not None else m_src, l_src, a_,
-            trials=trials_, seed=ss[2].spawn(len(sources))[i], embedding=W_src,
-            progress=progress)
-        for model in _ro.MODELS:
-            add("noise", "noise std", src, model,
-                _ro.interference(n_, m_src, l_src, a_, model=model, q=q_), sim.std,
-                se=sim.std_se, higher=False, note=note)
-    seconds["noise"] = time.perf_counter() - t0
-
-    # ---- 2. largest overlap
-    t0 = time.perf_counter()
-    work = float(m_) * m_ * n_
-    if work <= _COHERENCE_MAX_WORK:
-        ct = int(min(ctrials, max(2, _COHERENCE_TOTAL_WORK // work)))
-        mc = simulate_max_coherence(m_, n_, trials=ct, seed=ss[3], progress=progress)
-        for model, value in (
-            ("random law", expected_max_coherence_random(m_, n_)),
-            ("cai-jiang", max_coherence_asymptotic(m_, n_)),
-            ("linsefors", linsefors_eps(m_, n_)),
-        ):
-            add("coherence", "mean max overlap", "random", model, value, mc.mean,
-                se=mc.mean_se, higher=False)
-    else:
+    readings = _read(s, _to_read(s, trained, packing, skipped), times)
+    mc = _random_source(s, times)
+    if mc is None:
         skipped.append("max-coherence simulation (m^2 n > 2^30)")
-    if packing is not None:
-        add("coherence", "max overlap", "packing", "lower bound",
-            coherence_lower_bound(m_, n_), packing.coherence, higher=False)
-    seconds["coherence"] = time.perf_counter() - t0
-
-    # ---- 3. capacity
-    if trained is not None and W_trained is not None:
-        count = int(W_trained.shape[0])
-        frob = float(trained.features_learned[0])
-        censored = count >= m_
-        note = (f"trained toy model: {count} of {m_} features with norm >= 1/2, "
-                f"||W||_F^2 = {frob:.4g}, loss {float(trained.loss[0]):.4g}")
-        for model in _ro.CAPACITY_MODELS:
-            cap = capacity_at_density(n_, p_, snr_, model, q=q_)
-            add("capacity", "features represented", "trained", model, min(float(m_), cap),
-                count, higher=True, censored=censored, note=note)
-        if count >= 1:
-            for model in _ro.CAPACITY_MODELS:
-                lmax = _ro.max_active(n_, max(count, 1), None if model == "l1" else snr_,
-                                      model, q=q_)
-                add("capacity", "active at once", "trained", model, lmax, p_ * count,
-                    higher=True, censored=censored, note=note)
-
-    # ---- 4. levels
-    t0 = time.perf_counter()
-    for i, (src, W_src, m_src, l_src, note) in enumerate(sources):
-        lev = simulate_max_levels(
-            None if W_src is not None else n_, None if W_src is not None else m_src, l_src, a_,
-            error=err_, trials=trials_, seed=ss[4].spawn(len(sources))[i], embedding=W_src,
-            progress=progress)
-        band = (float(lev.levels_low), float(lev.levels_high))
-        cens = " (simulation censored at 2^24 levels)" if lev.censored else ""
-        for model in _ro.MODELS:
-            add("levels", "levels", src, model,
-                _ro.distinguishable_levels(n_, m_src, l_src, a_, model=model, error=err_, q=q_),
-                lev.levels, band=band, higher=True, note=(note + cens).strip())
-    seconds["levels"] = time.perf_counter() - t0
+    rows = (_noise_rows(s, readings) + _coherence_rows(s, mc, packing)
+            + _capacity_rows(s, trained) + _levels_rows(s, readings))
+    seconds = {part: times[part] for part in _PARTS if part in times}
     seconds["total"] = time.perf_counter() - t_start
-
-    settings = {"trials": trials_, "coherence_trials": ctrials, "train": do_train,
-                "train_steps": steps_, "train_batch": batch_, "pack": do_pack,
-                "pack_steps": psteps, "pack_restarts": prestarts, "q": q_,
-                "seed": seed if isinstance(seed, (int, type(None))) else repr(seed)}
-    return CheckReport(n=n_, m=m_, l=l_, p=p_, a=a_, snr=snr_, error=err_, k=k_, rtol=rtol_,
-                       rows=tuple(rows), skipped=tuple(skipped), seconds=seconds,
-                       settings=settings)
+    return CheckReport(n=s.n, m=s.m, l=s.l, p=s.p, a=s.a, snr=s.snr, error=s.error, k=s.k,
+                       rtol=s.rtol, rows=tuple(rows), skipped=tuple(skipped), seconds=seconds,
+                       settings=s.record())

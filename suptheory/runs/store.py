@@ -75,7 +75,11 @@ CREATE TABLE IF NOT EXISTS arrays (
 
 
 def _scalar(value: Any, what: str) -> Any:
-    """Return ``value`` as a plain Python scalar (numpy scalars unwrapped) or raise TypeError."""
+    """Return ``value`` as a plain Python scalar (numpy scalars unwrapped) or raise TypeError.
+
+    This unwraps a parameter value for storage; it is not the input validator
+    :func:`suptheory._validate.as_scalar` (which checks one real number against a range).
+    """
     if isinstance(value, np.generic):
         value = value.item()
     if value is None or isinstance(value, (bool, str)):
