@@ -215,11 +215,10 @@ def wrap_int(result: Any, scalar: bool) -> Any:
     >>> wrap_int(np.asarray(663.0), True)
     663
     """
-    result = np.asarray(result, dtype=np.float64)
-    if scalar:
-        value = float(result.reshape(-1)[0])
-        return int(value) if np.isfinite(value) else value
-    return result
+    value = wrap(result, scalar)
+    if isinstance(value, float) and math.isfinite(value):
+        return int(value)
+    return value
 
 
 def check_choice(value: Any, name: str, choices: Iterable[str]) -> str:
