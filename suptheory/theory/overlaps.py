@@ -209,7 +209,7 @@ def _newton_log_tail(logy: np.ndarray, a: np.ndarray) -> np.ndarray:
 # ---------------------------------------------------------------- the pair law
 
 
-def overlap_distribution(n: ArrayLike) -> FrozenDistribution:
+def overlap_distribution(n: float) -> FrozenDistribution:
     r"""Exact law of the overlap of two independent uniform random unit vectors in R^n.
 
     .. math::

@@ -137,7 +137,7 @@ def _model(model: object) -> NoiseModel: ...
 @overload
 def _model(model: object, allowed: tuple[_M, ...]) -> _M: ...
 def _model(model: object, allowed: tuple[str, ...] = MODELS) -> str:
-    """Check ``model`` at run time (typed callers may still pass any string)."""
+    """Check ``model`` at run time too: untyped callers may pass anything."""
     if model == "l1" and "l1" not in allowed:
         raise ValueError(_NO_L1_NOISE)
     return check_choice(model, "model", allowed)
