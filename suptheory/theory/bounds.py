@@ -14,11 +14,11 @@ Every function broadcasts like a numpy ufunc. A bound that does not apply at a p
 
 from __future__ import annotations
 
-from typing import Any
-
 import numpy as np
+from numpy.typing import ArrayLike
 
-from suptheory._validate import as_real, broadcast, check_int, wrap, wrap_int
+from suptheory._validate import as_real, broadcast, check_int
+from suptheory.theory._types import CountOrArray, FloatOrArray, wrap, wrap_int
 from suptheory.theory.overlaps import _log_tail_s
 
 __all__ = [
@@ -39,18 +39,18 @@ __all__ = [
 MAX_WELCH_ORDER = 64
 
 
-def _mn(m: Any, n: Any) -> tuple[np.ndarray, np.ndarray, bool]:
+def _mn(m: ArrayLike, n: ArrayLike) -> tuple[np.ndarray, np.ndarray, bool]:
     mm = as_real(m, "m", low=1.0)
     nn = as_real(n, "n", low=1.0)
     (mm, nn), scalar = broadcast(mm, nn)
     return mm, nn, scalar
 
 
-def _eps(eps: Any) -> np.ndarray:
+def _eps(eps: ArrayLike) -> np.ndarray:
     return as_real(eps, "eps", low=0.0, high=1.0, low_open=True, high_open=True)
 
 
-def welch_bound(m: Any, n: Any) -> Any:
+def welch_bound(m: ArrayLike, n: ArrayLike) -> FloatOrArray:
     r"""Welch's lower bound on the coherence of ``m`` unit vectors in R^n.
 
     .. math::
@@ -114,7 +114,7 @@ def _higher_order_welch(mm: np.ndarray, nn: np.ndarray, log_ck: np.ndarray, k: i
     return out
 
 
-def higher_order_welch_bound(m: Any, n: Any, k: int = 2) -> Any:
+def higher_order_welch_bound(m: ArrayLike, n: ArrayLike, k: int = 2) -> FloatOrArray:
     r"""Higher-order Welch bound (real case) on the coherence of ``m`` unit vectors in R^n.
 
     .. math::
@@ -159,7 +159,7 @@ def higher_order_welch_bound(m: Any, n: Any, k: int = 2) -> Any:
     return wrap(out, scalar)
 
 
-def orthoplex_bound(m: Any, n: Any) -> Any:
+def orthoplex_bound(m: ArrayLike, n: ArrayLike) -> FloatOrArray:
     r"""Orthoplex (Rankin) bound on the coherence of ``m`` unit vectors in R^n.
 
     .. math::
@@ -195,7 +195,7 @@ def orthoplex_bound(m: Any, n: Any) -> Any:
     return wrap(out, scalar)
 
 
-def levenshtein_bound(m: Any, n: Any) -> Any:
+def levenshtein_bound(m: ArrayLike, n: ArrayLike) -> FloatOrArray:
     r"""Levenshtein's bound (real case) on the coherence of ``m`` unit vectors in R^n.
 
     .. math::
@@ -236,7 +236,7 @@ def levenshtein_bound(m: Any, n: Any) -> Any:
     return wrap(out, scalar)
 
 
-def coherence_lower_bound(m: Any, n: Any) -> Any:
+def coherence_lower_bound(m: ArrayLike, n: ArrayLike) -> FloatOrArray:
     r"""The largest rigorous lower bound on the coherence of ``m`` unit vectors in R^n.
 
     .. math::
@@ -302,7 +302,7 @@ def coherence_lower_bound(m: Any, n: Any) -> Any:
     return wrap(best, scalar)
 
 
-def gerzon_bound(n: Any) -> Any:
+def gerzon_bound(n: ArrayLike) -> CountOrArray:
     r"""Gerzon's bound: at most :math:`n(n+1)/2` equiangular lines fit in R^n.
 
     .. math::
@@ -336,7 +336,7 @@ def gerzon_bound(n: Any) -> Any:
     return wrap_int(nn * (nn + 1.0) / 2.0, scalar)
 
 
-def rank_bound(m: Any, eps: Any) -> Any:
+def rank_bound(m: ArrayLike, eps: ArrayLike) -> FloatOrArray:
     r"""Rank lemma: the smallest width that holds ``m`` unit vectors with overlaps <= ``eps``.
 
     A symmetric ``m x m`` matrix with unit diagonal and off-diagonal entries
@@ -377,7 +377,7 @@ def rank_bound(m: Any, eps: Any) -> Any:
     return wrap(mm / (1.0 + (mm - 1.0) * ee * ee), scalar)
 
 
-def rank_max_features(n: Any, eps: Any) -> Any:
+def rank_max_features(n: ArrayLike, eps: ArrayLike) -> FloatOrArray:
     r"""Inverse of the rank lemma: the most unit vectors with overlaps <= ``eps`` in R^n.
 
     .. math::
@@ -418,7 +418,7 @@ def rank_max_features(n: Any, eps: Any) -> Any:
     return wrap(out, scalar)
 
 
-def log_greedy_existence(eps: Any, n: Any) -> Any:
+def log_greedy_existence(eps: ArrayLike, n: ArrayLike) -> FloatOrArray:
     r"""Natural log of :func:`greedy_existence` (finite where the count overflows).
 
     .. math::
@@ -453,7 +453,7 @@ def log_greedy_existence(eps: Any, n: Any) -> Any:
     return wrap(-_log_tail_s(ee * ee, (nn - 1.0) / 2.0), scalar)
 
 
-def greedy_existence(eps: Any, n: Any) -> Any:
+def greedy_existence(eps: ArrayLike, n: ArrayLike) -> FloatOrArray:
     r"""How many lines with pairwise overlap below ``eps`` certainly fit in R^n.
 
     A maximal set of lines with overlaps :math:`< \varepsilon` has caps of angular radius
@@ -500,7 +500,7 @@ def greedy_existence(eps: Any, n: Any) -> Any:
     return wrap(out, scalar)
 
 
-def kabatiansky_levenshtein_rate(eps: Any, n: Any) -> Any:
+def kabatiansky_levenshtein_rate(eps: ArrayLike, n: ArrayLike) -> FloatOrArray:
     r"""Kabatiansky-Levenshtein bound on the log-count of lines with overlap <= ``eps``.
 
     **Asymptotic** (``n -> inf`` at fixed small ``eps``; constants and lower-order terms

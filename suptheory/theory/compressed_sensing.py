@@ -8,12 +8,12 @@ Donoho-Tanner weak threshold.
 
 from __future__ import annotations
 
-from typing import Any
-
 import numpy as np
+from numpy.typing import ArrayLike
 from scipy import special
 
-from suptheory._validate import as_real, wrap
+from suptheory._validate import as_real
+from suptheory.theory._types import FloatOrArray, wrap
 
 __all__ = ["cs_phase_transition"]
 
@@ -23,7 +23,8 @@ _LOG_SQRT_2PI = float(0.5 * np.log(2.0 * np.pi))
 
 def _rho_of_z(z: np.ndarray) -> np.ndarray:
     # rho(z) = 1 - z Phi(-z) / phi(z), with Mills' ratio Phi(-z)/phi(z) = sqrt(pi/2) erfcx(z/sqrt 2)
-    return 1.0 - z * _SQRT_HALF_PI * special.erfcx(z / np.sqrt(2.0))
+    rho: np.ndarray = 1.0 - z * _SQRT_HALF_PI * special.erfcx(z / np.sqrt(2.0))
+    return rho
 
 
 def _log_delta_of_z(z: np.ndarray, kappa: float) -> tuple[np.ndarray, np.ndarray]:
@@ -43,7 +44,7 @@ def _log_delta_of_z(z: np.ndarray, kappa: float) -> tuple[np.ndarray, np.ndarray
     return log_delta, slope
 
 
-def cs_phase_transition(delta: Any, signed: bool = False) -> Any:
+def cs_phase_transition(delta: ArrayLike, signed: bool = False) -> FloatOrArray:
     r"""Donoho-Tanner weak phase transition :math:`\rho(\delta)` of l1 recovery.
 
     With :math:`\delta = n/N` (measurements per feature) and :math:`\rho = k/n` (active

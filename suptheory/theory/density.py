@@ -9,19 +9,24 @@ against (:func:`suptheory.check`).
 # ruff: noqa: E741  (l is the name of the number of active features throughout)
 from __future__ import annotations
 
-from typing import Any
-
 import numpy as np
+from numpy.typing import ArrayLike
 
-from suptheory._validate import as_real, broadcast, wrap
+from suptheory._validate import as_real, broadcast
+from suptheory.theory._types import CapacityModel, FloatOrArray, wrap
 from suptheory.theory.readout import CAPACITY_MODELS, _model, max_active
 
 __all__ = ["capacity_at_density"]
 
 
 def capacity_at_density(
-    n: Any, p: Any, snr: Any = 1.0, model: str = "random", *, q: float = 0.5
-) -> Any:
+    n: ArrayLike,
+    p: ArrayLike,
+    snr: ArrayLike = 1.0,
+    model: CapacityModel = "random",
+    *,
+    q: float = 0.5,
+) -> FloatOrArray:
     r"""Largest number of features ``m`` a read-out supports when each is active with density ``p``.
 
     With ``m`` features at density ``p``, about ``l = p m`` are active at once, so the
@@ -85,7 +90,8 @@ def capacity_at_density(
         with np.errstate(divide="ignore", over="ignore"):
             lmax = np.asarray(max_active(nv, np.exp(x), None if model == "l1" else sv,
                                              model, q=q), dtype=np.float64)
-            return np.log(lmax) - np.log(pv) - x
+            diff: np.ndarray = np.log(lmax) - np.log(pv) - x
+        return diff
 
     lo = np.zeros(nv.shape)
     hi = np.full(nv.shape, 700.0)

@@ -18,19 +18,21 @@ The JL lemma is quoted with different constants; each convention here carries it
 
 from __future__ import annotations
 
-from typing import Any
+from typing import get_args
 
 import numpy as np
+from numpy.typing import ArrayLike
 
-from suptheory._validate import as_real, broadcast, check_choice, wrap, wrap_int
+from suptheory._validate import as_real, broadcast, check_choice
+from suptheory.theory._types import CountOrArray, FloatOrArray, JLConvention, wrap, wrap_int
 
 __all__ = ["JL_CONVENTIONS", "jl_min_dim", "jl_eps", "linsefors_eps"]
 
 #: the names accepted by ``convention=``
-JL_CONVENTIONS = ("dasgupta-gupta", "sklearn", "simple", "achlioptas")
+JL_CONVENTIONS: tuple[JLConvention, ...] = get_args(JLConvention)
 
 
-def _beta(convention: str, beta: Any) -> float:
+def _beta(convention: str, beta: float | None) -> float:
     if convention == "achlioptas":
         if beta is None:
             raise ValueError("beta is required for convention='achlioptas' and must be in (0, inf)")
@@ -46,7 +48,12 @@ def _beta(convention: str, beta: Any) -> float:
     return 0.0
 
 
-def jl_min_dim(m: Any, eps: Any, convention: str = "dasgupta-gupta", beta: Any = None) -> Any:
+def jl_min_dim(
+    m: ArrayLike,
+    eps: ArrayLike,
+    convention: JLConvention = "dasgupta-gupta",
+    beta: float | None = None,
+) -> CountOrArray:
     r"""Smallest width at which a random projection keeps ``m`` points' distances within ``eps``.
 
     .. math::
@@ -93,7 +100,7 @@ def jl_min_dim(m: Any, eps: Any, convention: str = "dasgupta-gupta", beta: Any =
     >>> jl_min_dim([1e4, 1e5, 1e6], 0.1, convention="sklearn")
     array([ 7894.,  9868., 11841.])
     """
-    convention = check_choice(convention, "convention", JL_CONVENTIONS)
+    check_choice(convention, "convention", JL_CONVENTIONS)  # untyped callers may pass anything
     b = _beta(convention, beta)
     mm = as_real(m, "m", low=1.0)
     ee = as_real(eps, "eps", low=0.0, high=1.0, low_open=True, high_open=True)
@@ -117,10 +124,16 @@ def _cubic_root(c: np.ndarray) -> np.ndarray:
     ``phi = (2/3) arcsin(sqrt(6c))``, is the one in [0, 1] (written without cancellation).
     """
     phi = (2.0 / 3.0) * np.arcsin(np.sqrt(6.0 * c))
-    return np.sin(phi / 2.0) ** 2 + (np.sqrt(3.0) / 2.0) * np.sin(phi)
+    x: np.ndarray = np.sin(phi / 2.0) ** 2 + (np.sqrt(3.0) / 2.0) * np.sin(phi)
+    return x
 
 
-def jl_eps(m: Any, n: Any, convention: str = "dasgupta-gupta", beta: Any = None) -> Any:
+def jl_eps(
+    m: ArrayLike,
+    n: ArrayLike,
+    convention: JLConvention = "dasgupta-gupta",
+    beta: float | None = None,
+) -> FloatOrArray:
     r"""Smallest distortion ``eps`` a width ``n`` certifies for ``m`` points (jl_min_dim inverse).
 
     .. math::
@@ -163,7 +176,7 @@ def jl_eps(m: Any, n: Any, convention: str = "dasgupta-gupta", beta: Any = None)
     >>> print(jl_min_dim(1e6, jl_eps(1e6, 664) * (1 + 1e-12)))
     664
     """
-    convention = check_choice(convention, "convention", JL_CONVENTIONS)
+    check_choice(convention, "convention", JL_CONVENTIONS)  # untyped callers may pass anything
     b = _beta(convention, beta)
     mm = as_real(m, "m", low=1.0)
     nn = as_real(n, "n", low=0.0, low_open=True)
@@ -181,7 +194,7 @@ def jl_eps(m: Any, n: Any, convention: str = "dasgupta-gupta", beta: Any = None)
     return wrap(out, scalar)
 
 
-def linsefors_eps(m: Any, n: Any) -> Any:
+def linsefors_eps(m: ArrayLike, n: ArrayLike) -> FloatOrArray:
     r"""The seed's interference per pair of features: the simple JL bound solved for ``eps``.
 
     .. math::

@@ -21,12 +21,13 @@ Everything is computed in log space where it can underflow, so that ``m = 1e30``
 from __future__ import annotations
 
 import math
-from typing import Any
 
 import numpy as np
+from numpy.typing import ArrayLike
 from scipy import special
 
-from suptheory._validate import as_real, broadcast, wrap
+from suptheory._validate import as_real, broadcast
+from suptheory.theory._types import FloatOrArray, FrozenDistribution, wrap
 
 __all__ = [
     "overlap_distribution",
@@ -59,18 +60,19 @@ _GUMBEL_MOMENTS = (
 # ---------------------------------------------------------------- validation helpers
 
 
-def _width(n: Any) -> np.ndarray:
+def _width(n: ArrayLike) -> np.ndarray:
     return as_real(n, "n", low=1.0)
 
 
-def _count(m: Any) -> np.ndarray:
+def _count(m: ArrayLike) -> np.ndarray:
     return as_real(m, "m", low=1.0)
 
 
 def _log_pairs(m: np.ndarray) -> np.ndarray:
     """``ln C(m, 2) = ln(m (m - 1) / 2)``; ``-inf`` for ``m = 1`` (no pairs)."""
     with np.errstate(divide="ignore"):
-        return np.log(m) + np.log(m - 1.0) - np.log(2.0)
+        out: np.ndarray = np.log(m) + np.log(m - 1.0) - np.log(2.0)
+    return out
 
 
 # ---------------------------------------------------------------- the tail in log space
@@ -162,7 +164,8 @@ def _inverse_log_tail(logy: np.ndarray, a: np.ndarray) -> np.ndarray:
         np.asarray(logy, dtype=np.float64), np.asarray(a, dtype=np.float64)
     )
     if logy.ndim and (a > 0.0).all() and (logy >= _LOG_TAIL_DIRECT_MIN).all():
-        return special.betainccinv(0.5, a, np.exp(logy))  # the common case, without masks
+        common: np.ndarray = special.betainccinv(0.5, a, np.exp(logy))  # without masks
+        return common
     s = np.zeros(logy.shape)
     deg = a == 0.0
     # n = 1: the tail is 1 below s = 1 and 0 at s = 1, so every level y < 1 is met at s = 1.
@@ -199,13 +202,14 @@ def _newton_log_tail(logy: np.ndarray, a: np.ndarray) -> np.ndarray:
         active = active[~done]
         if active.size == 0:
             break
-    return -np.expm1(-v)
+    out: np.ndarray = -np.expm1(-v)
+    return out
 
 
 # ---------------------------------------------------------------- the pair law
 
 
-def overlap_distribution(n: Any) -> Any:
+def overlap_distribution(n: float) -> FrozenDistribution:
     r"""Exact law of the overlap of two independent uniform random unit vectors in R^n.
 
     .. math::
@@ -257,7 +261,7 @@ def overlap_distribution(n: Any) -> Any:
     return stats.beta(half, half, loc=-1.0, scale=2.0)
 
 
-def overlap_tail(eps: Any, n: Any) -> Any:
+def overlap_tail(eps: ArrayLike, n: ArrayLike) -> FloatOrArray:
     r"""Probability that two random unit directions in R^n overlap by at least ``eps``.
 
     .. math::
@@ -300,7 +304,7 @@ def overlap_tail(eps: Any, n: Any) -> Any:
     return wrap(out, scalar)
 
 
-def log_overlap_tail(eps: Any, n: Any) -> Any:
+def log_overlap_tail(eps: ArrayLike, n: ArrayLike) -> FloatOrArray:
     r"""Natural log of :func:`overlap_tail`, finite far below the float64 range.
 
     .. math::
@@ -342,7 +346,7 @@ def log_overlap_tail(eps: Any, n: Any) -> Any:
 # ---------------------------------------------------------------- the largest overlap
 
 
-def max_coherence_cdf(t: Any, m: Any, n: Any) -> Any:
+def max_coherence_cdf(t: ArrayLike, m: ArrayLike, n: ArrayLike) -> FloatOrArray:
     r"""Finite-n law of the largest overlap among ``m`` random directions in R^n.
 
     For :math:`L = \max_{i<j} |\langle u_i, u_j \rangle|` (Poisson / Chen-Stein
@@ -395,7 +399,7 @@ def max_coherence_cdf(t: Any, m: Any, n: Any) -> Any:
     return wrap(out, scalar)
 
 
-def max_coherence_random(m: Any, n: Any, q: Any = 0.5) -> Any:
+def max_coherence_random(m: ArrayLike, n: ArrayLike, q: ArrayLike = 0.5) -> FloatOrArray:
     r"""``q``-quantile of the largest overlap among ``m`` random unit directions in R^n.
 
     Inverts the finite-n Poisson-Beta law of :func:`max_coherence_cdf` in closed form:
@@ -452,7 +456,7 @@ def max_coherence_random(m: Any, n: Any, q: Any = 0.5) -> Any:
     return wrap(out, scalar)
 
 
-def expected_max_coherence_random(m: Any, n: Any) -> Any:
+def expected_max_coherence_random(m: ArrayLike, n: ArrayLike) -> FloatOrArray:
     r"""Mean of the largest overlap among ``m`` random unit directions in R^n.
 
     .. math::
@@ -567,7 +571,8 @@ def _expected_taylor(lam: np.ndarray, a: np.ndarray) -> np.ndarray:
     poly = beta6 * mu6
     for beta, mu in ((beta5, mu5), (beta4, mu4), (beta3, mu3), (beta2, mu2)):
         poly = poly * h + beta * mu
-    return t + poly * (h * h)
+    out: np.ndarray = t + poly * (h * h)
+    return out
 
 
 def _expected_quadrature(lam: np.ndarray, a: np.ndarray) -> np.ndarray:
@@ -588,7 +593,7 @@ def _expected_quadrature(lam: np.ndarray, a: np.ndarray) -> np.ndarray:
     return np.minimum(out, 1.0)  # the weights' rounding may carry t = 1 a few ulps above 1
 
 
-def max_coherence_asymptotic(m: Any, n: Any) -> Any:
+def max_coherence_asymptotic(m: ArrayLike, n: ArrayLike) -> FloatOrArray:
     r"""Cai and Jiang's asymptotic largest overlap among ``m`` random directions in R^n.
 
     .. math::

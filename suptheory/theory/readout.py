@@ -63,13 +63,16 @@ References
 # ruff: noqa: E741  (l is THEORY.md's name for the number of active features)
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable
+from typing import TypeVar, get_args, overload
 
 import numpy as np
+from numpy.typing import ArrayLike
 from scipy import special
 
-from suptheory._validate import as_real, broadcast, check_choice, wrap
+from suptheory._validate import as_real, broadcast, check_choice
 from suptheory.theory._rootfind import expand_bracket, find_root
+from suptheory.theory._types import CapacityModel, FloatOrArray, NoiseModel, wrap
 from suptheory.theory.bounds import MAX_WELCH_ORDER, coherence_lower_bound
 from suptheory.theory.compressed_sensing import cs_phase_transition
 from suptheory.theory.overlaps import log_overlap_tail, max_coherence_random
@@ -87,10 +90,10 @@ __all__ = [
     "bits_per_feature",
 ]
 
-#: read-out models with a linear read-out noise
-MODELS: tuple[str, ...] = ("linsefors", "random", "worst", "optimal")
+#: read-out models with a linear read-out noise: ``("linsefors", "random", "worst", "optimal")``
+MODELS: tuple[NoiseModel, ...] = get_args(NoiseModel)
 #: models with a capacity: the linear ones and noiseless l1 (compressed-sensing) decoding
-CAPACITY_MODELS: tuple[str, ...] = (*MODELS, "l1")
+CAPACITY_MODELS: tuple[CapacityModel, ...] = get_args(CapacityModel)
 
 _LOG_MAX = float(np.log(np.finfo(np.float64).max))  # ln of the largest float, ~709.78
 _NO_L1_NOISE = (
@@ -103,36 +106,46 @@ _NO_L1_NOISE = (
 # ----------------------------------------------------------------------------- validation
 
 
-def _n(n: Any) -> np.ndarray:
+def _n(n: ArrayLike) -> np.ndarray:
     return as_real(n, "n", low=0, low_open=True)
 
 
-def _m(m: Any) -> np.ndarray:
+def _m(m: ArrayLike) -> np.ndarray:
     return as_real(m, "m", low=1)
 
 
-def _l(l: Any) -> np.ndarray:
+def _l(l: ArrayLike) -> np.ndarray:
     return as_real(l, "l", low=0)
 
 
-def _a(a: Any) -> np.ndarray:
+def _a(a: ArrayLike) -> np.ndarray:
     return as_real(a, "a", low=0, low_open=True)
 
 
-def _q(q: Any) -> float:
+def _q(q: ArrayLike) -> float:
     arr = as_real(q, "q", low=0, high=1, low_open=True, high_open=True)
     if arr.ndim:
         raise TypeError(f"q must be a single number in (0, 1); got an array of shape {arr.shape}")
     return float(arr)
 
 
-def _model(model: Any, allowed: tuple[str, ...] = MODELS) -> str:
+_M = TypeVar("_M", bound=str)
+
+
+@overload
+def _model(model: object) -> NoiseModel: ...
+@overload
+def _model(model: object, allowed: tuple[_M, ...]) -> _M: ...
+def _model(model: object, allowed: tuple[str, ...] = MODELS) -> str:
+    """Check ``model`` at run time too: untyped callers may pass anything."""
     if model == "l1" and "l1" not in allowed:
         raise ValueError(_NO_L1_NOISE)
     return check_choice(model, "model", allowed)
 
 
-def _budget(snr: Any, error: Any, model: str) -> tuple[np.ndarray | None, np.ndarray | None]:
+def _budget(
+    snr: ArrayLike | None, error: ArrayLike | None, model: str
+) -> tuple[np.ndarray | None, np.ndarray | None]:
     """Validate ``snr`` / ``error``: at most one is given; ``snr`` defaults to 1."""
     if snr is not None and error is not None:
         raise ValueError(
@@ -165,7 +178,7 @@ def _z_from_logp(logp: np.ndarray) -> np.ndarray:
     logp = np.asarray(logp, dtype=np.float64)
     with np.errstate(under="ignore"):
         p = np.exp(logp)
-    z = -special.ndtri(np.maximum(p, 1e-300))
+    z: np.ndarray = -special.ndtri(np.maximum(p, 1e-300))
     deep = p < 1e-290
     if np.any(deep):
         # asymptotic start, then Newton on ln Phi(-z) = logp (d/dz ln Phi(-z) = -1 / R(z))
@@ -185,7 +198,8 @@ def _z_union(error: np.ndarray, log_m: np.ndarray) -> np.ndarray:
 
 
 def _z_single(error: np.ndarray) -> np.ndarray:
-    return -special.ndtri(error / 2.0)
+    z: np.ndarray = -special.ndtri(error / 2.0)
+    return z
 
 
 # ----------------------------------------------------------------------------- per-pair eps
@@ -203,7 +217,8 @@ def _coherence_bound(m: np.ndarray, n: np.ndarray, q: float = 0.5) -> np.ndarray
 def _eps(model: str, n: np.ndarray, m: np.ndarray, q: float) -> np.ndarray:
     """Per-pair interference of ``model`` (validated, broadcast float arrays in)."""
     if model == "linsefors":
-        return np.sqrt(8.0 * np.log(m) / n)
+        eps: np.ndarray = np.sqrt(8.0 * np.log(m) / n)
+        return eps
     if model == "random":
         return np.broadcast_to(1.0 / np.sqrt(n), np.broadcast(n, m).shape)
     if model == "worst":
@@ -214,7 +229,8 @@ def _eps(model: str, n: np.ndarray, m: np.ndarray, q: float) -> np.ndarray:
 def _solve_log_m(model: str, n: np.ndarray, t: np.ndarray, q: float) -> np.ndarray:
     """``ln`` of the largest ``m`` with ``eps(n, m) <= t`` (1-D arrays in, same length)."""
     if model == "linsefors":
-        return n * t**2 / 8.0
+        log_m: np.ndarray = n * t**2 / 8.0
+        return log_m
     if model == "random":
         return np.where(1.0 / np.sqrt(n) <= t, np.inf, -np.inf)
     if model == "worst":
@@ -300,7 +316,11 @@ def _worst_log_m(n: np.ndarray, t: np.ndarray, q: float) -> np.ndarray:
 
 
 def _root_in_log_m(
-    f: Any, n: np.ndarray, extra: np.ndarray, out: np.ndarray, limit: float = _LOG_MAX
+    f: Callable[..., np.ndarray],
+    n: np.ndarray,
+    extra: np.ndarray,
+    out: np.ndarray,
+    limit: float = _LOG_MAX,
 ) -> np.ndarray:
     """Largest ``u = ln m`` in ``[0, limit]`` with ``f(u) <= 0``; ``inf`` if all are."""
     lo = np.zeros(n.shape)
@@ -325,7 +345,8 @@ def _solve_n(model: str, m: np.ndarray, t: np.ndarray, q: float) -> np.ndarray:
     """Smallest ``n`` with ``eps(n, m) <= t`` (1-D arrays in); 0 where every width works."""
     if model == "linsefors":
         with np.errstate(divide="ignore"):
-            return 8.0 * np.log(m) / t**2
+            width: np.ndarray = 8.0 * np.log(m) / t**2
+        return width
     if model == "random":
         with np.errstate(divide="ignore"):
             return 1.0 / t**2
@@ -333,7 +354,8 @@ def _solve_n(model: str, m: np.ndarray, t: np.ndarray, q: float) -> np.ndarray:
     eps_of = _coherence_random if model == "worst" else _coherence_bound
 
     def f(v: np.ndarray, mm: np.ndarray, tt: np.ndarray) -> np.ndarray:
-        return tt - eps_of(mm, np.exp(v), q)  # increasing in v = ln n
+        gap: np.ndarray = tt - eps_of(mm, np.exp(v), q)  # increasing in v = ln n
+        return gap
 
     if model == "worst":
         # overlaps never exceed 1, so t >= 1 needs no width; n = 1 puts every pair at 1
@@ -377,13 +399,17 @@ def _cs_rho_z(z: np.ndarray) -> np.ndarray:
         direct[big] = w * (
             1 - 3 * w * (1 - 5 * w * (1 - 7 * w * (1 - 9 * w * (1 - 11 * w * (1 - 13 * w)))))
         )
-    return direct
+    rho: np.ndarray = direct
+    return rho
 
 
 def _cs_log_delta_z(z: np.ndarray, kappa: float) -> np.ndarray:
     """``ln delta(z) = ln(kappa phi(z) / (z + kappa phi(z) rho(z)))`` (stationarity of rho)."""
     log_phi = -0.5 * z**2 - 0.5 * np.log(2.0 * np.pi)
-    return np.log(kappa) + log_phi - np.log(z + kappa * np.exp(log_phi) * _cs_rho_z(z))
+    log_delta: np.ndarray = (
+        np.log(kappa) + log_phi - np.log(z + kappa * np.exp(log_phi) * _cs_rho_z(z))
+    )
+    return log_delta
 
 
 def _cs_z_for_rho(rho: np.ndarray) -> np.ndarray:
@@ -415,7 +441,8 @@ def _l1_min_width(m: np.ndarray, l: np.ndarray) -> np.ndarray:
         target = np.log(l[idx] / m[idx])
 
         def g(z: np.ndarray, tt: np.ndarray) -> np.ndarray:  # ln(rho delta) - target, decreasing
-            return np.log(_cs_rho_z(z)) + _cs_log_delta_z(z, 1.0) - tt
+            gap: np.ndarray = np.log(_cs_rho_z(z)) + _cs_log_delta_z(z, 1.0) - tt
+            return gap
 
         lo = np.zeros(idx.size)
         hi, _ = expand_bracket(g, lo, np.ones(idx.size), (target,), limit=1e8)
@@ -432,7 +459,9 @@ def _l1_max_active(n: np.ndarray, m: np.ndarray) -> np.ndarray:
 # ----------------------------------------------------------------------------- public API
 
 
-def pair_interference(n: Any, m: Any, model: str = "random", q: float = 0.5) -> Any:
+def pair_interference(
+    n: ArrayLike, m: ArrayLike, model: NoiseModel = "random", q: float = 0.5
+) -> FloatOrArray:
     r"""Interference between two features under a read-out model: the per-pair overlap ``eps``.
 
     .. math::
@@ -476,8 +505,13 @@ def pair_interference(n: Any, m: Any, model: str = "random", q: float = 0.5) -> 
 
 
 def interference(
-    n: Any, m: Any, l: Any, a: Any = 1.0, model: str = "random", q: float = 0.5
-) -> Any:
+    n: ArrayLike,
+    m: ArrayLike,
+    l: ArrayLike,
+    a: ArrayLike = 1.0,
+    model: NoiseModel = "random",
+    q: float = 0.5,
+) -> FloatOrArray:
     r"""Noise standard deviation of one read-out, ``sigma = a eps sqrt(l)``.
 
     .. math::
@@ -536,14 +570,14 @@ def interference(
 
 
 def max_active(
-    n: Any,
-    m: Any,
-    snr: Any = None,
-    model: str = "random",
+    n: ArrayLike,
+    m: ArrayLike,
+    snr: ArrayLike | None = None,
+    model: CapacityModel = "random",
     *,
-    error: Any = None,
+    error: ArrayLike | None = None,
     q: float = 0.5,
-) -> Any:
+) -> FloatOrArray:
     r"""Largest number of active features ``l`` a read-out tolerates.
 
     .. math::
@@ -610,20 +644,26 @@ def max_active(
 
 
 def _log_max_features(
-    n: np.ndarray, l: np.ndarray, snr: Any, err: Any, model: str, q: float
+    n: np.ndarray,
+    l: np.ndarray,
+    snr: np.ndarray | None,
+    err: np.ndarray | None,
+    model: str,
+    q: float,
 ) -> np.ndarray:
     """Validated, broadcast 1-D inputs; ``snr``/``err`` arrays (one of them None)."""
     if model == "l1":
         return _l1_log_m_max(n, l)
+    budget = _either(snr, err)
     if err is None and np.all(l > 0):  # the common case, without index copies
-        return _solve_log_m(model, n, 1.0 / (snr * np.sqrt(l)), q)
+        return _solve_log_m(model, n, 1.0 / (budget * np.sqrt(l)), q)
     out = np.full(n.shape, np.inf)
     pos = np.flatnonzero(l > 0)
     if pos.size == 0:
         return out
     nn, ll = n[pos], l[pos]
     if err is None:
-        out[pos] = _solve_log_m(model, nn, 1.0 / (snr[pos] * np.sqrt(ll)), q)
+        out[pos] = _solve_log_m(model, nn, 1.0 / (budget[pos] * np.sqrt(ll)), q)
         return out
     ee = err[pos]
     if model == "random":
@@ -635,7 +675,8 @@ def _log_max_features(
     def g(u: np.ndarray, nn_: np.ndarray, le: np.ndarray) -> np.ndarray:
         lv, ev = le[:, 0], le[:, 1]
         t = 1.0 / (2.0 * np.sqrt(lv) * _z_union(ev, u))
-        return u - np.minimum(_solve_log_m(model, nn_, t, q), 1e300)
+        gap: np.ndarray = u - np.minimum(_solve_log_m(model, nn_, t, q), 1e300)
+        return gap
 
     res = np.empty(pos.shape)
     out[pos] = _root_in_log_m(g, nn, np.stack([ll, ee], axis=1), res, limit=1e250)
@@ -643,14 +684,14 @@ def _log_max_features(
 
 
 def log_max_features(
-    n: Any,
-    l: Any,
-    snr: Any = None,
-    model: str = "random",
+    n: ArrayLike,
+    l: ArrayLike,
+    snr: ArrayLike | None = None,
+    model: CapacityModel = "random",
     *,
-    error: Any = None,
+    error: ArrayLike | None = None,
     q: float = 0.5,
-) -> Any:
+) -> FloatOrArray:
     r"""Natural log of the largest number of features ``m`` (finite where ``m`` overflows).
 
     With ``t = 1 / (snr sqrt(l))`` the largest ``m`` has ``eps(n, m) <= t``:
@@ -756,14 +797,14 @@ def log_max_features(
 
 
 def max_features(
-    n: Any,
-    l: Any,
-    snr: Any = None,
-    model: str = "random",
+    n: ArrayLike,
+    l: ArrayLike,
+    snr: ArrayLike | None = None,
+    model: CapacityModel = "random",
     *,
-    error: Any = None,
+    error: ArrayLike | None = None,
     q: float = 0.5,
-) -> Any:
+) -> FloatOrArray:
     r"""Largest number of features ``m`` a read-out supports: ``exp(log_max_features(...))``.
 
     .. math::
@@ -811,14 +852,14 @@ def max_features(
 
 
 def min_width(
-    m: Any,
-    l: Any,
-    snr: Any = None,
-    model: str = "random",
+    m: ArrayLike,
+    l: ArrayLike,
+    snr: ArrayLike | None = None,
+    model: CapacityModel = "random",
     *,
-    error: Any = None,
+    error: ArrayLike | None = None,
     q: float = 0.5,
-) -> Any:
+) -> FloatOrArray:
     r"""Smallest width ``n`` at which ``m`` features with ``l`` active can be read out.
 
     .. math::
@@ -886,16 +927,16 @@ def min_width(
 
 
 def distinguishable_levels(
-    n: Any,
-    m: Any,
-    l: Any,
-    a: Any = 1.0,
-    model: str = "random",
+    n: ArrayLike,
+    m: ArrayLike,
+    l: ArrayLike,
+    a: ArrayLike = 1.0,
+    model: NoiseModel = "random",
     *,
-    snr: Any = None,
-    error: Any = None,
+    snr: ArrayLike | None = None,
+    error: ArrayLike | None = None,
     q: float = 0.5,
-) -> Any:
+) -> FloatOrArray:
     r"""Number of activation levels one read-out can tell apart.
 
     .. math::
@@ -958,16 +999,16 @@ def distinguishable_levels(
 
 
 def bits_per_feature(
-    n: Any,
-    m: Any,
-    l: Any,
-    a: Any = 1.0,
-    model: str = "random",
+    n: ArrayLike,
+    m: ArrayLike,
+    l: ArrayLike,
+    a: ArrayLike = 1.0,
+    model: NoiseModel = "random",
     *,
-    snr: Any = None,
-    error: Any = None,
+    snr: ArrayLike | None = None,
+    error: ArrayLike | None = None,
     q: float = 0.5,
-) -> Any:
+) -> FloatOrArray:
     r"""Bits one read-out carries: ``log2`` of :func:`distinguishable_levels`.
 
     .. math::

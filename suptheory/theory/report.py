@@ -10,16 +10,22 @@ capacities of non-linear compressed-sensing decoding, which has no linear read-o
 # ruff: noqa: E741  (l is THEORY.md's name for the number of active features)
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeAlias
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from suptheory._text import format_number, render_table
-from suptheory._validate import broadcast, wrap
+from suptheory._validate import broadcast
 from suptheory.theory import readout as _ro
+from suptheory.theory._types import CapacityModel, FloatOrArray, wrap
 
 __all__ = ["Report", "calculate"]
+
+#: one quantity under each model: ``None`` where it does not exist (the noise of ``l1``)
+_ByModel: TypeAlias = dict[CapacityModel, FloatOrArray | None]
 
 _FIELDS = ("pair_interference", "noise", "l_max", "m_max", "log_m_max", "levels", "bits")
 _HEAD = {
@@ -67,26 +73,27 @@ class Report:
         Distinguishable activation levels of one read-out and ``log2`` of them.
     """
 
-    n: Any
-    m: Any
-    l: Any
-    a: Any
-    snr: Any
-    error: Any
+    n: FloatOrArray
+    m: FloatOrArray
+    l: FloatOrArray
+    a: FloatOrArray
+    snr: FloatOrArray | None
+    error: FloatOrArray | None
     q: float
-    models: tuple[str, ...]
-    pair_interference: dict[str, Any] = field(repr=False)
-    noise: dict[str, Any] = field(repr=False)
-    l_max: dict[str, Any] = field(repr=False)
-    m_max: dict[str, Any] = field(repr=False)
-    log_m_max: dict[str, Any] = field(repr=False)
-    levels: dict[str, Any] = field(repr=False)
-    bits: dict[str, Any] = field(repr=False)
+    models: tuple[CapacityModel, ...]
+    pair_interference: _ByModel = field(repr=False)
+    noise: _ByModel = field(repr=False)
+    l_max: _ByModel = field(repr=False)
+    m_max: _ByModel = field(repr=False)
+    log_m_max: _ByModel = field(repr=False)
+    levels: _ByModel = field(repr=False)
+    bits: _ByModel = field(repr=False)
 
     @property
     def scalar(self) -> bool:
         """Whether the report is for a single layer (all inputs scalars)."""
-        return all(np.ndim(v) == 0 for v in (self.n, self.m, self.l, self.a, self.snr, self.error))
+        values = (self.n, self.m, self.l, self.a, self.snr, self.error)
+        return all(np.ndim(v) == 0 for v in values if v is not None)
 
     def to_dict(self) -> dict[str, Any]:
         """Return the inputs and a ``{model: {quantity: value}}`` table as plain dicts.
@@ -97,7 +104,9 @@ class Report:
         >>> sorted(d["models"]["random"])
         ['bits', 'l_max', 'levels', 'log_m_max', 'm_max', 'noise', 'pair_interference']
         """
-        inputs = {"n": self.n, "m": self.m, "l": self.l, "a": self.a}
+        inputs: dict[str, FloatOrArray | None] = {
+            "n": self.n, "m": self.m, "l": self.l, "a": self.a
+        }
         if self.error is None:
             inputs["snr"] = self.snr
         else:
@@ -138,15 +147,15 @@ class Report:
 
 
 def calculate(
-    n: Any,
-    m: Any,
-    l: Any,
-    a: Any = 1.0,
-    snr: Any = None,
+    n: ArrayLike,
+    m: ArrayLike,
+    l: ArrayLike,
+    a: ArrayLike = 1.0,
+    snr: ArrayLike | None = None,
     *,
-    error: Any = None,
+    error: ArrayLike | None = None,
     q: float = 0.5,
-    models: tuple[str, ...] | None = None,
+    models: Sequence[CapacityModel] | None = None,
 ) -> Report:
     r"""Compare every read-out model for one layer (or a broadcast grid): a :class:`Report`.
 
@@ -218,9 +227,9 @@ def calculate(
     else:
         r_cap = 2.0 * _ro._z_union(tv, log_m)
         r_lev = _ro._z_single(tv)
-    res: dict[str, dict[str, Any]] = {f: {} for f in _FIELDS}
+    res: dict[str, _ByModel] = {f: {} for f in _FIELDS}
 
-    def put(model: str, name: str, value: Any) -> None:
+    def put(model: CapacityModel, name: str, value: ArrayLike | None) -> None:
         res[name][model] = None if value is None else wrap(np.reshape(value, shape), scalar)
 
     for model in (k for k in _ro.MODELS if k in rows):
@@ -253,7 +262,7 @@ def calculate(
         for name in ("pair_interference", "noise", "levels", "bits"):
             put("l1", name, None)
 
-    def back(x: np.ndarray) -> Any:
+    def back(x: np.ndarray) -> FloatOrArray:
         return wrap(x.reshape(shape), scalar)
 
     return Report(

@@ -31,15 +31,18 @@ value does, as for ``m`` under the ``random`` model, whose noise does not depend
 # ruff: noqa: E741  (l is THEORY.md's name for the number of active features)
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypedDict, Unpack
 
 import numpy as np
+from numpy.typing import ArrayLike
 from scipy import special
 
-from suptheory._validate import as_real, broadcast, wrap
+from suptheory._validate import as_real, broadcast
 from suptheory.theory import readout as _ro
+from suptheory.theory._types import CapacityModel, FloatOrArray, wrap
 
-__all__ = ["NoSolutionError", "solve"]
+__all__ = ["NoSolutionError", "SolveParams", "solve"]
 
 _ALL = ("n", "m", "l", "a", "snr", "error", "noise")
 _DOMAIN = {
@@ -51,6 +54,20 @@ _DOMAIN = {
     "error": "(0, 1)",
     "noise": "(0, inf)",
 }
+
+
+class SolveParams(TypedDict, total=False):
+    """The keywords :func:`solve` accepts; the one to solve for is given as ``None``."""
+
+    n: ArrayLike | None
+    m: ArrayLike | None
+    l: ArrayLike | None
+    a: ArrayLike | None
+    snr: ArrayLike | None
+    error: ArrayLike | None
+    noise: ArrayLike | None
+    model: CapacityModel
+    q: float
 
 
 class NoSolutionError(ValueError):
@@ -90,7 +107,7 @@ def _flat(*arrays: np.ndarray) -> tuple[list[np.ndarray], tuple[int, ...], bool]
     return [np.ascontiguousarray(x, dtype=np.float64).reshape(-1) for x in bc], shape, scalar
 
 
-def solve(**params: Any) -> Any:
+def solve(**kwargs: Unpack[SolveParams]) -> FloatOrArray:
     r"""Return the one parameter given as ``None``.
 
     .. math::
@@ -101,12 +118,13 @@ def solve(**params: Any) -> Any:
 
     Parameters
     ----------
-    **params
-        The relation's parameters, exactly one of them ``None`` (module docstring): ``n``
-        (width), ``m`` (features), ``l`` (active features), ``snr``, ``error``, ``a``
-        (amplitude; only in the ``noise`` relation, where it does not cancel), ``noise``
-        (read-out noise standard deviation), plus ``model`` (default ``"random"``) and ``q``
-        (quantile for ``model="worst"``, default 0.5). Values broadcast like numpy.
+    **kwargs
+        The relation's parameters (:class:`SolveParams`), exactly one of them ``None`` (module
+        docstring): ``n`` (width), ``m`` (features), ``l`` (active features), ``snr``,
+        ``error``, ``a`` (amplitude; only in the ``noise`` relation, where it does not cancel),
+        ``noise`` (read-out noise standard deviation), each array_like; plus ``model`` (default
+        ``"random"``) and ``q`` (quantile for ``model="worst"``, default 0.5). Values broadcast
+        like numpy.
 
     Returns
     -------
@@ -143,6 +161,8 @@ def solve(**params: Any) -> Any:
     ...
     suptheory.theory.solve.NoSolutionError: no m in [1, inf) solves the relation ...
     """
+    # a plain dict: keywords are checked at run time too (untyped callers may pass any)
+    params: dict[str, Any] = dict(kwargs)
     model = params.pop("model", "random")
     q = params.pop("q", 0.5)
     unknown = sorted(set(params) - set(_ALL))
@@ -196,7 +216,7 @@ def solve(**params: Any) -> Any:
             f"got {len(nones)} ({', '.join(nones) or 'none'})"
         )
     target = nones[0]
-    checkers = {
+    checkers: dict[str, Callable[[ArrayLike], np.ndarray]] = {
         "n": _ro._n,
         "m": _ro._m,
         "l": _ro._l,
@@ -215,7 +235,11 @@ def solve(**params: Any) -> Any:
 
 
 def _dispatch(
-    target: str, relation: tuple[str, ...], model: str, g: dict[str, np.ndarray], q: float
+    target: str,
+    relation: tuple[str, ...],
+    model: CapacityModel,
+    g: dict[str, np.ndarray],
+    q: float,
 ) -> tuple[np.ndarray, str]:
     kind = relation[-1] if model != "l1" else "l1"
     if model == "l1":
