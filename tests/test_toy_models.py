@@ -163,7 +163,7 @@ def test_training_and_evaluation_losses_match_numpy_forward_at_m_much_above_n():
     m, n = 200, 20
     ps = np.array([0.5, 0.03, 0.005])
     assert [K.use_batch(p, m, n) for p in ps] == [True, True, False]
-    assert K.use_gram(0, ps[2], m, n)
+    assert K.use_gram(K.MODEL_RELU, ps[2], m, n)
     r = train_toy_models(m, n, p=ps, steps=100, batch=512, lr=1e-12, progress=False, seed=2,
                          eval_batch=2**15, dtype="float64")
     rng = np.random.default_rng(7)

@@ -1,8 +1,11 @@
 """numba kernels for the exact coherence of large embeddings (private).
 
-The public wrapper (:func:`suptheory.coherence`) screens all pairs with float32 GEMM
-blocks and re-checks the few candidates here with error-free transformations, so the answer
-is the exact ``max |cos|`` rounded once to float64, whatever the thread count.
+The wrappers live in :mod:`suptheory.analysis.coherence`. :func:`suptheory.coherence`
+screens all pairs with float32 GEMM blocks and re-checks the few candidates here
+(:func:`scan_block`) with error-free transformations, so the answer is the exact
+``max |cos|`` rounded once to float64, whatever the thread count. ``overlap_histogram`` and
+``overlap_quantiles`` bin and collect the overlaps of float64 Gram blocks
+(:func:`histogram_block`, :func:`collect_block`).
 
 Double-double arithmetic (``TwoSum``, Dekker's ``TwoProduct``, the ``Dot2`` dot product):
 Ogita, Rump & Oishi, "Accurate sum and dot product", SIAM J. Sci. Comput. 26 (2005);
@@ -25,38 +28,89 @@ __all__ = ["row_sumsq_dd", "pair_cos", "scan_block", "CHUNK"]
 CHUNK = 2048
 
 
-@jit(inline="always")
+@jit(inline="always")  # numba IR inlining: no call overhead in the inner loops
 def _two_sum(a, b):
+    """Knuth's TwoSum: ``s + e == a + b`` exactly, ``s = fl(a + b)``.
+
+    Parameters
+    ----------
+    a, b : float64
+
+    Returns
+    -------
+    s, e : float64
+    """
     s = a + b
     bb = s - a
     return s, (a - (s - bb)) + (b - bb)
 
 
-@jit(inline="always")
+@jit(inline="always")  # numba IR inlining: no call overhead in the inner loops
 def _fast_two_sum(a, b):
+    """Dekker's FastTwoSum (needs ``|a| >= |b|`` or ``a == 0``): ``s + e == a + b`` exactly.
+
+    Parameters
+    ----------
+    a, b : float64
+
+    Returns
+    -------
+    s, e : float64
+    """
     s = a + b
     return s, b - (s - a)
 
 
-@jit(inline="always")
+@jit(inline="always")  # numba IR inlining: no call overhead in the inner loops
 def _split(a):
+    """Dekker's split of ``a`` into two halves of 26 significant bits, ``hi + lo == a``.
+
+    Parameters
+    ----------
+    a : float64
+
+    Returns
+    -------
+    hi, lo : float64
+    """
     # Dekker's splitting constant 2^27 + 1; exact for |a| < 2^996 (rows are prescaled to [1, 2)).
     c = 134217729.0 * a
     hi = c - (c - a)
     return hi, a - hi
 
 
-@jit(inline="always")
+@jit(inline="always")  # numba IR inlining: no call overhead in the inner loops
 def _two_prod(a, b):
+    """Dekker's TwoProduct: ``p + e == a b`` exactly, ``p = fl(a b)``.
+
+    Parameters
+    ----------
+    a, b : float64
+
+    Returns
+    -------
+    p, e : float64
+    """
     p = a * b
     ah, al = _split(a)
     bh, bl = _split(b)
     return p, ((ah * bh - p) + ah * bl + al * bh) + al * bl
 
 
-@jit(inline="always")
+@jit(inline="always")  # numba IR inlining: no call overhead in the inner loops
 def _dot2(x, y):
-    # Ogita-Rump-Oishi Dot2: as if computed in twice the working precision.
+    """Ogita-Rump-Oishi Dot2: ``sum_k x_k y_k`` as if computed in twice the working precision.
+
+    Parameters
+    ----------
+    x, y : (n,) float64
+        ``n >= 1``.
+
+    Returns
+    -------
+    hi, lo : float64
+        The dot product as a double-double ``hi + lo``.
+    """
     p, s = _two_prod(x[0], y[0])
     for k in range(1, x.shape[0]):
         h, r = _two_prod(x[k], y[k])
@@ -65,22 +119,52 @@ def _dot2(x, y):
     return _fast_two_sum(p, s)
 
 
-@jit(inline="always")
+@jit(inline="always")  # numba IR inlining: no call overhead in the inner loops
 def _dd_mul(ah, al, bh, bl):
+    """Double-double product ``(ah + al) (bh + bl)``.
+
+    Parameters
+    ----------
+    ah, al, bh, bl : float64
+
+    Returns
+    -------
+    hi, lo : float64
+    """
     p, e = _two_prod(ah, bh)
     e += ah * bl + al * bh
     return _fast_two_sum(p, e)
 
 
-@jit(inline="always")
+@jit(inline="always")  # numba IR inlining: no call overhead in the inner loops
 def _dd_sqrt(ah, al):
+    """Double-double square root of ``ah + al > 0`` (one Newton step from ``sqrt(ah)``).
+
+    Parameters
+    ----------
+    ah, al : float64
+
+    Returns
+    -------
+    hi, lo : float64
+    """
     x = math.sqrt(ah)
     p, e = _two_prod(x, x)
     return _fast_two_sum(x, ((ah - p) - e + al) / (2.0 * x))
 
 
-@jit(inline="always")
+@jit(inline="always")  # numba IR inlining: no call overhead in the inner loops
 def _dd_div(ah, al, bh, bl):
+    """Double-double quotient ``(ah + al) / (bh + bl)``.
+
+    Parameters
+    ----------
+    ah, al, bh, bl : float64
+
+    Returns
+    -------
+    hi, lo : float64
+    """
     q1 = ah / bh
     ph, pl = _dd_mul(bh, bl, q1, 0.0)
     rh, rl = _two_sum(ah, -ph)
@@ -89,9 +173,20 @@ def _dd_div(ah, al, bh, bl):
     return _fast_two_sum(q1, q2)
 
 
-@jit(parallel=True)  # parallel: rows are independent; each writes its own slot
+# parallel=True: one O(n) double-double dot product per row, and k rows. prange runs only over
+# the independent rows and each writes its own slot out_hi[i], out_lo[i], so results do not
+# depend on the thread count.
+@jit(parallel=True)
 def row_sumsq_dd(x, out_hi, out_lo):
-    """Squared norm of each row of ``x`` as a double-double ``out_hi + out_lo``."""
+    """Squared norm of each row of ``x`` as a double-double ``out_hi + out_lo``.
+
+    Parameters
+    ----------
+    x : (k, n) float64
+        The (prescaled) rows, ``n >= 1``.
+    out_hi, out_lo : (k,) float64
+        Receive the high and low parts.
+    """
     for i in prange(x.shape[0]):
         h, lo = _dot2(x[i], x[i])
         out_hi[i] = h
@@ -105,6 +200,19 @@ def pair_cos(x, s_hi, s_lo, i, j):
     Computed in double-double (relative error about ``n^2 2^-106 / |cos|`` before the final
     rounding), so the float64 result is the correctly rounded exact cosine unless the exact
     value lies within that distance of a rounding midpoint.
+
+    Parameters
+    ----------
+    x : (k, n) float64
+        The prescaled rows.
+    s_hi, s_lo : (k,) float64
+        Their squared norms as double-doubles (:func:`row_sumsq_dd`).
+    i, j : int
+        The rows.
+
+    Returns
+    -------
+    float64
     """
     dh, dl = _dot2(x[i], x[j])
     neg = dh < 0.0
@@ -120,9 +228,19 @@ def pair_cos(x, s_hi, s_lo, i, j):
     return -c if neg else c
 
 
-@jit(inline="always")
+@jit(inline="always")  # numba IR inlining: no call overhead in the inner loops
 def _f32_from_bits(bits):
-    # value of a non-negative float32 from its bit pattern; exact in float64
+    """Value of a non-negative float32 from its bit pattern; exact in float64.
+
+    Parameters
+    ----------
+    bits : int
+        The pattern, ``0 <= bits < 2^31`` (a finite float32).
+
+    Returns
+    -------
+    float64
+    """
     e = (bits >> 23) & 0xFF
     mant = bits & 0x7FFFFF
     if e == 0:
@@ -132,6 +250,22 @@ def _f32_from_bits(bits):
 
 @jit
 def _chunk_max_bits(ci, row0, col0, k0, k1):
+    """Largest ``|c|`` bit pattern of the pairs ``j > i`` in columns ``k0 <= k < k1``.
+
+    Parameters
+    ----------
+    ci : (b, w) int32
+        The float32 block viewed as integers.
+    row0, col0 : int
+        Row and column of the block's first entry in the Gram matrix.
+    k0, k1 : int
+        The chunk's columns within the block.
+
+    Returns
+    -------
+    int
+        The pattern of the largest ``|c|`` (``-1`` when the chunk has no pair ``j > i``).
+    """
     # kept out of the chunk loop body, where LLVM did not vectorise it
     cbits = -1
     for r in range(ci.shape[0]):
@@ -159,6 +293,32 @@ def scan_block(c, ci, row0, col0, lower, err, slack, x, s_hi, s_lo,
     the maximum) is re-checked exactly with :func:`pair_cos`. Slot ``t`` gets the chunk's
     exact maximum and its lexicographically first pair (``out_val = -1`` when nothing in the
     chunk can win).
+
+    Parameters
+    ----------
+    c : (b, w) float32
+        Screened cosines of the block.
+    ci : (b, w) int32
+        The same memory viewed as int32.
+    row0, col0 : int
+        Row and column of ``c[0, 0]`` in the Gram matrix.
+    lower : float
+        Exact ``|cos|`` of some pair, or -1.
+    err : float
+        Bound of the screening error of one entry of ``c``.
+    slack : float
+        Extra margin of the candidate threshold.
+    x : (k, n) float64
+        The prescaled rows.
+    s_hi, s_lo : (k,) float64
+        Their squared norms as double-doubles.
+    out_val, out_cos : (chunks,) float64
+        Receive each chunk's exact maximum ``|cos|`` (-1: none) and its signed cosine;
+        ``chunks = ceil(w / CHUNK)``.
+    out_i, out_j : (chunks,) int64
+        Receive its pair (-1: none).
+    out_cand : (chunks,) int64
+        Receive the number of pairs re-checked exactly.
     """
     b, w = c.shape
     nchunks = out_val.shape[0]
@@ -197,7 +357,8 @@ def scan_block(c, ci, row0, col0, lower, err, slack, x, s_hi, s_lo,
         out_cand[t] = ncand
 
 
-def _warm() -> None:  # pragma: no cover - used by benchmarks to separate compile time
+def _warm() -> None:
+    """Compile (or load) :func:`row_sumsq_dd`, to time compilation apart from the work."""
     x = np.ones((2, 2))
     hi = np.empty(2)
     lo = np.empty(2)
@@ -206,7 +367,20 @@ def _warm() -> None:  # pragma: no cover - used by benchmarks to separate compil
 
 @jit
 def _bin_index(a, edges):
-    # np.histogram's rule: [e_k, e_k+1) except the last bin, which includes its right edge
+    """Bin of ``a`` by np.histogram's rule (``[e_k, e_k+1)``, the last bin closed).
+
+    Parameters
+    ----------
+    a : float64
+        The value.
+    edges : (bins + 1,) float64
+        Increasing bin edges.
+
+    Returns
+    -------
+    int
+        The bin, or -1 outside ``[edges[0], edges[-1]]``.
+    """
     nb = edges.shape[0] - 1
     if a < edges[0] or a > edges[nb]:
         return -1
@@ -215,12 +389,26 @@ def _bin_index(a, edges):
     return np.searchsorted(edges, a, side="right") - 1
 
 
-@jit(parallel=True)  # parallel over slots; each slot counts into its own row of out
+# parallel=True: a block holds millions of pairs to bin. prange runs only over the slots,
+# which take fixed column chunks and count into their own row out[s]; the counts are
+# integers, so results do not depend on the thread count.
+@jit(parallel=True)
 def histogram_block(g, row0, col0, edges, out):
     """Add the counts of ``|g[r, k]|`` (pairs ``j > i`` only) to ``out[slot, bin]``.
 
     Slot ``s`` takes the column chunks ``s, s + S, s + 2S, ...`` (``S = out.shape[0]``);
     the counts are integers, so their sum does not depend on the split.
+
+    Parameters
+    ----------
+    g : (b, w) float64
+        A block of cosines of unit rows.
+    row0, col0 : int
+        Row and column of ``g[0, 0]`` in the Gram matrix.
+    edges : (bins + 1,) float64
+        Bin edges on ``[0, 1]``.
+    out : (S, bins) int64
+        Counts, added to in place.
     """
     b, w = g.shape
     nslots = out.shape[0]
@@ -239,7 +427,23 @@ def histogram_block(g, row0, col0, edges, out):
 
 @jit
 def collect_block(g, row0, col0, edges, wanted, out, fill):
-    """Append every ``|g[r, k]|`` (``j > i``) whose bin is marked in ``wanted`` to ``out``."""
+    """Append every ``|g[r, k]|`` (``j > i``) whose bin is marked in ``wanted`` to ``out``.
+
+    Parameters
+    ----------
+    g : (b, w) float64
+        A block of cosines of unit rows.
+    row0, col0 : int
+        Row and column of ``g[0, 0]`` in the Gram matrix.
+    edges : (bins + 1,) float64
+        Bin edges on ``[0, 1]``.
+    wanted : (bins,) bool
+        The bins to collect.
+    out : (total,) float64
+        Receives the values from ``out[fill[0]]`` on.
+    fill : (1,) int64
+        Number of values written so far; advanced in place.
+    """
     b, w = g.shape
     for r in range(b):
         for k in range(max(0, row0 + r + 1 - col0), w):

@@ -1,8 +1,11 @@
 """The one place that fixes numba's options for the whole package.
 
 Every kernel is compiled with :func:`jit`; a kernel that needs another option passes it
-explicitly and says why in a comment beside it. Only the kernel modules (``_*_kernels.py``)
-import this module, so the closed-form layer never pays numba's import and compile time.
+explicitly and says why in a comment beside it (a ``parallel=True`` kernel also says that
+``prange`` runs only over independent iterations, each writing its own slot, so its results do
+not depend on the thread count). Only the modules of :mod:`suptheory._kernels` import the
+decorator; the closed-form layer (:mod:`suptheory.theory`) imports none of them, so it never pays
+numba's import and compile time.
 """
 
 from __future__ import annotations

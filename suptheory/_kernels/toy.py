@@ -30,6 +30,13 @@ the stream of numbers, never depends on the thread count):
 - Gram (:func:`use_gram`: tied relu/linear and ``p m < n``): per sample,
   ``x' = act(G x + b)`` with ``G = W W^T`` computed once per step;
 - per-sample otherwise (sparse draws, ``W^T`` computed once per step).
+
+Codes and types. ``model`` is one of the ``MODEL_*`` constants below (:data:`MODELS` maps
+the public names to them; :mod:`suptheory.empirical.toy_models` is the wrapper); the
+optimiser is the flag ``adamw``; the code path is chosen inside the kernels by
+:func:`use_batch` and :func:`use_gram`, and the learning-rate schedule is an array made by
+the wrapper. In the docstrings ``F`` is the float dtype of the weights, data and optimiser
+state (float32 or float64), the same for every array so typed.
 """
 
 from __future__ import annotations
@@ -41,11 +48,24 @@ from numba import prange
 
 from suptheory._kernels.jit import jit
 
-__all__ = ["MODELS", "train_chunk", "evaluate", "loss_and_grad", "adam_update", "use_gram",
-           "use_batch", "tree_size", "batch_loss_and_grad"]
+__all__ = ["MODELS", "MODEL_RELU", "MODEL_LINEAR", "MODEL_HIDDEN_RELU", "MODEL_ABS",
+           "train_chunk", "evaluate", "loss_and_grad", "adam_update", "use_gram", "use_batch",
+           "tree_size", "batch_loss_and_grad"]
 
-#: model name -> code used inside the kernels
-MODELS: dict[str, int] = {"relu": 0, "linear": 1, "hidden-relu": 2, "abs": 3}
+# Model codes, the ``model`` argument of the kernels. numba reads module-level ints as
+# compile-time constants, so naming them costs nothing.
+#: tied, ``x' = ReLU(W W^T x + b)``
+MODEL_RELU = 0
+#: tied, ``x' = W W^T x + b``
+MODEL_LINEAR = 1
+#: tied, ``h = ReLU(W^T x)``, ``x' = ReLU(W h + b)``
+MODEL_HIDDEN_RELU = 2
+#: untied, ``h = ReLU(W^T x)``, ``y' = ReLU(W_out h + b)``, target ``|x|``, ``x`` on [-1, 1)
+MODEL_ABS = 3
+
+#: model name (:data:`suptheory.empirical.toy_models.TOY_MODELS`) -> code used in the kernels
+MODELS: dict[str, int] = {"relu": MODEL_RELU, "linear": MODEL_LINEAR,
+                          "hidden-relu": MODEL_HIDDEN_RELU, "abs": MODEL_ABS}
 
 #: below this density the active features are sampled by geometric gaps (cheaper than m draws)
 SPARSE_BELOW = 0.125
@@ -62,22 +82,73 @@ _TWO_M32 = 2.0**-32
 
 
 @jit(inline="always")  # numba IR inlining: no per-call array refcounting
-def _mix(z):  # pragma: no cover - compiled
-    # splitmix64's finaliser (Steele, Lea & Flood 2014): a bijection of 64-bit words.
+def _mix(z):
+    """splitmix64's finaliser (Steele, Lea & Flood 2014): a bijection of 64-bit words.
+
+    Parameters
+    ----------
+    z : uint64
+        The word to hash.
+
+    Returns
+    -------
+    uint64
+    """
     z = (z ^ (z >> _S30)) * _M1
     z = (z ^ (z >> _S27)) * _M2
     return z ^ (z >> _S31)
 
 
 @jit(inline="always")  # numba IR inlining: no per-call array refcounting
-def _stream(key, step):  # pragma: no cover - compiled
-    """Start of the counter stream of one instance at one step."""
+def _stream(key, step):
+    """Start of the counter stream of one instance at one step.
+
+    Parameters
+    ----------
+    key : uint64
+        The instance's key (drawn by the wrapper from its generator).
+    step : int
+        Global optimiser step (0 for the evaluation).
+
+    Returns
+    -------
+    uint64
+        The counter ``s``; the ``j``-th word of the step is ``_mix(s + (j + 1) GAMMA)``.
+    """
     return _mix(_mix(key + _GAMMA) ^ (np.uint64(step) * _M2 + _GAMMA))
 
 
 @jit(inline="always")  # numba IR inlining: no per-call array refcounting
-def _draw(state, p, inv_log1mp, sparse, signed, m, idx, val):  # pragma: no cover - compiled
-    """Draw one sample's active features into ``idx``/``val``; return (count, new state)."""
+def _draw(state, p, inv_log1mp, sparse, signed, m, idx, val):
+    """Draw one sample's active features into ``idx``/``val``; return (count, new state).
+
+    Parameters
+    ----------
+    state : uint64
+        Counter of the stream; each word drawn advances it by ``GAMMA``.
+    p : float
+        Density: probability that a feature is active.
+    inv_log1mp : float
+        ``1 / log(1 - p)`` on the sparse path (``0`` otherwise, unused).
+    sparse : bool
+        Draw geometric gaps between active features (``p < SPARSE_BELOW``) instead of one
+        word per feature.
+    signed : bool
+        Values uniform on ``[-1, 1)`` (model "abs") instead of ``[0, 1)``.
+    m : int
+        Number of features.
+    idx : (m,) int64
+        Receives the active features' indices, ascending, in ``idx[:count]``.
+    val : (m,) float
+        Receives their values in ``val[:count]``.
+
+    Returns
+    -------
+    count : int
+        Number of active features.
+    state : uint64
+        The advanced counter.
+    """
     na = 0
     if p <= 0.0:
         return na, state
@@ -109,17 +180,58 @@ def _draw(state, p, inv_log1mp, sparse, signed, m, idx, val):  # pragma: no cove
 
 @jit(inline="always")  # numba IR inlining: no per-call array refcounting
 def _sample(W, Wo, WoT, b, imp, idx, val, na, xd, z, h, dh, o, model, gW, gWo, gb, scale,
-            want_grad):  # pragma: no cover - compiled
+            want_grad):
     """Loss ``sum_i I_i (y_i - x'_i)^2`` of one sample; add its gradient times ``scale``.
 
     ``W`` is the encoder (rows = feature directions), ``Wo`` the decoder (the same array for
     tied models) and ``WoT`` its transpose, so that the output ``o = b + Wo h`` is a sum of
     contiguous columns (vectorised, no serial reduction); ``xd`` is a zeroed length-m
-    scratch that holds the dense sample meanwhile.
+    scratch that holds the dense sample meanwhile. ``F`` is the weights' float dtype.
+
+    Parameters
+    ----------
+    W : (m, n) F
+        Encoder, rows = features.
+    Wo : (m, n) F
+        Decoder (``W`` itself for tied models).
+    WoT : (n, m) F
+        ``Wo`` transposed (filled by :func:`_prepare`).
+    b : (m,) F
+        Output bias.
+    imp : (m,) F
+        Feature importances ``I_i``.
+    idx : (m,) int64
+        Active features of the sample in ``idx[:na]``.
+    val : (m,) F
+        Their values in ``val[:na]``.
+    na : int
+        Number of active features.
+    xd : (m,) F
+        Scratch, all zero on entry and on return.
+    z, h, dh : (n,) F
+        Scratch: pre-activation, hidden activation and ``dL/dh``.
+    o : (m,) F
+        Scratch: output pre-activation.
+    model : int
+        One of the ``MODEL_*`` codes.
+    gW, gWo : (m, n) F
+        Gradients accumulated in place (the same array for tied models); with
+        ``want_grad=False`` any array, untouched.
+    gb : (m,) F
+        Bias gradient accumulated in place (any array if ``want_grad`` is False).
+    scale : float
+        Factor of the accumulated gradient (``1 / (batch m)`` for the notebook's objective).
+    want_grad : bool
+        Accumulate the gradient (training) or only return the loss (evaluation).
+
+    Returns
+    -------
+    float
+        The sample's loss (not scaled).
     """
     m, n = W.shape
-    hidden_relu = model >= 2
-    out_relu = model != 1
+    hidden_relu = model == MODEL_HIDDEN_RELU or model == MODEL_ABS
+    out_relu = model != MODEL_LINEAR
     for k in range(n):
         z[k] = 0.0
     for a in range(na):
@@ -143,7 +255,7 @@ def _sample(W, Wo, WoT, b, imp, idx, val, na, xd, z, h, dh, o, model, gW, gWo, g
         oi = o[i]
         y = oi if (oi > 0.0 or not out_relu) else 0.0
         target = xd[i]
-        if model == 3:
+        if model == MODEL_ABS:
             target = abs(target)
         diff = y - target
         loss += imp[i] * diff * diff
@@ -167,17 +279,53 @@ def _sample(W, Wo, WoT, b, imp, idx, val, na, xd, z, h, dh, o, model, gW, gWo, g
     return loss
 
 
-@jit(inline="always")
+@jit(inline="always")  # numba IR inlining: no call overhead in the inner loops
 def _sample_gram(G, b, imp, idx, val, na, xd, o, nz, gv, model, gG, gb, scale,
-                 want_grad):  # pragma: no cover - compiled
+                 want_grad):
     """The tied relu/linear sample through the Gram matrix ``G = W W^T``.
 
     ``x' = act(G x + b)`` costs ``m`` per active feature instead of ``n m``; the gradient
     ``dL/dG[a, i] = x_a g_i`` is accumulated in ``gG`` and turned into ``dL/dW`` once per
     step by :func:`_gram_to_w`. Worth it when fewer features are active than neurons.
+
+    Parameters
+    ----------
+    G : (m, m) F
+        ``W W^T`` (filled by :func:`_prepare`).
+    b, imp : (m,) F
+        Output bias and importances.
+    idx : (m,) int64
+        Active features in ``idx[:na]``.
+    val : (m,) F
+        Their values in ``val[:na]``.
+    na : int
+        Number of active features.
+    xd : (m,) F
+        Scratch, all zero on entry and on return.
+    o : (m,) F
+        Scratch: output pre-activation.
+    nz : (m,) int64
+        Scratch: outputs with a nonzero gradient.
+    gv : (m,) F
+        Scratch: their ``dL/do``.
+    model : int
+        ``MODEL_RELU`` or ``MODEL_LINEAR``.
+    gG : (m, m) F
+        ``dL/dG`` accumulated in place.
+    gb : (m,) F
+        Bias gradient accumulated in place.
+    scale : float
+        Factor of the accumulated gradient.
+    want_grad : bool
+        Accumulate the gradient or only return the loss.
+
+    Returns
+    -------
+    float
+        The sample's loss (not scaled).
     """
     m = b.shape[0]
-    out_relu = model != 1
+    out_relu = model != MODEL_LINEAR
     for i in range(m):
         o[i] = b[i]
     for a in range(na):
@@ -209,9 +357,23 @@ def _sample_gram(G, b, imp, idx, val, na, xd, o, nz, gv, model, gG, gb, scale,
     return loss
 
 
-@jit(inline="always")
-def _prepare(W, Wo, WT, WoT, G, gram, untied):  # pragma: no cover - compiled
-    """Per step: ``W^T`` (and the decoder's transpose), and ``G = W W^T`` on the Gram path."""
+@jit(inline="always")  # numba IR inlining: no call overhead in the inner loops
+def _prepare(W, Wo, WT, WoT, G, gram, untied):
+    """Per step: ``W^T`` (and the decoder's transpose), and ``G = W W^T`` on the Gram path.
+
+    Parameters
+    ----------
+    W, Wo : (m, n) F
+        Encoder and decoder (``Wo`` is read only when ``untied``).
+    WT, WoT : (n, m) F
+        Receive ``W^T`` and ``Wo^T`` (the same array for tied models).
+    G : (m, m) F
+        Receives ``W W^T`` when ``gram`` (else any array, untouched).
+    gram : bool
+        Compute ``G``.
+    untied : bool
+        The decoder is its own array (model "abs").
+    """
     m, n = W.shape
     for i in range(m):
         for k in range(n):
@@ -230,9 +392,19 @@ def _prepare(W, Wo, WT, WoT, G, gram, untied):  # pragma: no cover - compiled
                     G[i, j] += w * WT[k, j]
 
 
-@jit(inline="always")
-def _gram_to_w(W, gG, gW):  # pragma: no cover - compiled
-    """``dL/dW = (gG + gG^T) W`` for ``G = W W^T``."""
+@jit(inline="always")  # numba IR inlining: no call overhead in the inner loops
+def _gram_to_w(W, gG, gW):
+    """``dL/dW = (gG + gG^T) W`` for ``G = W W^T``, added into ``gW``.
+
+    Parameters
+    ----------
+    W : (m, n) F
+        The weights.
+    gG : (m, m) F
+        ``dL/dG``.
+    gW : (m, n) F
+        Accumulated in place.
+    """
     m, n = W.shape
     for i in range(m):
         for j in range(m):
@@ -243,12 +415,31 @@ def _gram_to_w(W, gG, gW):  # pragma: no cover - compiled
 
 
 @jit
-def adam_update(P, G, M, V, lr, t, adamw, wd, beta1, beta2, eps):  # pragma: no cover - compiled
+def adam_update(P, G, M, V, lr, t, adamw, wd, beta1, beta2, eps):
     """One PyTorch Adam/AdamW step on a flat view of a parameter (Loshchilov & Hutter 2019).
 
     AdamW: ``P *= 1 - lr wd`` (decoupled, every parameter), Adam: ``G += wd P`` (L2);
     then ``M = b1 M + (1-b1) G``, ``V = b2 V + (1-b2) G^2``,
     ``P -= lr / (1 - b1^t) * M / (sqrt(V) / sqrt(1 - b2^t) + eps)`` as ``torch.optim``.
+
+    Parameters
+    ----------
+    P : (k,) F
+        The parameter, updated in place.
+    G : (k,) F
+        Its gradient (read only).
+    M, V : (k,) F
+        Adam's first and second moments, updated in place.
+    lr : float
+        Learning rate of this step.
+    t : int
+        Step number, from 1 (bias corrections).
+    adamw : bool
+        Decoupled weight decay (AdamW) instead of the L2 penalty (Adam).
+    wd : float
+        Weight decay.
+    beta1, beta2, eps : float
+        Adam's constants.
     """
     bc1 = 1.0 - beta1**t
     bc2_sqrt = math.sqrt(1.0 - beta2**t)
@@ -265,12 +456,31 @@ def adam_update(P, G, M, V, lr, t, adamw, wd, beta1, beta2, eps):  # pragma: no 
         P[j] = P[j] - step_size * (M[j] / (math.sqrt(V[j]) / bc2_sqrt + eps))
 
 
-@jit(inline="always")
-def _tdot(a, ra, c, rc, B, T):  # pragma: no cover - compiled
+@jit(inline="always")  # numba IR inlining: no call overhead in the inner loops
+def _tdot(a, ra, c, rc, B, T):
     """``sum_b a[ra, b] c[rc, b]`` by a fixed pairwise tree over ``T``.
 
     ``T`` has a power-of-two length >= B. Every level is one vectorised loop and the order
     never changes, so the result is deterministic without fastmath's reassociation.
+
+    Parameters
+    ----------
+    a : (ka, >= B) F
+        First factor's rows.
+    ra : int
+        Row of ``a``.
+    c : (kc, >= B) F
+        Second factor's rows.
+    rc : int
+        Row of ``c``.
+    B : int
+        Number of terms.
+    T : (P,) F
+        Scratch, ``P = tree_size(B)``.
+
+    Returns
+    -------
+    float
     """
     P = T.shape[0]
     for b in range(B):
@@ -285,9 +495,25 @@ def _tdot(a, ra, c, rc, B, T):  # pragma: no cover - compiled
     return T[0]
 
 
-@jit(inline="always")
-def _tsum(a, ra, B, T):  # pragma: no cover - compiled
-    """``sum_b a[ra, b]`` by the same fixed pairwise tree."""
+@jit(inline="always")  # numba IR inlining: no call overhead in the inner loops
+def _tsum(a, ra, B, T):
+    """``sum_b a[ra, b]`` by the same fixed pairwise tree.
+
+    Parameters
+    ----------
+    a : (k, >= B) F
+        Rows to sum.
+    ra : int
+        Row of ``a``.
+    B : int
+        Number of terms.
+    T : (P,) F
+        Scratch, ``P = tree_size(B)``.
+
+    Returns
+    -------
+    float
+    """
     P = T.shape[0]
     for b in range(B):
         T[b] = a[ra, b]
@@ -302,30 +528,74 @@ def _tsum(a, ra, B, T):  # pragma: no cover - compiled
 
 
 def tree_size(batch):
-    """Length of the pairwise-summation buffer: the smallest power of two >= batch."""
+    """Length of the pairwise-summation buffer: the smallest power of two >= batch.
+
+    Parameters
+    ----------
+    batch : int
+        Number of terms, >= 1.
+
+    Returns
+    -------
+    int
+    """
     P = 1
     while P < batch:
         P *= 2
     return P
 
 
-_tree_size = jit(inline="always")(tree_size)
+_tree_size = jit(inline="always")(tree_size)  # inlined into the kernels
 
 
-@jit(inline="always")
+@jit(inline="always")  # numba IR inlining: no call overhead in the inner loops
 def _batch_step(W, Wo, b, imp, p, start, model, scale, gW, gWo, gb, Xt, Zt, Ht, Ot, dHt, acc,
-                lossb):  # pragma: no cover - compiled
+                lossb):
     """One step's loss and gradient, batch-major: every array is ``(rows, batch)``.
 
     Used at moderate and high density, where every loop runs over the batch (long,
     contiguous, vectorised) instead of over a handful of features. Sample ``b``'s feature
     ``i`` is word ``i * batch + b + 1`` of the step's counter stream ``start``.
+
+    Parameters
+    ----------
+    W, Wo : (m, n) F
+        Encoder and decoder (the same array for tied models).
+    b, imp : (m,) F
+        Output bias and importances.
+    p : float
+        Density.
+    start : uint64
+        Counter of the step's stream (:func:`_stream`).
+    model : int
+        One of the ``MODEL_*`` codes.
+    scale : float
+        Factor of the accumulated gradient.
+    gW, gWo : (m, n) F
+        Gradients accumulated in place (the same array for tied models).
+    gb : (m,) F
+        Bias gradient accumulated in place.
+    Xt : (m, B) F
+        Receives the drawn sample, features x batch.
+    Zt, Ht, dHt : (n, B) F
+        Scratch: pre-activation, hidden activation and ``dL/dh``.
+    Ot : (m, B) F
+        Scratch: output pre-activation, then ``dL/do``.
+    acc : (tree_size(B),) F
+        Scratch of :func:`_tdot`.
+    lossb : (B,) float64
+        Receives each sample's loss.
+
+    Returns
+    -------
+    float
+        Sum of the batch's losses (not scaled).
     """
     m, n = W.shape
     B = Xt.shape[1]
-    hidden_relu = model >= 2
-    out_relu = model != 1
-    signed = model == 3
+    hidden_relu = model == MODEL_HIDDEN_RELU or model == MODEL_ABS
+    out_relu = model != MODEL_LINEAR
+    signed = model == MODEL_ABS
     # u < p  <=>  low word < ceil(p 2^32) for the integer low word: the same test, in integers
     thr = np.uint64(math.ceil(p * 4294967296.0))
     for i in range(m):
@@ -407,33 +677,98 @@ def use_batch(p, m, n):
 
     It does when two or more features are active on average, or when the model is so small
     that per-sample loops are all overhead.
+
+    Parameters
+    ----------
+    p : float
+        Density.
+    m, n : int
+        Features and neurons.
+
+    Returns
+    -------
+    bool
     """
     return p * m >= 2.0 or m * n <= 64
 
 
-_use_batch = jit(inline="always")(use_batch)
+_use_batch = jit(inline="always")(use_batch)  # inlined into the kernels
 
 
 def use_gram(model, p, m, n):
-    """Whether an instance takes the Gram path: tied relu/linear, fewer active than neurons."""
-    return model <= 1 and p * m < n
+    """Whether an instance takes the Gram path: tied relu/linear, fewer active than neurons.
+
+    Parameters
+    ----------
+    model : int
+        One of the ``MODEL_*`` codes.
+    p : float
+        Density.
+    m, n : int
+        Features and neurons.
+
+    Returns
+    -------
+    bool
+    """
+    return (model == MODEL_RELU or model == MODEL_LINEAR) and p * m < n
 
 
-_use_gram = jit(inline="always")(use_gram)
+_use_gram = jit(inline="always")(use_gram)  # inlined into the kernels
 
 
+# parallel=True: the instances are independent and the trainer has many of them. prange runs
+# only over instances, and each thread writes its own instance's slots (W[inst], b[inst],
+# the moments, losses[inst]) with its own scratch, so results do not depend on the thread
+# count.
 @jit(parallel=True)
 def train_chunk(W, Wo, b, mW, vW, mWo, vWo, mb, vb, imp, p, keys, step0, lr, batch, model,
-                adamw, wd, beta1, beta2, eps, losses):  # pragma: no cover - compiled
+                adamw, wd, beta1, beta2, eps, losses):
     """Run ``lr.size`` optimiser steps from global step ``step0`` on every instance, in place.
 
     ``losses[i, s]`` receives the batch-mean loss (sum over features) before step ``s``.
     The gradient is that of the notebook's objective, the mean over batch and features
-    (``1 / (batch m)`` times the sum), so Adam's ``eps`` acts as in the notebook.
+    (``1 / (batch m)`` times the sum), so Adam's ``eps`` acts as in the notebook. ``J`` is
+    the number of instances, ``F`` the weights' dtype (float32 or float64).
+
+    Parameters
+    ----------
+    W : (J, m, n) F
+        Encoders (rows = features), updated in place.
+    Wo : (J, m, n) F, or (1, 1, 1) F for tied models
+        Decoders of model "abs", updated in place; unused otherwise.
+    b : (J, m) F
+        Output biases, updated in place.
+    mW, vW : (J, m, n) F
+        Adam moments of ``W``, updated in place.
+    mWo, vWo : like ``Wo``
+        Adam moments of ``Wo`` (unused for tied models).
+    mb, vb : (J, m) F
+        Adam moments of ``b``.
+    imp : (J, m) F
+        Feature importances.
+    p : (J,) float64
+        Density of each instance.
+    keys : (J,) uint64
+        Each instance's key of the data stream.
+    step0 : int
+        Global index of the first step (schedule, bias corrections, data).
+    lr : (steps,) float64
+        Learning rate of each step of the chunk.
+    batch : int
+        Samples per step.
+    model : int
+        One of the ``MODEL_*`` codes.
+    adamw : bool
+        AdamW (decoupled decay) instead of Adam (L2 penalty).
+    wd, beta1, beta2, eps : float
+        Weight decay and Adam's constants.
+    losses : (J, steps) float64
+        Receives the losses.
     """
     n_inst, m, n = W.shape
-    untied = model == 3
-    signed = model == 3
+    untied = model == MODEL_ABS
+    signed = model == MODEL_ABS
     scale = 1.0 / (batch * m)
     for inst in prange(n_inst):
         Wi = W[inst]
@@ -500,12 +835,37 @@ def train_chunk(W, Wo, b, mW, vW, mWo, vWo, mb, vb, imp, p, keys, step0, lr, bat
             adam_update(b[inst], gb, mb[inst], vb[inst], lr[s], t, adamw, wd, beta1, beta2, eps)
 
 
+# parallel=True: the instances (and restarts) are independent. prange runs only over
+# instances, each thread writes only mean[inst] and se[inst] with its own scratch, so
+# results do not depend on the thread count.
 @jit(parallel=True)
-def evaluate(W, Wo, b, imp, p, keys, batch, model, mean, se):  # pragma: no cover - compiled
-    """Mean loss per sample (sum over features) on ``batch`` fresh samples, and its std error."""
+def evaluate(W, Wo, b, imp, p, keys, batch, model, mean, se):
+    """Mean loss per sample (sum over features) on ``batch`` fresh samples, and its std error.
+
+    Always the per-sample path, from stream step 0 of ``keys``.
+
+    Parameters
+    ----------
+    W : (J, m, n) F
+        Encoders.
+    Wo : (J, m, n) F, or (1, 1, 1) F for tied models
+        Decoders of model "abs".
+    b, imp : (J, m) F
+        Output biases and importances.
+    p : (J,) float64
+        Densities.
+    keys : (J,) uint64
+        Keys of the evaluation streams.
+    batch : int
+        Samples per instance, >= 1 (``se`` is 0 for one sample).
+    model : int
+        One of the ``MODEL_*`` codes.
+    mean, se : (J,) float64
+        Receive the mean loss and its standard error.
+    """
     n_inst, m, n = W.shape
-    untied = model == 3
-    signed = model == 3
+    untied = model == MODEL_ABS
+    signed = model == MODEL_ABS
     for inst in prange(n_inst):
         Wi = W[inst]
         Woi = Wo[inst] if untied else Wi
@@ -540,17 +900,41 @@ def evaluate(W, Wo, b, imp, p, keys, batch, model, mean, se):  # pragma: no cove
 
 
 @jit
-def loss_and_grad(W, Wo, b, imp, x, model, gW, gWo, gb, gram):  # pragma: no cover - compiled
+def loss_and_grad(W, Wo, b, imp, x, model, gW, gWo, gb, gram):
     """Notebook objective ``mean over batch and features`` for one instance on a given batch.
 
-    ``x`` is ``(batch, m)``; the gradients are added into ``gW``, ``gWo``, ``gb`` (pass
-    ``gWo`` as ``gW`` for tied models). ``gram`` selects the Gram-matrix path (tied relu
-    and linear only), as the trainer does at low density. Returns the objective.
+    The gradients are added into ``gW``, ``gWo``, ``gb`` (pass ``gWo`` as ``gW`` for tied
+    models). Per-sample path, through the Gram matrix when ``gram`` (tied relu and linear
+    only, as the trainer does at low density).
+
+    Parameters
+    ----------
+    W : (m, n) F
+        Encoder.
+    Wo : (m, n) F
+        Decoder (``W`` for tied models).
+    b, imp : (m,) F
+        Output bias and importances.
+    x : (batch, m) F
+        The samples; zeros are inactive features.
+    model : int
+        One of the ``MODEL_*`` codes.
+    gW, gWo : (m, n) F
+        Gradients, accumulated in place.
+    gb : (m,) F
+        Bias gradient, accumulated in place.
+    gram : bool
+        Take the Gram path (ignored unless ``model`` is relu or linear).
+
+    Returns
+    -------
+    float
+        The objective.
     """
     bsz, m = x.shape
     n = W.shape[1]
-    untied = model == 3
-    gram = gram and model <= 1
+    untied = model == MODEL_ABS
+    gram = gram and (model == MODEL_RELU or model == MODEL_LINEAR)
     idx = np.zeros(m, np.int64)
     nz = np.zeros(m, np.int64)
     val = np.zeros(m, W.dtype)
@@ -587,11 +971,37 @@ def loss_and_grad(W, Wo, b, imp, x, model, gW, gWo, gb, gram):  # pragma: no cov
 
 @jit
 def batch_loss_and_grad(W, Wo, b, imp, p, key, step, batch, model, gW, gWo,
-                        gb):  # pragma: no cover - compiled
+                        gb):
     """The batch-major path's objective and gradient for one instance at one step.
 
     Returns ``(objective, X)`` with ``X`` the ``(batch, m)`` sample it drew, so that a test
     can recompute the objective and its gradient independently.
+
+    Parameters
+    ----------
+    W, Wo : (m, n) F
+        Encoder and decoder (``W`` for tied models).
+    b, imp : (m,) F
+        Output bias and importances.
+    p : float
+        Density.
+    key : uint64
+        Key of the data stream.
+    step : int
+        Step of the stream.
+    batch : int
+        Samples.
+    model : int
+        One of the ``MODEL_*`` codes.
+    gW, gWo : (m, n) F
+        Gradients, accumulated in place.
+    gb : (m,) F
+        Bias gradient, accumulated in place.
+
+    Returns
+    -------
+    objective : float
+    X : (batch, m) F
     """
     m, n = W.shape
     Xt = np.zeros((m, batch), W.dtype)

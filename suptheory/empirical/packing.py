@@ -14,8 +14,8 @@ bounds of THEORY.md section 4 (Welch, orthoplex, Levenshtein) are compared again
 Method. Phase 1 is Riemannian gradient descent on the product of spheres: the Euclidean gradient
 of a smoothed maximum (log-sum-exp with a sharpness annealed from 5 to 1e5) is projected onto
 each row's tangent space and the step is retracted by normalising the rows; a numba kernel
-(``_packing_kernels``) runs the restarts in parallel, one independent slot each, so results do
-not depend on the thread count. Phase 2 polishes the best restart by
+(:mod:`suptheory._kernels.packing`) runs the restarts in parallel, one independent slot each, so
+results do not depend on the thread count. Phase 2 polishes the best restart by
 sequential linear programming on the active pairs (a trust-region minimax step, scipy's HiGHS),
 which lands on the vertex of the minimax problem to ~1e-10 instead of the smoothed optimum.
 
