@@ -5,6 +5,9 @@ from __future__ import annotations
 import builtins
 import json
 import struct
+import subprocess
+import sys
+import textwrap
 
 import numpy as np
 import pytest
@@ -140,3 +143,79 @@ def test_missing_file_unknown_suffix_and_bad_values(tmp_path):
     np.save(tmp_path / "obj.npy", np.array([{"a": 1}], dtype=object), allow_pickle=True)
     with pytest.raises(ValueError, match="cannot read"):
         load_embedding(tmp_path / "obj.npy")
+
+
+# --- safetensors headers are validated before any tensor is read ----------------------------
+
+
+def _write_safetensors(path, header, data):
+    hb = json.dumps(header).encode()
+    path.write_bytes(struct.pack("<Q", len(hb)) + hb + data)
+    return path
+
+
+BF16 = (W[:3, :2].view(np.uint32) >> 16).astype("<u2").tobytes()  # 6 values, 12 bytes
+
+
+@pytest.mark.parametrize(
+    ("tensors", "match"),
+    [
+        ({"W_dec": ("BF16", [3, 2], [-4, 8])}, r"'W_dec' has data_offsets \[-4, 8\]"),
+        ({"W_dec": ("BF16", [3, 2], [0, 12 + 24])}, "'W_dec' has data_offsets .* past the end"),
+        ({"W_dec": ("BF16", [-1, 3], [0, 12])}, r"'W_dec' has shape \[-1, 3\]"),
+        ({"W_dec": ("BF16", [3, 2], [2, 12])}, "'W_dec' has data_offsets .* spanning 10 bytes"),
+        ({"W_dec": ("BF16", [2, 2], [0, 8])}, "cover 8 bytes of a data region of 12"),
+        ({"W_dec": ("BF16", [3, 2], [0, 12]), "W_enc": ("BF16", [2, 1], [4, 8])},
+         "'W_enc' has data_offsets .* overlaps"),
+        ({"W_dec": ("BF16", [3, 2], [0, 12]), "x": ("Q8", [1], [12, 12])}, "unknown dtype"),
+        ({"W_dec": ("BF16", [3, 2], [0, 12.0])}, "'W_dec' has data_offsets"),
+        ({"W_dec": ("BF16", [3, True], [0, 12])}, "'W_dec' has shape"),
+    ],
+)
+def test_safetensors_header_is_validated(tmp_path, tensors, match):
+    header = {name: {"dtype": d, "shape": s, "data_offsets": o}
+              for name, (d, s, o) in tensors.items()}
+    p = _write_safetensors(tmp_path / "bad.safetensors", header, BF16)
+    before = p.read_bytes()
+    with pytest.raises(ValueError, match=f"bad.safetensors.*{match}") as info:
+        load_embedding(p, key="W_dec")
+    assert "Traceback" not in str(info.value)
+    assert p.read_bytes() == before
+
+
+def test_safetensors_float32_header_checked_the_same_way(tmp_path):
+    header = {"W_dec": {"dtype": "F32", "shape": [3, -2], "data_offsets": [0, 24]}}
+    p = _write_safetensors(tmp_path / "f.safetensors", header, W[:3, :2].tobytes())
+    with pytest.raises(ValueError, match=r"f.safetensors: tensor 'W_dec' has shape \[3, -2\]"):
+        load_embedding(p)
+
+
+def test_safetensors_header_claiming_10_gb_is_refused_before_allocating(tmp_path):
+    header = {"W_dec": {"dtype": "BF16", "shape": [100_000, 50_000],
+                        "data_offsets": [0, 10_000_000_000]}}
+    p = _write_safetensors(tmp_path / "huge.safetensors", header, BF16)
+    code = textwrap.dedent(f"""
+        import resource, sys
+        from suptheory.analysis.loading import load_embedding
+        with open("/proc/self/status") as fh:
+            vm = next(int(l.split()[1]) for l in fh if l.startswith("VmSize:")) * 1024
+        resource.setrlimit(resource.RLIMIT_AS, (vm + 512 * 2**20, vm + 512 * 2**20))
+        try:
+            load_embedding({str(p)!r})
+        except ValueError as exc:
+            print(exc)
+    """)
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         timeout=120, env=_child_env())
+    assert out.returncode == 0, out.stderr
+    assert "huge.safetensors: tensor 'W_dec' has data_offsets" in out.stdout
+    assert "past the end" in out.stdout
+
+
+def _child_env():
+    import os
+
+    env = dict(os.environ)
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    env["PYTHONPATH"] = root + os.pathsep + env.get("PYTHONPATH", "")
+    return env

@@ -7,6 +7,7 @@ SAE libraries save the decoder as ``W_dec`` of shape ``(d_sae, d_model)``, which
 from __future__ import annotations
 
 import json
+import math
 import os
 import struct
 from collections.abc import Mapping
@@ -71,30 +72,107 @@ def _load_npz(path: Path, key: str | None) -> np.ndarray:
         return z[_pick(shapes, key, path)]
 
 
-def _bf16_reader(path: Path, name: str) -> np.ndarray:
+#: bytes per element of each safetensors dtype
+_ST_ITEMSIZE = {"BOOL": 1, "U8": 1, "I8": 1, "F8_E5M2": 1, "F8_E4M3": 1, "I16": 2, "U16": 2,
+                "F16": 2, "BF16": 2, "I32": 4, "U32": 4, "F32": 4, "I64": 8, "U64": 8, "F64": 8}
+
+#: the safetensors library refuses headers longer than this (100 MB)
+_ST_MAX_HEADER = 100_000_000
+
+
+def _is_count(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and value >= 0
+
+
+def _safetensors_header(path: Path) -> tuple[int, dict[str, dict[str, Any]]]:
+    """The validated header of a safetensors file: (offset of the data region, tensors).
+
+    Checks what the safetensors library checks before it reads a tensor, for every tensor:
+    a JSON object header that fits in the file; known dtypes; shapes of non-negative
+    integers; offsets ``[start, end]`` that tile the data region from 0 to its end without
+    gaps or overlaps; and ``end - start == prod(shape) * itemsize``. Only the header is read,
+    so a header claiming more data than the file holds is refused before any allocation.
+    """
+    size = path.stat().st_size
+    with open(path, "rb") as fh:
+        head = fh.read(8)
+        if len(head) < 8:
+            raise _Clear(f"cannot read {path}: it is not a safetensors file (only {size} "
+                         "bytes; a safetensors file starts with an 8-byte header length)")
+        (length,) = struct.unpack("<Q", head)
+        if length > min(size - 8, _ST_MAX_HEADER):
+            raise _Clear(f"cannot read {path}: it is not a safetensors file (its first 8 bytes "
+                         f"give a header length of {length} bytes, but the file has {size})")
+        raw = fh.read(length)
+    try:
+        header = json.loads(raw)
+    except (UnicodeDecodeError, ValueError):
+        raise _Clear(f"cannot read {path}: it is not a safetensors file (the header is not "
+                     "JSON)") from None
+    if not isinstance(header, dict):
+        raise _Clear(f"cannot read {path}: it is not a safetensors file (the header is not a "
+                     "JSON object)")
+    header.pop("__metadata__", None)
+    data = size - 8 - length
+    spans = []
+    for name, info in header.items():
+        where = f"{path}: tensor {name!r}"
+        if not isinstance(info, dict) or not {"dtype", "shape", "data_offsets"} <= set(info):
+            raise _Clear(f"{where} has no dtype, shape and data_offsets in the header")
+        dtype, shape, offsets = info["dtype"], info["shape"], info["data_offsets"]
+        if dtype not in _ST_ITEMSIZE:
+            raise _Clear(f"{where} has an unknown dtype {dtype!r}")
+        if not isinstance(shape, list) or not all(_is_count(d) for d in shape):
+            raise _Clear(f"{where} has shape {shape!r}; dimensions must be non-negative "
+                         "integers")
+        if (not isinstance(offsets, list) or len(offsets) != 2
+                or not all(_is_count(o) for o in offsets) or offsets[1] < offsets[0]):
+            raise _Clear(f"{where} has data_offsets {offsets!r}; they must be two "
+                         "non-negative integers [start, end] with start <= end")
+        start, end = offsets
+        if end > data:
+            raise _Clear(f"{where} has data_offsets {offsets!r} past the end of the data "
+                         f"({data} bytes)")
+        nbytes = math.prod(shape) * _ST_ITEMSIZE[dtype]
+        if end - start != nbytes:
+            raise _Clear(f"{where} has data_offsets {offsets!r} spanning {end - start} bytes, "
+                         f"but shape {shape} of {dtype} needs {nbytes}")
+        spans.append((start, end, name))
+    position = 0
+    for start, end, name in sorted(spans):
+        if start != position:
+            what = "overlaps the tensor before it" if start < position else "leaves a gap"
+            raise _Clear(f"{path}: tensor {name!r} has data_offsets {[start, end]} and {what} "
+                         f"(the previous tensor ends at {position})")
+        position = end
+    if position != data:
+        raise _Clear(f"cannot read {path}: the tensors cover {position} bytes of a data "
+                     f"region of {data} bytes")
+    return 8 + length, header
+
+
+def _bf16_reader(path: Path, name: str, base: int, info: Mapping[str, Any]) -> np.ndarray:
     # numpy has no bfloat16: read the raw bytes (safetensors layout: u64 header length,
     # JSON header, data) and widen each value to float32 exactly (bf16 is float32's top half).
+    # ``info`` comes from _safetensors_header, so its offsets lie inside the data region.
+    start, end = info["data_offsets"]
     with open(path, "rb") as fh:
-        (size,) = struct.unpack("<Q", fh.read(8))
-        header = json.loads(fh.read(size))
-        info = header[name]
-        start, end = info["data_offsets"]
-        fh.seek(8 + size + start)
-        raw = np.frombuffer(fh.read(end - start), dtype="<u2")
+        fh.seek(base + start)
+        data = fh.read(end - start)
+    if len(data) != end - start:
+        raise _Clear(f"{path}: tensor {name!r} is truncated (the file changed while reading)")
+    raw = np.frombuffer(data, dtype="<u2")
     return (raw.astype(np.uint32) << 16).view(np.float32).reshape(info["shape"])
 
 
 def _load_safetensors(path: Path, key: str | None) -> np.ndarray:
     from safetensors import safe_open
 
-    with open(path, "rb") as fh:
-        (size,) = struct.unpack("<Q", fh.read(8))
-        header = json.loads(fh.read(size))
-    header.pop("__metadata__", None)
+    base, header = _safetensors_header(path)
     shapes = {k: tuple(v["shape"]) for k, v in header.items()}
     name = _pick(shapes, key, path)
     if header[name]["dtype"] == "BF16":
-        return _bf16_reader(path, name)
+        return _bf16_reader(path, name, base, header[name])
     with safe_open(str(path), framework="np") as f:
         return f.get_tensor(name)
 
