@@ -219,3 +219,44 @@ def _child_env():
     root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
     env["PYTHONPATH"] = root + os.pathsep + env.get("PYTHONPATH", "")
     return env
+
+
+def _npz_with_a_big_zero_member(path, big_bytes):
+    """An .npz holding 'W_dec' (12, 4) and 'big', ``big_bytes`` of float64 zeros, compressed
+    (written in chunks, so the test process never holds the big array)."""
+    import zipfile
+
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:
+        with archive.open("W_dec.npy", "w") as member:
+            np.lib.format.write_array(member, W)
+        with archive.open("big.npy", "w", force_zip64=True) as member:
+            n = big_bytes // 8
+            header = {"descr": "<f8", "fortran_order": False, "shape": (n,)}
+            np.lib.format.write_array_header_1_0(member, header)
+            chunk = bytes(2**23)
+            for _ in range(big_bytes // len(chunk)):
+                member.write(chunk)
+    return path
+
+
+def test_npz_reads_shapes_from_headers_and_decompresses_only_the_chosen_key(tmp_path):
+    p = _npz_with_a_big_zero_member(tmp_path / "sae.npz", 400 * 2**20)
+    assert p.stat().st_size < 2**20
+    code = textwrap.dedent(f"""
+        import resource
+        from suptheory.analysis.loading import load_embedding
+        with open("/proc/self/status") as fh:
+            vm = next(int(l.split()[1]) for l in fh if l.startswith("VmSize:")) * 1024
+        resource.setrlimit(resource.RLIMIT_AS, (vm + 150 * 2**20, vm + 150 * 2**20))
+        print(load_embedding({str(p)!r}).shape, load_embedding({str(p)!r}, key="W_dec").shape)
+        try:
+            load_embedding({str(p)!r}, key="W")
+        except ValueError as exc:
+            print(exc)
+    """)
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         timeout=120, env=_child_env())
+    assert out.returncode == 0, out.stderr
+    first, second = out.stdout.splitlines()
+    assert first == "(12, 4) (12, 4)"
+    assert "key 'W' not found" in second and f"'big' ({400 * 2**17},)" in second

@@ -66,10 +66,31 @@ def _load_npy(path: Path, key: str | None) -> np.ndarray:
     return np.load(path, allow_pickle=False)
 
 
+def _npy_header(stream: Any) -> tuple[tuple[int, ...], bool, np.dtype]:
+    """(shape, fortran_order, dtype) from the header of a ``.npy`` stream; reads nothing more."""
+    fmt = np.lib.format
+    version = fmt.read_magic(stream)
+    if version == (1, 0):
+        return fmt.read_array_header_1_0(stream)
+    if version == (2, 0):
+        return fmt.read_array_header_2_0(stream)
+    return fmt._read_array_header(stream, version)  # 3.0: utf-8 field names, no public reader
+
+
 def _load_npz(path: Path, key: str | None) -> np.ndarray:
-    with np.load(path, allow_pickle=False) as z:
-        shapes = {k: z[k].shape for k in z.files}
-        return z[_pick(shapes, key, path)]
+    # Shapes come from each member's .npy header (a few hundred bytes of the compressed
+    # stream); only the chosen member is decompressed in full.
+    import zipfile
+
+    with zipfile.ZipFile(path) as archive:
+        members = {info.filename[:-4]: info for info in archive.infolist()
+                   if info.filename.endswith(".npy")}
+        shapes = {}
+        for name, info in members.items():
+            with archive.open(info) as member:
+                shapes[name] = _npy_header(member)[0]
+        with archive.open(members[_pick(shapes, key, path)]) as member:
+            return np.lib.format.read_array(member, allow_pickle=False)
 
 
 #: bytes per element of each safetensors dtype
