@@ -260,3 +260,76 @@ def test_npz_reads_shapes_from_headers_and_decompresses_only_the_chosen_key(tmp_
     first, second = out.stdout.splitlines()
     assert first == "(12, 4) (12, 4)"
     assert "key 'W' not found" in second and f"'big' ({400 * 2**17},)" in second
+
+
+# --- file errors say what is wrong; reading never changes a file ------------------------------
+
+
+def test_a_directory_or_fifo_is_named_as_such(tmp_path):
+    import os
+
+    folder = tmp_path / "weights.npy"
+    folder.mkdir()
+    with pytest.raises(ValueError, match="weights.npy is a directory"):
+        load_embedding(folder)
+    fifo = tmp_path / "pipe.npy"
+    os.mkfifo(fifo)
+    with pytest.raises(ValueError, match="pipe.npy is not a regular file"):
+        load_embedding(fifo)  # and does not block opening it
+    with pytest.raises(ValueError, match="no such file"):
+        load_embedding(tmp_path / "missing.safetensors")
+
+
+def test_a_file_of_another_format_is_named_as_such(tmp_path):
+    npy = tmp_path / "w.npy"
+    np.save(npy, W)
+    renamed = tmp_path / "w.safetensors"
+    renamed.write_bytes(npy.read_bytes())
+    with pytest.raises(ValueError, match="w.safetensors: it is not a safetensors file") as info:
+        load_embedding(renamed)
+    assert "MemoryError" not in str(info.value)
+    text = tmp_path / "notes.npy"
+    text.write_text("0.1 0.2\n0.3 0.4\n")
+    with pytest.raises(ValueError, match="notes.npy: it is not a .npy file") as info:
+        load_embedding(text)
+    assert "allow_pickle" not in str(info.value)
+    with pytest.raises(ValueError, match="notes.npz: it is not a .npz file"):
+        load_embedding(text.rename(tmp_path / "notes.npz"))
+    tiny = tmp_path / "tiny.safetensors"
+    tiny.write_bytes(b"\x01\x02")
+    with pytest.raises(ValueError, match="it is not a safetensors file"):
+        load_embedding(tiny)
+
+
+@pytest.mark.parametrize("dtype", ["complex64", "complex128", "bool"])
+def test_pt_complex_and_bool_are_rejected_like_other_formats(tmp_path, dtype):
+    torch = pytest.importorskip("torch")
+    values = (W + 1j * W) if dtype.startswith("complex") else (W > 0)
+    np.save(tmp_path / "w.npy", values.astype(dtype))
+    with pytest.raises(TypeError) as expected:
+        load_embedding(tmp_path / "w.npy")
+    torch.save({"W_dec": torch.from_numpy(values.astype(dtype))}, tmp_path / "w.pt")
+    with pytest.raises(TypeError) as info:
+        load_embedding(tmp_path / "w.pt")
+    assert str(info.value) == str(expected.value)
+    assert "real numbers" in str(info.value)
+
+
+def test_reading_never_changes_the_file(tmp_path):
+    import hashlib
+    import os
+
+    from safetensors.numpy import save_file
+
+    np.save(tmp_path / "w.npy", W)
+    np.savez_compressed(tmp_path / "w.npz", W_dec=W)
+    save_file({"W_dec": W}, str(tmp_path / "w.safetensors"))
+    paths = sorted(tmp_path.iterdir())
+    before = {p: (hashlib.sha256(p.read_bytes()).hexdigest(), os.stat(p).st_mtime_ns)
+              for p in paths}
+    for p in paths:
+        np.testing.assert_array_equal(load_embedding(p), W)
+    after = {p: (hashlib.sha256(p.read_bytes()).hexdigest(), os.stat(p).st_mtime_ns)
+             for p in paths}
+    assert after == before
+    assert sorted(tmp_path.iterdir()) == paths

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import math
 import os
+import stat
 import struct
 from collections.abc import Mapping
 from pathlib import Path
@@ -59,11 +60,19 @@ def _float(arr: Any) -> np.ndarray:
     return arr
 
 
+_NPY_MAGIC = b"\x93NUMPY"
+
+
 def _load_npy(path: Path, key: str | None) -> np.ndarray:
     if key is not None:
         raise _Clear(f"{path} is a .npy file holding one array; do not pass key "
                          f"(got key={key!r})")
-    return np.load(path, allow_pickle=False)
+    with open(path, "rb") as fh:
+        if fh.read(len(_NPY_MAGIC)) != _NPY_MAGIC:
+            raise _Clear(f"cannot read {path}: it is not a .npy file (it does not start with "
+                         "numpy's magic string \\x93NUMPY)")
+        fh.seek(0)
+        return np.load(fh, allow_pickle=False)
 
 
 def _npy_header(stream: Any) -> tuple[tuple[int, ...], bool, np.dtype]:
@@ -82,6 +91,8 @@ def _load_npz(path: Path, key: str | None) -> np.ndarray:
     # stream); only the chosen member is decompressed in full.
     import zipfile
 
+    if not zipfile.is_zipfile(path):
+        raise _Clear(f"cannot read {path}: it is not a .npz file (not a zip archive)")
     with zipfile.ZipFile(path) as archive:
         members = {info.filename[:-4]: info for info in archive.infolist()
                    if info.filename.endswith(".npy")}
@@ -228,6 +239,11 @@ def _load_pt(path: Path, key: str | None) -> np.ndarray:
         raise _Clear(f"{path} holds a {type(obj).__name__}, not a tensor or a dict of "
                          "tensors (a state_dict)")
     tensor = tensor.detach().cpu()
+    if tensor.is_complex() or tensor.dtype == torch.bool:
+        # as numpy arrays, rejected below like complex and bool arrays of any other format
+        if tensor.dtype == torch.complex32:  # numpy has no complex32
+            tensor = tensor.to(torch.complex64)
+        return tensor.numpy()
     if tensor.dtype not in (torch.float32, torch.float64):
         tensor = tensor.to(torch.float32 if tensor.is_floating_point() else torch.float64)
     return tensor.numpy()
@@ -265,9 +281,19 @@ def load_embedding(path: str | os.PathLike[str], key: str | None = None,
     Raises
     ------
     ValueError
-        Missing file, unknown suffix, unreadable or corrupt file, missing or ambiguous key
-        (the message lists the available keys and shapes), an array that is not 2-D, empty,
-        or holds NaN or inf, and a ``.pt`` file without torch installed.
+        Missing file, a directory or other non-regular file, unknown suffix, a file whose
+        content is not of its suffix's format, unreadable or corrupt file (including a
+        safetensors header whose offsets, shapes and dtypes do not agree), missing or
+        ambiguous key (the message lists the available keys and shapes), an array that is
+        not 2-D, empty, or holds NaN or inf, and a ``.pt`` file without torch installed.
+    TypeError
+        An array of booleans or complex numbers (from any format).
+
+    Notes
+    -----
+    Reading never writes to the file. Only the chosen array is read in full: the shapes of
+    an ``.npz`` come from its members' ``.npy`` headers and those of a ``.safetensors`` file
+    from its JSON header.
 
     Examples
     --------
@@ -286,8 +312,17 @@ def load_embedding(path: str | os.PathLike[str], key: str | None = None,
     if suffix not in _LOADERS:
         raise ValueError(f"cannot read {p.name!r}: the suffix must be one of "
                          f"{', '.join(SUFFIXES)}")
-    if not p.is_file():
-        raise ValueError(f"no such file: {p}")
+    try:
+        mode = p.stat().st_mode
+    except FileNotFoundError:
+        raise ValueError(f"no such file: {p}") from None
+    except OSError as exc:
+        raise ValueError(f"cannot read {p}: {exc}") from exc
+    if stat.S_ISDIR(mode):
+        raise ValueError(f"{p} is a directory, not a weight file")
+    if not stat.S_ISREG(mode):
+        raise ValueError(f"{p} is not a regular file (a FIFO, socket or device); pass a weight "
+                         "file")
     if key is not None and not isinstance(key, str):
         raise TypeError(f"key must be a string or None; got {key!r}")
     try:
