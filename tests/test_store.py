@@ -419,8 +419,10 @@ def test_a_read_only_store_is_read_without_writing(tmp_path, capsys):
     path = tmp_path / "runs.sqlite"
     with ResultStore(path) as store:
         store.put({"n": 2}, {"loss": 0.5, "W": np.ones((2, 2))})
-    for extra in _companions(path):  # a cleanly closed store: just the file
-        raise AssertionError(f"unexpected {extra}")
+    assert _companions(path) == []  # a closed store is one file, in rollback journal mode
+    with sqlite3.connect(f"file:{path}?mode=ro", uri=True) as conn:
+        assert conn.execute("PRAGMA journal_mode").fetchone() == ("delete",)
+    conn.close()
     path.chmod(0o444)
     before = _sha256(path)
     try:
@@ -435,6 +437,7 @@ def test_a_read_only_store_is_read_without_writing(tmp_path, capsys):
         assert code == 0, captured.err
         assert "1 finished point(s)" in captured.out
         assert _sha256(path) == before
+        assert _companions(path) == []  # nor a -wal or -shm file next to it
     finally:
         path.chmod(0o644)
 
@@ -464,3 +467,18 @@ def test_a_store_read_while_a_sweep_writes_sees_new_points(tmp_path):
             assert len(reader) == 1
             writer.put({"n": 2}, {"v": 2})
             assert len(reader) == 2
+
+
+def test_a_writer_leaves_wal_on_while_another_connection_is_open(tmp_path):
+    path = tmp_path / "runs.sqlite"
+    with ResultStore(path) as first:
+        with ResultStore(path) as second:
+            second.put({"n": 1}, {"v": 1})
+        # second closed while first is open: the file stays in WAL mode, nothing is lost
+        (mode,) = first._conn.execute("PRAGMA journal_mode").fetchone()
+        assert mode == "wal"
+        assert first.put({"n": 2}, {"v": 2})
+        first.close()
+        first.close()  # closing twice is harmless
+    with ResultStore(path, mode="r") as reader:
+        assert len(reader) == 2

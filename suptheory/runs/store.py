@@ -2,10 +2,13 @@
 
 A sweep that trains toy models or runs simulations over a grid writes each finished point
 here as soon as it is done, so that a sweep killed at any moment loses only the points that
-were running. The store is an embedded SQLite database (a single file, no server), opened in
-WAL mode. Each point is written in one transaction, so a row is either complete -- parameters,
+were running. The store is an embedded SQLite database (a single file, no server), in WAL
+mode while a writer has it open (the last writer to close it switches back to the rollback
+journal, so a closed store is one file that reads without creating ``-wal``/``-shm`` files).
+Each point is written in one transaction, so a row is either complete -- parameters,
 metrics, seed, version and every array -- or absent; its key is unique, so writing a point
-twice never duplicates it.
+twice never duplicates it. Opening with ``mode="r"`` never writes, and a file that is not a
+store is refused unchanged.
 
 Schema (version 1)::
 
@@ -361,6 +364,7 @@ class ResultStore:
             raise ValueError(f"mode must be 'r' (read only) or 'a' (read and write); got {mode!r}")
         self.path = os.fspath(path)
         self.mode = mode
+        self._closed = False
         # Look before SQLite touches the file: a file that is not a store is refused unchanged.
         _check_store_file(self.path, mode)
         try:
@@ -445,7 +449,25 @@ class ResultStore:
     # -- context manager and basics --
 
     def close(self) -> None:
-        """Close the database connection (the file stays)."""
+        """Close the database connection (the file stays).
+
+        A writer that is the last connection to the file leaves it in SQLite's rollback
+        journal mode (WAL is switched on again by the next writer), so the closed store is a
+        single file that a read-only reader can open without creating ``-wal`` and ``-shm``
+        files -- also in a directory it cannot write to.
+        """
+        import sqlite3
+
+        if self._closed:
+            return
+        self._closed = True
+        if self.mode == "a":
+            try:
+                # fails at once ("locked") while another connection has the file open
+                self._conn.execute("PRAGMA busy_timeout=0")
+                self._conn.execute("PRAGMA journal_mode=DELETE")
+            except sqlite3.Error:
+                pass
         self._conn.close()
 
     def __enter__(self) -> ResultStore:
