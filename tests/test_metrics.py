@@ -203,3 +203,72 @@ def test_laws_of_feature_dimensionality(W, seed):
                                rtol=1e-9, atol=1e-12)
     S = superposition(W)
     assert np.all(S >= 0)
+
+
+# --- wide embeddings (m < n) go through the m x m Gram: same sums, memory O(m n) -----------
+
+
+def _through_n_by_n(W):
+    """q_i = W^_i^T (W^T W) W^_i and the frame potential ||U^T U||_F^2, via n x n Grams."""
+    norms = np.linalg.norm(W, axis=1)
+    Wh = W / norms[:, None]
+    q = np.einsum("ij,ij->i", Wh @ (W.T @ W), Wh)
+    A = Wh.T @ Wh
+    return norms**2 / q, q - norms**2, float(np.sum(A * A))
+
+
+def _through_m_by_m(W):
+    norms = np.linalg.norm(W, axis=1)
+    Wh = W / norms[:, None]
+    q = np.sum((Wh @ W.T) ** 2, axis=1)
+    G = Wh @ Wh.T
+    return norms**2 / q, q - norms**2, float(np.sum(G * G))
+
+
+@pytest.mark.parametrize(("m", "n"), [(5, 40), (30, 300), (40, 5), (300, 30), (17, 17)])
+def test_wide_and_tall_routes_agree_with_both_grams(m, n):
+    W = np.random.default_rng(m * n).standard_normal((m, n)) * 3.0
+    D, sup, fp = feature_dimensionality(W), superposition(W), frame_potential(W)
+    for route in (_through_n_by_n, _through_m_by_m):
+        D_ref, sup_ref, fp_ref = route(W)
+        np.testing.assert_allclose(D, D_ref, rtol=1e-12)
+        np.testing.assert_allclose(sup, sup_ref, rtol=1e-12)
+        assert fp == pytest.approx(fp_ref, rel=1e-12)
+    W32 = W.astype(np.float32)  # float32 input: computed in float64 all the same
+    np.testing.assert_allclose(feature_dimensionality(W32),
+                               _through_n_by_n(W32.astype(np.float64))[0], rtol=1e-12)
+
+
+def test_wide_inputs_need_memory_o_mn_not_n_squared():
+    # n = 200000: an n x n Gram would be 298 GiB; the child may grow by 512 MiB at most
+    import subprocess
+    import sys
+    import textwrap
+
+    from tests.test_loading import _child_env
+
+    code = textwrap.dedent("""
+        import resource
+        import numpy as np
+        from suptheory import analyze
+        from suptheory.analysis.metrics import (
+            feature_dimensionality, frame_potential, superposition)
+        analyze(np.ones((4, 10)) + np.eye(4, 10), progress=False)  # compile numba first
+        with open("/proc/self/status") as fh:
+            vm = next(int(l.split()[1]) for l in fh if l.startswith("VmSize:")) * 1024
+        resource.setrlimit(resource.RLIMIT_AS, (vm + 512 * 2**20, vm + 512 * 2**20))
+        W = np.ones((4, 200000))
+        W[1, :100000] = -1.0
+        print(feature_dimensionality(W).round(6).tolist(), superposition(W).round(6).tolist())
+        print(frame_potential(W), frame_potential(W, normalize=False))
+        r = analyze(W, progress=False)
+        print(r.frame_potential, round(r.feature_dimensionality_sum, 6))
+    """)
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         timeout=300, env=_child_env())
+    assert out.returncode == 0, out.stderr
+    lines = out.stdout.splitlines()
+    # rows 0, 2, 3 are equal, row 1 orthogonal to them: D = 1/3 and 1
+    assert lines[0] == "[0.333333, 1.0, 0.333333, 0.333333] [400000.0, 0.0, 400000.0, 400000.0]"
+    assert [float(v) for v in lines[1].split()] == pytest.approx([10.0, 10.0 * 200000**2])
+    assert [float(v) for v in lines[2].split()] == pytest.approx([10.0, 2.0])

@@ -16,7 +16,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from suptheory import ResultStore
-from suptheory.runs.store import point_key
+from suptheory.runs.store import _SCHEMA, point_key
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -308,8 +308,10 @@ def test_opening_waits_for_another_writer(tmp_path):
 
     path = tmp_path / "busy.sqlite"
     other = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
-    other.execute("CREATE TABLE unrelated(x)")
-    other.execute("BEGIN IMMEDIATE")
+    other.execute("BEGIN IMMEDIATE")  # another process creating the same store
+    for statement in _SCHEMA.split(";"):
+        other.execute(statement)
+    other.execute("INSERT INTO meta VALUES ('schema', '1')")
     release = threading.Timer(0.3, lambda: other.execute("COMMIT"))
     release.start()
     start = time.monotonic()
@@ -347,3 +349,136 @@ def test_many_writers_opening_a_new_store_at_once(tmp_path):
         assert not errors, errors[0]
         with ResultStore(path) as store:
             assert sorted(r["params"]["i"] for r in store.rows()) == list(range(6))
+
+
+# --- reading never writes; files that are not stores are refused unchanged ------------------
+
+
+def _sha256(path):
+    import hashlib
+
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def _companions(path):
+    return sorted(p.name for p in path.parent.iterdir() if p.name != path.name)
+
+
+def _foreign_database(path):
+    conn = sqlite3.connect(path)
+    conn.execute("CREATE TABLE users (id INTEGER PRIMARY KEY, name TEXT)")
+    conn.executemany("INSERT INTO users(name) VALUES (?)", [("ada",), ("bob",)])
+    conn.commit()
+    conn.close()
+    return path
+
+
+def _show(path, capsys):
+    from suptheory.cli.main import main
+
+    code = main(["sweep", "show", str(path)])
+    return code, capsys.readouterr()
+
+
+@pytest.mark.parametrize("kind", ["sqlite", "bytes"])
+def test_a_file_that_is_not_a_store_is_refused_and_left_byte_identical(tmp_path, capsys, kind):
+    folder = tmp_path / "app"
+    folder.mkdir()
+    path = folder / "other_app.db"
+    if kind == "sqlite":
+        _foreign_database(path)
+    else:
+        path.write_bytes(b"SQLite format 2\x00 but not really" * 50)
+    before = _sha256(path)
+    for mode in ("r", "a"):
+        with pytest.raises(ValueError, match="not a suptheory result store"):
+            ResultStore(path, mode=mode)
+    code, captured = _show(path, capsys)
+    assert code == 2
+    assert "not a suptheory result store" in captured.err
+    assert _sha256(path) == before
+    assert _companions(path) == []  # no -wal, -shm or -journal left behind
+    if kind == "sqlite":
+        with sqlite3.connect(path) as conn:
+            assert conn.execute("PRAGMA journal_mode").fetchone() == ("delete",)
+            assert conn.execute("SELECT COUNT(*) FROM users").fetchone() == (2,)
+        conn.close()
+
+
+def test_a_foreign_database_refused_by_sweep(tmp_path):
+    from suptheory import sweep
+
+    path = _foreign_database(tmp_path / "other_app.db")
+    before = _sha256(path)
+    with pytest.raises(ValueError, match="not a suptheory result store"):
+        sweep(lambda n: {"v": n}, {"n": [1]}, "serial", store=path)
+    assert _sha256(path) == before
+
+
+def test_a_read_only_store_is_read_without_writing(tmp_path, capsys):
+    path = tmp_path / "runs.sqlite"
+    with ResultStore(path) as store:
+        store.put({"n": 2}, {"loss": 0.5, "W": np.ones((2, 2))})
+    assert _companions(path) == []  # a closed store is one file, in rollback journal mode
+    with sqlite3.connect(f"file:{path}?mode=ro", uri=True) as conn:
+        assert conn.execute("PRAGMA journal_mode").fetchone() == ("delete",)
+    conn.close()
+    path.chmod(0o444)
+    before = _sha256(path)
+    try:
+        with ResultStore(path, mode="r") as store:
+            assert store.get({"n": 2})["metrics"] == {"loss": 0.5}
+            assert len(store) == 1
+            with pytest.raises(ValueError, match="read-only"):
+                store.put({"n": 3}, {"loss": 0.1})
+            with pytest.raises(ValueError, match="read-only"):
+                store.discard({"n": 2})
+        code, captured = _show(path, capsys)
+        assert code == 0, captured.err
+        assert "1 finished point(s)" in captured.out
+        assert _sha256(path) == before
+        assert _companions(path) == []  # nor a -wal or -shm file next to it
+    finally:
+        path.chmod(0o644)
+
+
+def test_reading_mode_refuses_what_is_not_there(tmp_path):
+    with pytest.raises(ValueError, match="no such result store"):
+        ResultStore(tmp_path / "missing.sqlite", mode="r")
+    assert not (tmp_path / "missing.sqlite").exists()
+    with pytest.raises(ValueError, match="is a directory"):
+        ResultStore(tmp_path, mode="r")
+    with pytest.raises(ValueError, match="is a directory"):
+        ResultStore(tmp_path)
+    empty = tmp_path / "empty.sqlite"
+    empty.touch()
+    with pytest.raises(ValueError, match="empty file"):
+        ResultStore(empty, mode="r")
+    assert empty.read_bytes() == b""
+    with pytest.raises(ValueError, match="mode must be"):
+        ResultStore(empty, mode="w")
+
+
+def test_a_store_read_while_a_sweep_writes_sees_new_points(tmp_path):
+    path = tmp_path / "runs.sqlite"
+    with ResultStore(path) as writer:
+        writer.put({"n": 1}, {"v": 1})
+        with ResultStore(path, mode="r") as reader:
+            assert len(reader) == 1
+            writer.put({"n": 2}, {"v": 2})
+            assert len(reader) == 2
+
+
+def test_a_writer_leaves_wal_on_while_another_connection_is_open(tmp_path):
+    path = tmp_path / "runs.sqlite"
+    with ResultStore(path) as first:
+        with ResultStore(path) as second:
+            second.put({"n": 1}, {"v": 1})
+        # second closed while first is open: the file stays in WAL mode, nothing is lost
+        (mode,) = first._conn.execute("PRAGMA journal_mode").fetchone()
+        assert mode == "wal"
+        assert first.put({"n": 2}, {"v": 2})
+        first.close()
+        first.close()  # closing twice is harmless
+    with ResultStore(path, mode="r") as reader:
+        assert len(reader) == 2

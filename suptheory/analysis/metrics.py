@@ -1,7 +1,8 @@
 """Per-feature metrics of an ``(m, n)`` embedding: norms, dimensionality, superposition.
 
 The metrics of the toy-models paper (Elhage et al. 2022; see the theory page of the docs) need
-only the ``n x n`` Gram matrix ``W^T W``, never the ``m x m`` one. Zero rows have no direction:
+only the smaller of the two Gram matrices: ``W^T W`` (``n x n``) when ``n <= m``, the overlaps
+``W W^T`` (``m x m``) when ``m < n``, so memory stays ``O(m n)``. Zero rows have no direction:
 their feature dimensionality is 0.
 """
 
@@ -58,18 +59,25 @@ def zero_rows(W: Any) -> np.ndarray:
 def _projection_sums(W: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Scaled rows' squared norms ``s_i``, ``q_i = sum_j (W^_i . W_j)^2`` and the zero mask.
 
-    ``q_i = W^_i^T (W^T W) W^_i``: the ``n x n`` Gram matrix replaces the ``m x m`` one, so the
-    cost is ``O(m n^2)`` and the memory ``O(m n)``. Everything is for ``W 2^-e`` (see
-    :func:`_scaled`); ``s`` and ``q`` scale alike by ``2^{2e}``.
+    For ``n <= m``, ``q_i = W^_i^T (W^T W) W^_i`` through the ``n x n`` Gram matrix (cost
+    ``O(m n^2)``); for wide ``W`` (``m < n``) the row sums of the squared overlaps
+    ``W^ W^T`` (``m x m``, cost ``O(m^2 n)``): the same sums, and memory ``O(m n)`` either
+    way. Everything is for ``W 2^-e`` (see :func:`_scaled`); ``s`` and ``q`` scale alike by
+    ``2^{2e}``.
     """
     x, _ = _scaled(W)
     s = np.einsum("ij,ij->i", x, x)
-    A = x.T @ x
     u, keep = _unit_rows(W)
     zero = np.ones(len(x), dtype=bool)
     zero[keep] = False
     q = np.zeros(len(x))
-    q[keep] = np.einsum("ij,ij->i", u @ A, u)
+    m, n = x.shape
+    if n <= m:
+        A = x.T @ x
+        q[keep] = np.einsum("ij,ij->i", u @ A, u)
+    else:
+        B = u @ x.T  # (k, m): u is its own array, so this is a GEMM
+        q[keep] = np.einsum("ij,ij->i", B, B)
     return s, q, zero
 
 
@@ -84,8 +92,8 @@ def feature_dimensionality(W: Any) -> np.ndarray:
 
     the sum including ``j = i``. ``0 <= D_i <= 1``, ``sum_i D_i <= rank(W) <= n``: 1 for a
     dedicated dimension, 1/2 for an antipodal pair, 2/5 for a pentagon. A zero row has
-    ``D_i = 0`` (it represents nothing), never NaN. Computed through the ``n x n`` Gram
-    matrix ``W^T W`` (cost ``O(m n^2)``, memory ``O(m n)``).
+    ``D_i = 0`` (it represents nothing), never NaN. Computed through the smaller Gram
+    matrix, ``W^T W`` or ``W W^T`` (cost ``O(m n min(m, n))``, memory ``O(m n)``).
 
     Parameters
     ----------
@@ -202,7 +210,8 @@ def frame_potential(W: Any, *, normalize: bool = True) -> float:
     for the unit rows ``w_i = W^_i`` (``normalize=True``, zero rows left out) or the rows as
     given. For ``k`` unit vectors in ``R^n``, ``FP >= max(k, k^2 / n)``, with equality at
     ``k^2/n`` exactly for unit-norm tight frames; ``(FP - k) / (k (k - 1))`` is the mean
-    squared overlap of distinct pairs (random directions: ``1/n``).
+    squared overlap of distinct pairs (random directions: ``1/n``). Computed as
+    ``||W^T W||_F^2`` or, for ``m < n``, ``||W W^T||_F^2`` (equal): memory ``O(m n)``.
 
     References
     ----------
@@ -221,7 +230,12 @@ def frame_potential(W: Any, *, normalize: bool = True) -> float:
         e = 0
     else:
         x, e = _scaled(W)
-    A = x.T @ x
+    if x.shape[1] <= x.shape[0]:
+        A = x.T @ x
+    else:
+        # a GEMM with a copy, not x @ x.T: numpy would route a product of x with a view of
+        # itself to SYRK, which OpenBLAS has crashed in (see suptheory.analysis.coherence)
+        A = x @ np.ascontiguousarray(x.T)
     with np.errstate(over="ignore", under="ignore"):  # inf only on true overflow
         return float(np.ldexp(np.einsum("ij,ij->", A, A), 4 * e))
 

@@ -79,7 +79,7 @@ def run(args: argparse.Namespace) -> int:
         raise ValueError(f"STORE must be an existing result store file; got {args.store!r}")
     from suptheory.runs.store import ResultStore
 
-    with ResultStore(args.store) as store:
+    with ResultStore(args.store, mode="r") as store:
         rows = store.rows(arrays=args.arrays)
     if args.json:
         if args.arrays:

@@ -2,10 +2,13 @@
 
 A sweep that trains toy models or runs simulations over a grid writes each finished point
 here as soon as it is done, so that a sweep killed at any moment loses only the points that
-were running. The store is an embedded SQLite database (a single file, no server), opened in
-WAL mode. Each point is written in one transaction, so a row is either complete -- parameters,
+were running. The store is an embedded SQLite database (a single file, no server), in WAL
+mode while a writer has it open (the last writer to close it switches back to the rollback
+journal, so a closed store is one file that reads without creating ``-wal``/``-shm`` files).
+Each point is written in one transaction, so a row is either complete -- parameters,
 metrics, seed, version and every array -- or absent; its key is unique, so writing a point
-twice never duplicates it.
+twice never duplicates it. Opening with ``mode="r"`` never writes, and a file that is not a
+store is refused unchanged.
 
 Schema (version 1)::
 
@@ -202,6 +205,112 @@ def _now() -> str:
     return datetime.datetime.now(datetime.UTC).isoformat(timespec="microseconds")
 
 
+# --- opening: refuse files that are not stores before SQLite writes to them -----------------
+
+_SQLITE_MAGIC = b"SQLite format 3\x00"
+
+
+def _uri(path: str, *options: str) -> str:
+    from urllib.parse import quote
+
+    return f"file:{quote(os.path.abspath(path))}?{'&'.join(options)}"
+
+
+def _stored_schema(conn: Any, path: str, *, allow_empty: bool) -> str | None:
+    """The schema version of an open store; ``None`` for an empty database if allowed.
+
+    Raises ValueError for a database that is not a suptheory store (it has other tables, or
+    lacks ``meta``, ``points`` or ``arrays``); reads only.
+    """
+    tables = {name for (name,) in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+    if not tables:
+        if allow_empty:
+            return None
+        raise ValueError(f"{path!r} is an empty SQLite database, not a suptheory result store")
+    if not {"meta", "points", "arrays"} <= tables:
+        raise ValueError(
+            f"{path!r} is a SQLite database but not a suptheory result store (its tables are "
+            f"{', '.join(sorted(tables))}; a store has meta, points and arrays); it was left "
+            "unchanged"
+        )
+    row = conn.execute("SELECT value FROM meta WHERE name='schema'").fetchone()
+    if row is None:
+        raise ValueError(f"{path!r} is not a suptheory result store (meta holds no schema)")
+    return str(row[0])
+
+
+def _check_store_file(path: str, mode: str) -> None:
+    """Refuse, without changing it, a path that is not a store (or, for ``"a"``, not new).
+
+    Only a missing file, an empty file or an empty SQLite database may become a store; any
+    other file must already be one. The tables are inspected through a read-only connection
+    that creates no ``-wal`` or ``-shm`` file when none exists (SQLite's ``immutable``).
+    """
+    import sqlite3
+    import stat
+
+    try:
+        info = os.stat(path)
+    except FileNotFoundError:
+        if mode == "r":
+            raise ValueError(f"no such result store: {path!r}") from None
+        return
+    except OSError as exc:
+        raise ValueError(f"cannot open the result store {path!r}: {exc}") from exc
+    if stat.S_ISDIR(info.st_mode):
+        raise ValueError(f"{path!r} is a directory, not a result store file")
+    if not stat.S_ISREG(info.st_mode):
+        raise ValueError(f"{path!r} is not a regular file, so not a result store")
+    if info.st_size == 0:
+        if mode == "r":
+            raise ValueError(f"{path!r} is an empty file, not a suptheory result store")
+        return
+    try:
+        with open(path, "rb") as fh:
+            magic = fh.read(len(_SQLITE_MAGIC))
+    except OSError as exc:
+        raise ValueError(f"cannot open the result store {path!r}: {exc}") from exc
+    if magic != _SQLITE_MAGIC:
+        raise ValueError(
+            f"{path!r} is not a suptheory result store (not a SQLite database); it was left "
+            "unchanged"
+        )
+    # With no -wal file no connection is open, and an immutable connection reads the file
+    # as it is without creating -wal or -shm; otherwise read through the WAL.
+    options = ["mode=ro"] if os.path.exists(path + "-wal") else ["mode=ro", "immutable=1"]
+    try:
+        conn = sqlite3.connect(_uri(path, *options), uri=True, isolation_level=None)
+    except sqlite3.Error as exc:
+        raise ValueError(f"cannot open the result store {path!r}: {exc}") from exc
+    try:
+        _stored_schema(conn, path, allow_empty=mode != "r")
+    except sqlite3.DatabaseError as exc:
+        raise ValueError(f"{path!r} is not a suptheory result store: {exc}") from exc
+    finally:
+        conn.close()
+
+
+def _connect_read_only(path: str, timeout: float) -> Any:
+    """A read-only connection (``mode=ro``): reading a store never writes to it.
+
+    Reading a WAL database needs its ``-shm`` file; where that cannot be created (a read-only
+    directory) no process can be writing the store, and it is opened ``immutable``.
+    """
+    import sqlite3
+
+    conn = sqlite3.connect(_uri(path, "mode=ro"), uri=True, timeout=timeout, isolation_level=None)
+    try:
+        conn.execute("SELECT COUNT(*) FROM sqlite_master").fetchone()
+    except sqlite3.OperationalError as exc:
+        conn.close()
+        if "unable to open" not in str(exc):
+            raise
+        conn = sqlite3.connect(
+            _uri(path, "mode=ro", "immutable=1"), uri=True, timeout=timeout, isolation_level=None
+        )
+    return conn
+
+
 # --- the store ---------------------------------------------------------------------------
 
 
@@ -212,6 +321,12 @@ class ResultStore:
     ----------
     path : str or os.PathLike
         The database file; created (with its directory's permission) if missing.
+    mode : {"a", "r"}
+        ``"a"`` (default): read and write; a missing or empty file becomes a new store.
+        ``"r"``: read only; the file is opened read-only (SQLite ``mode=ro``) and never
+        written, so a store on a read-only file or medium can be read. In either mode a file
+        that is not a suptheory store (another application's SQLite database, any other
+        file) is refused with a ValueError before anything is written to it.
     timeout : float
         Seconds to wait for another process's write lock before raising.
 
@@ -242,25 +357,42 @@ class ResultStore:
     (1, {'loss': 0.5}, 7, (3, 2))
     """
 
-    def __init__(self, path: str | os.PathLike[str], *, timeout: float = 60.0) -> None:
+    def __init__(
+        self, path: str | os.PathLike[str], mode: str = "a", *, timeout: float = 60.0
+    ) -> None:
         import sqlite3
 
         if not isinstance(path, (str, os.PathLike)):
             raise TypeError(f"path must be a file path (str or os.PathLike); got {path!r}")
+        if mode not in ("r", "a"):
+            raise ValueError(f"mode must be 'r' (read only) or 'a' (read and write); got {mode!r}")
         self.path = os.fspath(path)
+        self.mode = mode
+        self._closed = False
+        # Look before SQLite touches the file: a file that is not a store is refused unchanged.
+        _check_store_file(self.path, mode)
         try:
-            # isolation_level=None: we open and close every transaction ourselves.
-            self._conn = sqlite3.connect(self.path, timeout=timeout, isolation_level=None)
+            if mode == "r":
+                self._conn = _connect_read_only(self.path, timeout)
+            else:
+                # isolation_level=None: we open and close every transaction ourselves.
+                self._conn = sqlite3.connect(self.path, timeout=timeout, isolation_level=None)
         except sqlite3.Error as exc:
             raise ValueError(f"cannot open the result store {self.path!r}: {exc}") from exc
         try:
-            schema = self._initialise(timeout)
+            if mode == "r":
+                schema = _stored_schema(self._conn, self.path, allow_empty=False)
+            else:
+                schema = self._initialise(timeout)
         except sqlite3.OperationalError:
             self._conn.close()
             raise
         except sqlite3.DatabaseError as exc:
             self._conn.close()
             raise ValueError(f"{self.path!r} is not a suptheory result store: {exc}") from exc
+        except BaseException:
+            self._conn.close()
+            raise
         if schema != SCHEMA_VERSION:
             self._conn.close()
             raise ValueError(
@@ -269,42 +401,77 @@ class ResultStore:
             )
 
     def _initialise(self, timeout: float) -> str:
-        """Set WAL mode, create the tables if missing; return the file's schema version."""
+        """Create the tables if the database is empty, set WAL; return the schema version.
+
+        The check that the file is a store (or an empty database) and the creation of the
+        tables are one transaction, so nothing is written to a database that is not a store.
+        """
         import sqlite3
 
         conn = self._conn
+        conn.execute("PRAGMA synchronous=FULL")
+        conn.execute("PRAGMA foreign_keys=ON")
         deadline = time.monotonic() + timeout
         while True:
-            # Switching a new file to WAL can fail with "locked" without SQLite's busy
-            # handler being consulted when several processes open it at once: retry.
+            # Switching a new file to WAL (or locking it while another process does) can
+            # fail with "locked" without SQLite's busy handler being consulted when several
+            # processes open it at once: retry.
             try:
+                schema = self._create_tables()
                 conn.execute("PRAGMA journal_mode=WAL")
-                break
+                return schema
             except sqlite3.OperationalError as exc:
                 if "locked" not in str(exc) or time.monotonic() > deadline:
                     raise
                 time.sleep(0.01)
-        conn.execute("PRAGMA synchronous=FULL")
-        conn.execute("PRAGMA foreign_keys=ON")
+
+    def _create_tables(self) -> str:
+        conn = self._conn
         conn.execute("BEGIN IMMEDIATE")
         try:
-            for statement in _SCHEMA.split(";"):
-                if statement.strip():
-                    conn.execute(statement)
-            conn.execute(
-                "INSERT OR IGNORE INTO meta(name, value) VALUES ('schema', ?)", (SCHEMA_VERSION,)
-            )
-            (schema,) = conn.execute("SELECT value FROM meta WHERE name='schema'").fetchone()
+            schema = _stored_schema(conn, self.path, allow_empty=True)
+            if schema is None:  # an empty database: make it a store
+                for statement in _SCHEMA.split(";"):
+                    if statement.strip():
+                        conn.execute(statement)
+                conn.execute(
+                    "INSERT INTO meta(name, value) VALUES ('schema', ?)", (SCHEMA_VERSION,)
+                )
+                schema = SCHEMA_VERSION
             conn.execute("COMMIT")
         except BaseException:
             conn.execute("ROLLBACK")
             raise
-        return str(schema)
+        return schema
+
+    def _check_writable(self) -> None:
+        if self.mode == "r":
+            raise ValueError(
+                f"{self!r} was opened read-only (mode='r'); open it with mode='a' to write"
+            )
 
     # -- context manager and basics --
 
     def close(self) -> None:
-        """Close the database connection (the file stays)."""
+        """Close the database connection (the file stays).
+
+        A writer that is the last connection to the file leaves it in SQLite's rollback
+        journal mode (WAL is switched on again by the next writer), so the closed store is a
+        single file that a read-only reader can open without creating ``-wal`` and ``-shm``
+        files -- also in a directory it cannot write to.
+        """
+        import sqlite3
+
+        if self._closed:
+            return
+        self._closed = True
+        if self.mode == "a":
+            try:
+                # fails at once ("locked") while another connection has the file open
+                self._conn.execute("PRAGMA busy_timeout=0")
+                self._conn.execute("PRAGMA journal_mode=DELETE")
+            except sqlite3.Error:
+                pass
         self._conn.close()
 
     def __enter__(self) -> ResultStore:
@@ -314,6 +481,8 @@ class ResultStore:
         self.close()
 
     def __repr__(self) -> str:
+        if self.mode == "r":
+            return f"ResultStore({self.path!r}, mode='r')"
         return f"ResultStore({self.path!r})"
 
     def __len__(self) -> int:
@@ -375,6 +544,7 @@ class ResultStore:
     ) -> bool:
         from suptheory import __version__
 
+        self._check_writable()
         key = point_key(params)
         # Encode everything before the transaction opens: it then holds the lock only briefly.
         params_json = json.dumps(params, allow_nan=True)
@@ -408,6 +578,7 @@ class ResultStore:
         The next sweep over a grid holding this point computes it again.
         """
         key = point_key(point)
+        self._check_writable()
         conn = self._conn
         conn.execute("BEGIN IMMEDIATE")
         try:
