@@ -39,7 +39,8 @@ def row_norms(W: Any) -> np.ndarray:
     x, zero = _prescale(_embedding(W))
     amax = np.abs(np.asarray(W, dtype=np.float64)).max(axis=1)
     _, e = np.frexp(np.where(zero, 1.0, amax))
-    return np.ldexp(np.sqrt(np.einsum("ij,ij->i", x, x)), e - 1)
+    norms: np.ndarray = np.ldexp(np.sqrt(np.einsum("ij,ij->i", x, x)), e - 1)
+    return norms
 
 
 
@@ -167,7 +168,8 @@ def superposition(W: Any) -> np.ndarray:
     out = np.maximum(q - s, 0.0)
     out[zero] = 0.0
     with np.errstate(over="ignore", under="ignore"):  # inf only on true overflow
-        return np.ldexp(out, 2 * e)
+        scaled: np.ndarray = np.ldexp(out, 2 * e)
+    return scaled
 
 
 

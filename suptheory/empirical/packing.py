@@ -190,11 +190,13 @@ def _exact(W: np.ndarray, objective: str) -> tuple[float, tuple[int, int]]:
 def _batch_values(G: np.ndarray, objective: str) -> np.ndarray:
     """Exact objective values of a batch of Gram matrices ``(R, m, m)``."""
     if objective == "frame-potential":
-        return np.sum(G * G, axis=(1, 2))
+        values: np.ndarray = np.sum(G * G, axis=(1, 2))
+        return values
     A = G if objective == "spherical-code" else np.abs(G)
     m = G.shape[1]
     off = A.reshape(A.shape[0], -1)[:, ~np.eye(m, dtype=bool).ravel()]
-    return off.max(axis=1)
+    largest: np.ndarray = off.max(axis=1)
+    return largest
 
 
 def _lower_bound(m: int, n: int, objective: str) -> tuple[float, float]:

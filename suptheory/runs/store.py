@@ -147,7 +147,9 @@ def point_key(point: Mapping[str, Any]) -> str:
     return json.dumps(canon, sort_keys=True, separators=(",", ":"), allow_nan=True)
 
 
-def split_result(result: Any, params: Container[str] = ()) -> tuple[dict, dict]:
+def split_result(
+    result: Any, params: Container[str] = ()
+) -> tuple[dict[str, Any], dict[str, Any]]:
     """Split a function's result into scalar metrics and numpy arrays, checking the contract.
 
     The contract: a result is a mapping from string names to scalars (int, float, bool, str,
@@ -198,7 +200,8 @@ def _to_npy(array: np.ndarray) -> bytes:
 
 
 def _from_npy(blob: bytes) -> np.ndarray:
-    return np.load(io.BytesIO(blob), allow_pickle=False)
+    array: np.ndarray = np.load(io.BytesIO(blob), allow_pickle=False)
+    return array
 
 
 def _now() -> str:
@@ -570,7 +573,7 @@ class ResultStore:
         except BaseException:
             conn.execute("ROLLBACK")
             raise
-        return written
+        return bool(written)
 
     def discard(self, point: Mapping[str, Any]) -> bool:
         """Delete one point's row and its arrays (one transaction); return whether it existed.
@@ -587,11 +590,11 @@ class ResultStore:
         except BaseException:
             conn.execute("ROLLBACK")
             raise
-        return cursor.rowcount == 1
+        return bool(cursor.rowcount == 1)
 
     # -- reading --
 
-    def _row(self, record: tuple, arrays: bool) -> dict[str, Any]:
+    def _row(self, record: tuple[Any, ...], arrays: bool) -> dict[str, Any]:
         point_id, params, metrics, seed, function, version, seconds, finished = record
         row = {
             "params": json.loads(params),

@@ -36,7 +36,9 @@ _EXECUTOR_HELP = (
 )
 
 
-def grid_points(grid: Mapping[str, Sequence[Any]] | Iterable[Mapping[str, Any]]) -> list[dict]:
+def grid_points(
+    grid: Mapping[str, Sequence[Any]] | Iterable[Mapping[str, Any]],
+) -> list[dict[str, Any]]:
     """Expand a grid into its list of points, in sweep order.
 
     Parameters
@@ -456,7 +458,7 @@ def _run(
 
     name = _function_name(function)
 
-    def record(index: int, outcome: tuple[dict, dict, float]) -> None:
+    def record(index: int, outcome: tuple[dict[str, Any], dict[str, Any], float]) -> None:
         metrics, arrays, seconds = outcome
         params = points[index]
         if store is not None:
@@ -550,7 +552,7 @@ def _run_dask(
         client.submit(_call, function, points[i], seeds[i], pass_seed, pure=False): i for i in todo
     }
     try:
-        for future in as_completed(list(futures)):
+        for future in as_completed(list(futures)):  # type: ignore[no-untyped-call]
             index = futures[future]
             if future.status == "error":
                 exc = future.exception()
