@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import re
 import subprocess
 import sys
 import textwrap
@@ -400,15 +401,21 @@ def test_plugin_fixture_and_profile_in_a_fresh_pytest_run(tmp_path):
             assert W.shape == (32, 8) and embedding_file.path.exists()
             np.testing.assert_array_equal(W, embedding_file.W)
     """))
+    # and the plugin example of the docs page, as it is printed there
+    page = (ROOT / "docs" / "testing-your-code.md").read_text(encoding="utf-8")
+    blocks = [b for b in re.findall(r"^```python\n(.*?)^```", page, re.M | re.S)
+              if "def test_" in b and "embedding_file" in b]
+    assert len(blocks) == 1
+    (tmp_path / "test_docs_example.py").write_text(blocks[0])
     out = subprocess.run(
         [sys.executable, "-m", "pytest", "-q", "-p", "suptheory.testing._plugin", "-p",
-         "no:cacheprovider", "--hypothesis-profile=suptheory", str(tmp_path / "test_user.py")],
+         "no:cacheprovider", "--hypothesis-profile=suptheory", str(tmp_path)],
         cwd=tmp_path, capture_output=True, text=True, timeout=300,
         env={**__import__("os").environ, "PYTHONPATH": str(ROOT)})
     from suptheory.testing._plugin import FORMATS
 
     assert out.returncode == 0, out.stdout + out.stderr
-    assert f"{len(FORMATS) + 1} passed" in out.stdout
+    assert f"{2 * len(FORMATS) + 1} passed" in out.stdout
 
 
 def test_embedding_file_fixture_is_active_here(embedding_file):
