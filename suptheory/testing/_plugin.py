@@ -23,8 +23,10 @@ from typing import Any, NamedTuple
 import numpy as np
 import pytest
 
+settings: Any
 try:  # hypothesis is an optional extra: the fixture works without it
-    from hypothesis import HealthCheck, settings
+    from hypothesis import HealthCheck
+    from hypothesis import settings as settings
 except ImportError:  # pragma: no cover - exercised by a test in a subprocess
     settings = None
 else:
@@ -76,7 +78,7 @@ def write_embedding(directory: Path, fmt: str, W: np.ndarray) -> EmbeddingFile:
         return EmbeddingFile(path, fmt, None, W)
     path = directory / f"sae.{fmt}"
     if fmt == "npz":
-        np.savez(path, **tensors)
+        np.savez(path, **tensors)  # type: ignore[arg-type]
     elif fmt == "safetensors":
         from safetensors.numpy import save_file
 

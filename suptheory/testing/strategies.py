@@ -11,18 +11,17 @@ in a layer of width ``n``; arguments are always ordered ``m`` (features) before 
 Randomness comes from a drawn integer ``seed`` fed to :func:`numpy.random.default_rng`, so
 a failing example is reproducible, and shrinking goes to small shapes and ``seed = 0``.
 
-=============================  ==========================================================
-strategy                       guarantee
-=============================  ==========================================================
-:func:`regimes`                ``(n, m, l)`` whole numbers inside the model's valid region
-:func:`random_dictionaries`    unit rows, uniform on the sphere ``S^{n-1}``
-:func:`tight_frames`           equal-norm tight frame: every feature's rms overlap is the
-                               floor ``sqrt((m - n) / (n (m - 1)))``
-:func:`equiangular_tight_frames`  every ``|overlap|`` equals the Welch bound
-:func:`planted_duplicates`     ``k`` disjoint pairs at exactly the chosen overlap
-:func:`permuted_noisy_copy`    ``copy[perm[i]]`` is within angle ``arcsin(noise)`` of ``W[i]``
-:func:`sparse_activations`     the toy models' data law (active w.p. ``p``, uniform value)
-=============================  ==========================================================
+What each strategy guarantees:
+
+- :func:`regimes`: ``(n, m, l)`` whole numbers inside a read-out model's valid region;
+- :func:`random_dictionaries`: unit rows, uniform on the sphere ``S^{n-1}``;
+- :func:`tight_frames`: equal-norm tight frames, every feature's rms overlap on the floor
+  ``sqrt((m - n) / (n (m - 1)))``;
+- :func:`equiangular_tight_frames`: every ``|overlap|`` equal to the Welch bound;
+- :func:`planted_duplicates`: ``k`` disjoint pairs at exactly the chosen overlap;
+- :func:`permuted_noisy_copy`: ``copy[perm[i]]`` within angle ``arcsin(noise)`` of ``W[i]``;
+- :func:`sparse_activations`: the toy models' data law (active with probability ``p``,
+  value uniform on ``[0, a)``).
 
 Examples
 --------
@@ -41,7 +40,7 @@ import math
 from typing import Any, NamedTuple
 
 import numpy as np
-from hypothesis import reject
+from hypothesis import assume
 from hypothesis import strategies as st
 from hypothesis.errors import InvalidArgument
 from hypothesis.strategies import SearchStrategy
@@ -143,6 +142,7 @@ def regimes(
     """
     if model not in REGIME_MODELS:
         raise InvalidArgument(f"model must be one of {REGIME_MODELS}; got {model!r}")
+    hi_l: int | None
     if realistic:
         lo_n = _SAE["min_n"] if min_n is None else min_n
         hi_n = _SAE["max_n"] if max_n is None else max_n
@@ -307,7 +307,7 @@ def tight_frames(draw: Any, m: Any = None, n: Any = None) -> np.ndarray:
         if mm < nn:
             if not isinstance(m, SearchStrategy) and not isinstance(n, SearchStrategy):
                 raise InvalidArgument(f"tight_frames needs m >= n; got m={mm}, n={nn}")
-            reject()
+            assume(False)  # reject this draw
     return harmonic_frame(mm, nn)
 
 
@@ -535,7 +535,7 @@ def planted_duplicates(
     nonzero = np.flatnonzero(norms > 0)
     if 2 * kk > len(nonzero):
         if isinstance(W, SearchStrategy):
-            reject()
+            assume(False)  # reject this draw
         raise InvalidArgument(f"k = {kk} pairs need {2 * kk} nonzero rows; W has "
                               f"{len(nonzero)}")
     picks = draw(st.lists(st.integers(0, len(nonzero) - 1), min_size=2 * kk,
