@@ -13,7 +13,9 @@ layers, each importing only from those above it in this list:
 - ``suptheory.analysis``: a given embedding -- loading, exact coherence, metrics, ``analyze``;
 - ``suptheory.empirical``: Monte Carlo twins, the toy-model trainer, the packing optimiser;
 - ``suptheory.runs``: ``check`` (theory against experiment), sweeps and their store;
-- ``suptheory.cli``, ``suptheory.plots``, ``suptheory.render``: the interfaces.
+- ``suptheory.cli``, ``suptheory.plots``, ``suptheory.render``: the interfaces;
+  ``suptheory.testing`` (assertions, and with hypothesis installed its ``strategies``) is one
+  too, for users' own tests: ``from suptheory.testing import strategies``.
 
 The theory layer is imported here; everything below it is imported on first use.
 """

@@ -6,12 +6,13 @@ import json
 
 import numpy as np
 import pytest
-from hypothesis import given, settings
+from hypothesis import find, given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
 from suptheory.analysis.analyze import EmbeddingReport, analyze
 from suptheory.cli.main import main
+from suptheory.testing import strategies
 
 PHI = (1 + 5**0.5) / 2
 ICOSAHEDRON = np.array([[0, 1, PHI], [0, 1, -PHI], [1, PHI, 0], [1, -PHI, 0], [PHI, 0, 1],
@@ -30,9 +31,36 @@ def test_etf_sits_on_the_lower_bound():
     assert r.feature_dimensionality_sum == pytest.approx(3.0, rel=1e-13)  # = rank
 
 
+@settings(max_examples=30)
+@given(strategies.equiangular_tight_frames())
+def test_every_etf_sits_on_the_lower_bound(etf):
+    # the same laws for all the known ETFs, rotated: (3, 2), (6, 3), (16, 6), (28, 7), simplices
+    mu, n = etf.coherence, etf.n
+    r = analyze(etf.W, progress=False, quantiles=())
+    assert r.coherence == pytest.approx(mu, rel=1e-12)
+    assert r.coherence_lower_bound == pytest.approx(mu, rel=1e-12)
+    assert r.welch_bound == pytest.approx(mu, rel=1e-12)
+    assert r.packing_score == pytest.approx(1.0, abs=1e-9)
+    assert r.frame_potential == pytest.approx(r.frame_potential_min, rel=1e-13)
+    assert r.rms_overlap == pytest.approx(mu, rel=1e-12)
+    assert r.feature_dimensionality_sum == pytest.approx(n, rel=1e-13)  # = rank
+
+
+@settings(max_examples=30)
+@given(strategies.tight_frames(n=st.integers(1, 12)))
+def test_tight_frames_sit_on_the_rms_floor(W):
+    m, n = W.shape
+    r = analyze(W, progress=False, quantiles=())
+    assert r.frame_potential == pytest.approx(r.frame_potential_min, rel=1e-12)
+    # rms_overlap comes from the frame potential minus the diagonal, (fp - m) / (m (m - 1)):
+    # its square is exact to rounding, the root is not near 0 (an orthonormal basis gives ~2e-8)
+    assert r.rms_overlap**2 == pytest.approx((m - n) / (n * (m - 1)), abs=1e-13)
+    assert r.feature_dimensionality_sum == pytest.approx(n, rel=1e-12)
+
+
 def test_random_directions_score_near_zero():
     m, n = 400, 16
-    W = np.random.default_rng(0).standard_normal((m, n))
+    W = find(strategies.random_dictionaries(m, n, seed=0), lambda W: True)
     r = analyze(W, progress=False)
     assert isinstance(r, EmbeddingReport)
     assert abs(r.packing_score) < 0.3
@@ -44,11 +72,14 @@ def test_random_directions_score_near_zero():
     assert r.notes == ()
 
 
-def test_worse_than_random_scores_negative():
-    W = np.random.default_rng(1).standard_normal((100, 8))
-    W[50] = W[7] + 1e-6
-    r = analyze(W, progress=False, quantiles=())
-    assert r.packing_score < 0 and r.pair == (7, 50)
+@settings(max_examples=20)
+@given(strategies.planted_duplicates(strategies.random_dictionaries(100, 8),
+                                     overlap=st.floats(1 - 1e-6, 1.0)))
+def test_worse_than_random_scores_negative(planted):
+    # a near-duplicate pair (feature splitting) in random directions: the closest pair
+    r = analyze(planted.W, progress=False, quantiles=())
+    (i, j), = planted.pairs
+    assert r.packing_score < 0 and r.pair == (min(i, j), max(i, j))
     assert r.quantiles == {}
 
 

@@ -17,6 +17,8 @@ from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
 from suptheory.analysis.coherence import CoherenceResult, coherence, screening_error_bound
+from suptheory.testing import strategies
+from suptheory.testing.strategies import ETF_CONSTRUCTIONS
 from tests.helpers import interrupt_on_call
 
 
@@ -104,14 +106,26 @@ def test_dyadic_matrices_equal_numpy_bit_for_bit(seed):
     assert (r.i, r.j) == pair
 
 
-def test_icosahedron_diagonals_are_an_etf_at_the_welch_bound():
-    phi = (1 + 5**0.5) / 2
-    W = np.array([[0, 1, phi], [0, 1, -phi], [1, phi, 0], [1, -phi, 0], [phi, 0, 1], [-phi, 0, 1]])
+@pytest.mark.parametrize("name", sorted(ETF_CONSTRUCTIONS))
+def test_etf_constructions_sit_at_the_welch_bound(name):
+    # the icosahedron's diagonals (6, 3), the Mercedes-Benz frame, 16 lines in R^6, 28 in R^7
+    m, n, _, build = ETF_CONSTRUCTIONS[name]
+    W = build()
     value, pair = exact_reference(W)
     r = c(W)
     assert (r.value, (r.i, r.j)) == (value, pair)
-    welch = np.sqrt((6 - 3) / (3 * (6 - 1)))  # = 1/sqrt(5)
+    welch = np.sqrt((m - n) / (n * (m - 1)))  # 1/sqrt(5) for the icosahedron
     assert r.value == pytest.approx(welch, rel=1e-15)
+
+
+@settings(max_examples=40)
+@given(strategies.equiangular_tight_frames())
+def test_rotated_etfs_equal_the_exact_reference_and_welch(etf):
+    # randomly rotated, signed and shuffled: every pair ties to rounding, the first one wins
+    value, pair = exact_reference(etf.W)
+    r = c(etf.W)
+    assert (r.value, (r.i, r.j)) == (value, pair)
+    assert r.value == pytest.approx(etf.coherence, rel=0, abs=1e-12)
 
 
 def test_simplex_etf_exact():
@@ -132,6 +146,18 @@ def test_duplicated_scaled_and_antipodal_rows():
     W[31] = -0.1 * W[17]
     r = c(W)
     assert (r.value, r.overlap, r.i, r.j) == (1.0, -1.0, 17, 31)
+
+
+@settings(max_examples=40)
+@given(strategies.planted_duplicates(
+    strategies.random_dictionaries(m=st.integers(2, 40), n=st.integers(2, 6)),
+    k=st.integers(1, 2), overlap=st.floats(-1, 1)))
+def test_planted_pairs_are_seen_exactly(planted):
+    W, pairs, overlap = planted
+    value, pair = exact_reference(W)
+    r = c(W)
+    assert (r.value, (r.i, r.j)) == (value, pair)
+    assert r.value >= abs(overlap) - 1e-12
 
 
 def test_zero_rows_are_excluded_and_listed():

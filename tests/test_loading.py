@@ -11,10 +11,42 @@ import textwrap
 
 import numpy as np
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from suptheory.analysis.loading import load_embedding
+from suptheory.testing import strategies
 
 W = np.random.default_rng(0).standard_normal((12, 4)).astype(np.float32)
+
+
+def test_every_format_of_the_plugins_fixture(embedding_file):
+    # suptheory's pytest plugin writes an SAE-like checkpoint in each format load_embedding
+    # reads (.pt when torch is installed): the decoder comes back bit for bit
+    out = load_embedding(embedding_file.path, key=embedding_file.key)
+    assert out.dtype == np.float32 and out.flags.c_contiguous
+    np.testing.assert_array_equal(out, embedding_file.W)
+    if embedding_file.key is not None:  # the encoder is the transpose
+        enc = load_embedding(embedding_file.path, key="W_enc", transpose=True)
+        np.testing.assert_array_equal(enc, embedding_file.W)
+        with pytest.raises(ValueError, match="several 2-D arrays"):
+            load_embedding(embedding_file.path)
+
+
+@settings(max_examples=30, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(W=strategies.random_dictionaries(m=st.integers(1, 40), n=st.integers(1, 12)),
+       dtype=st.sampled_from([np.float32, np.float64]))
+def test_round_trip_of_random_dictionaries(tmp_path, W, dtype):
+    from safetensors.numpy import save_file
+
+    W = W.astype(dtype)
+    np.save(tmp_path / "w.npy", W)
+    np.savez(tmp_path / "w.npz", W_dec=W, b_dec=np.zeros(W.shape[1], dtype))
+    save_file({"W_dec": W}, str(tmp_path / "w.safetensors"))
+    for name in ("w.npy", "w.npz", "w.safetensors"):
+        out = load_embedding(tmp_path / name)
+        assert out.dtype == dtype
+        np.testing.assert_array_equal(out, W)
 
 
 def test_npy(tmp_path):

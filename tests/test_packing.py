@@ -26,12 +26,13 @@ import math
 
 import numpy as np
 import pytest
-from hypothesis import given, settings
+from hypothesis import find, given, settings
 from hypothesis import strategies as st
 
 import suptheory
 from suptheory import coherence_lower_bound, optimize_packing, welch_bound
 from suptheory.cli.main import main
+from suptheory.testing import strategies
 from tests.helpers import interrupt_on_call
 
 TOL = 1e-3  # best-known packings are published to about this many digits
@@ -162,6 +163,18 @@ def test_frame_potential_reaches_tight_frame(m, n):
     assert res.value == pytest.approx(float(np.sum(G * G)), rel=1e-12)
     if m >= n:  # a unit-norm tight frame: W^T W = (m/n) I
         np.testing.assert_allclose(res.W.T @ res.W, (m / n) * np.eye(n), atol=1e-4)
+        # the harmonic frame attains the same bound exactly
+        H = find(strategies.tight_frames(m, n), lambda W: True)
+        assert float(np.sum((H @ H.T) ** 2)) == pytest.approx(bound, rel=1e-12)
+
+
+@settings(max_examples=50)
+@given(strategies.equiangular_tight_frames())
+def test_the_lower_bound_is_attained_by_every_known_etf(etf):
+    # what optimize_packing reports as the lower bound is met by the ETFs: no packing can do
+    # better, and the bound is not loose there
+    assert float(coherence_lower_bound(etf.m, etf.n)) == pytest.approx(etf.coherence, abs=1e-12)
+    assert _independent_max(etf.W) == pytest.approx(etf.coherence, abs=1e-12)
 
 
 # ------------------------------------------------------------------ laws and edge cases
@@ -278,10 +291,11 @@ def test_counts_as_floats():
 
 
 @settings(max_examples=12)
-@given(n=st.integers(2, 4), extra=st.integers(1, 5), seed=st.integers(0, 2**16))
-def test_bounds_keep_their_order(n, extra, seed):
+@given(regime=strategies.regimes(min_n=2, max_n=4, max_m=9, superposition=True),
+       seed=st.integers(0, 2**16))
+def test_bounds_keep_their_order(regime, seed):
     # lower bound <= found <= random start (THEORY.md section 4; STYLE.md law 5)
-    m = n + extra
+    n, m, _ = regime
     res = optimize_packing(m, n, restarts=1, steps=150, seed=seed, polish=False,
                            progress=False)
     assert res.coherence >= float(coherence_lower_bound(m=m, n=n)) - 1e-9
