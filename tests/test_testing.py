@@ -408,8 +408,9 @@ def test_plugin_fixture_and_profile_in_a_fresh_pytest_run(tmp_path):
     assert len(blocks) == 1
     (tmp_path / "test_docs_example.py").write_text(blocks[0])
     out = subprocess.run(
-        [sys.executable, "-m", "pytest", "-q", "-p", "suptheory.testing._plugin", "-p",
-         "no:cacheprovider", "--hypothesis-profile=suptheory", str(tmp_path)],
+        # the plugin comes in through its pytest11 entry point, as in a user's environment
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider",
+         "--hypothesis-profile=suptheory", str(tmp_path)],
         cwd=tmp_path, capture_output=True, text=True, timeout=300,
         env={**__import__("os").environ, "PYTHONPATH": str(ROOT)})
     from suptheory.testing._plugin import FORMATS
