@@ -1,11 +1,12 @@
 """Benchmark of the calculator (a script, not a test): ``python benchmarks/calc.py [points]``.
 
-1. ``calculate`` over 10^6 broadcast points against the raw numpy expressions of the seed's
-   formulas (Linsefors 2024: eps, noise, l_max, ln m_max, levels, bits) in the same run; the
-   ratio per model (``calculate(..., models=(model,))``) and for the whole report. Target for
-   the seed's own model: within 3x of the raw expressions (validation and broadcasting are
-   the overhead); the other models cost what their mathematics costs (incomplete beta
-   functions for ``worst``, the bound inverses for ``optimal``, a root search for ``l1``).
+1. ``calculate`` over 10^6 broadcast points against the raw numpy expressions of
+   Linsefors's formulas (Linsefors 2024: eps, noise, l_max, ln m_max, levels, bits) in the
+   same run; the ratio per model (``calculate(..., models=(model,))``) and for the whole
+   report. Target for Linsefors's model: within 3x of the raw expressions (validation and
+   broadcasting are the overhead); the other models cost what their mathematics costs
+   (incomplete beta functions for ``worst``, the bound inverses for ``optimal``, a root
+   search for ``l1``).
 2. Wall time of the whole ``suptheory calc`` process (median of several runs; target < 0.6 s),
    next to a bare ``python -c "import numpy, scipy.special"`` as the floor.
 
@@ -27,8 +28,8 @@ from suptheory import calculate
 MODELS = ("linsefors", "random", "worst", "optimal", "l1")
 
 
-def seed_formulas(n: np.ndarray, m: np.ndarray, l: np.ndarray) -> tuple[np.ndarray, ...]:  # noqa: E741
-    """The seed's closed forms as raw numpy, with no validation (the baseline)."""
+def linsefors_formulas(n: np.ndarray, m: np.ndarray, l: np.ndarray) -> tuple[np.ndarray, ...]:  # noqa: E741
+    """Linsefors's closed forms as raw numpy, with no validation (the baseline)."""
     eps = np.sqrt(8.0 * np.log(m) / n)
     noise = eps * np.sqrt(l)
     l_max = n / (8.0 * np.log(m))
@@ -55,9 +56,10 @@ def main(points: int = 1_000_000) -> None:
     m = n * 10.0 ** rng.uniform(0.2, 4.0, points)
     l = 10.0 ** rng.uniform(0.0, 2.5, points)  # noqa: E741
     calculate(n[:10], m[:10], l[:10])  # warm up the imports
-    base = best_of(lambda: seed_formulas(n, m, l), 5)
+    base = best_of(lambda: linsefors_formulas(n, m, l), 5)
     print(
-        f"{points:,} broadcast points; raw numpy seed formulas: {base * 1e3:.1f} ms (median of 5)"
+        f"{points:,} broadcast points; raw numpy Linsefors formulas: "
+        f"{base * 1e3:.1f} ms (median of 5)"
     )
     print(f"{'rows':<12}{'calculate':>12}{'ratio':>10}")
     total = 0.0

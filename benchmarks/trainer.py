@@ -5,7 +5,7 @@ Both train the notebook's ReLU output model (importance 0.9**i, densities
 on the same settings with the same number of threads, and the script prints, per setting,
 steps per second of each (wall clock and CPU time), their ratio (ours / torch), and the
 final losses of both side by side (each evaluated by suptheory's evaluator on the same
-2**15 fresh samples, in THEORY.md's units: sum over features, mean over samples).
+2**15 fresh samples, in the units of docs/theory.md#toy-data: sum over features, mean over samples).
 
 Rerun:  .venv/bin/python benchmarks/trainer.py [--steps 2000] [--threads 1]
 Needs torch (the ``bench`` extra: ``pip install torch==2.13.0``). Targets: >= 10x on

@@ -2,10 +2,10 @@
 
 Closed forms only (no simulation, no training): a GPT-2-small-like layer, n = 768 with an SAE
 of m = 24,576 features. Left: the noise sigma = a eps sqrt(l) of one read-out against l under
-``linsefors`` (the seed), ``random`` (exact for random directions), ``worst`` (the median
+``linsefors`` (Linsefors 2024), ``random`` (exact for random directions), ``worst`` (the median
 largest overlap among m random directions) and ``optimal`` (the best coherence lower bound),
-with the line noise = signal. Right: the seed's pessimism, the ratio of its noise to the
-exact random-direction noise, against m — it is sqrt(8 ln m) whatever n and l.
+with the line noise = signal. Right: the pessimism of Linsefors's model, the ratio of its
+noise to the exact random-direction noise, against m — it is sqrt(8 ln m) whatever n and l.
 
     python examples/fig_readout_models.py --out docs/figures
 """
@@ -24,7 +24,7 @@ import numpy as np  # noqa: E402
 from suptheory import interference  # noqa: E402
 
 MODELS = {
-    "linsefors": ("seed: JL worst case as typical", "C3", "-"),
+    "linsefors": ("Linsefors (2024), JL worst case as typical", "C3", "-"),
     "worst": ("largest pair among m random directions", "C1", "--"),
     "random": ("random directions (exact)", "C0", "-"),
     "optimal": ("best coherence lower bound", "C2", ":"),
@@ -39,7 +39,7 @@ def main(argv: list[str] | None = None) -> Path:
     args = parser.parse_args(argv)
     n, m = args.n, args.m
 
-    l = np.geomspace(1, 1000, 200)  # noqa: E741 - THEORY.md's name
+    l = np.geomspace(1, 1000, 200)  # noqa: E741 - the docs' name (docs/theory.md#notation)
     fig, (left, right) = plt.subplots(1, 2, figsize=(11, 4.2))
     for model, (label, color, style) in MODELS.items():
         left.loglog(l, interference(n, m, l, model=model), style, color=color,
@@ -58,8 +58,8 @@ def main(argv: list[str] | None = None) -> Path:
     right.semilogx(ms, np.sqrt(8 * np.log(ms)), "k:", label="sqrt(8 ln m)")
     right.axvline(m, color="0.6", lw=0.8)
     right.set_xlabel("m, number of features")
-    right.set_ylabel("how much noisier the seed's read-out is")
-    right.set_title("the seed's pessimism")
+    right.set_ylabel("how much noisier Linsefors's read-out is")
+    right.set_title("the pessimism of Linsefors (2024)")
     right.legend(fontsize=8)
     right.grid(True, which="major", alpha=0.3)
 

@@ -10,19 +10,20 @@ active with density l / (m - 1)) is simulated (``simulate_interference``) for
 - one optimised packing (``optimize_packing``, coherence objective),
 
 and drawn against the four read-out models' closed forms ``interference(n, m, l, model)``
-(THEORY.md section 5). The right panel divides by the random-direction law sqrt(l / n): the
-seed's model sits sqrt(8 ln m) above it; trained and packed embeddings sit on the ``optimal``
-line (the Welch bound times sqrt(l): a tight frame's rms overlap *is* the Welch bound). A fixed
-embedding's noise variance carries the binomial factor p (1 - p) where random directions give
-p, so at larger l a trained tight frame sits a factor sqrt(1 - p) below that line (measured at
-the default size: 0.573 +- 0.003 at l = 32 against sqrt(1 - p) 0.614 = 0.574).
+(docs/theory.md#readout-models). The right panel divides by the random-direction law
+sqrt(l / n): Linsefors's model sits sqrt(8 ln m) above it; trained and packed embeddings sit
+on the ``optimal`` line (the Welch bound times sqrt(l): a tight frame's rms overlap *is* the
+Welch bound). A fixed embedding's noise variance carries the binomial factor p (1 - p) where
+random directions give p, so at larger l a trained tight frame sits a factor sqrt(1 - p) below
+that line (measured at the default size: 0.573 +- 0.003 at l = 32 against
+sqrt(1 - p) 0.614 = 0.574).
 
 The trainings run as a ``sweep`` over l (a process pool; ``--store`` resumes a killed run).
 
     python examples/fig_readout_noise.py --out docs/figures [--small] [--store runs.sqlite]
 """
 
-# ruff: noqa: E741  (l is THEORY.md's name for the number of active features)
+# ruff: noqa: E741  (l is the docs' name for the number of active features, docs/theory.md#notation)
 from __future__ import annotations
 
 import argparse
@@ -36,7 +37,7 @@ os.environ.setdefault("MPLBACKEND", "Agg")
 import numpy as np  # noqa: E402
 
 MODELS = {
-    "linsefors": ("seed: JL worst case as typical", "C3", "-"),
+    "linsefors": ("Linsefors (2024), JL worst case as typical", "C3", "-"),
     "worst": ("largest pair, random directions", "C1", "--"),
     "random": ("random directions (exact rms)", "C0", "-"),
     "optimal": ("best coherence lower bound", "C2", ":"),
