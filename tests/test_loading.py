@@ -335,7 +335,7 @@ def test_reading_never_changes_the_file(tmp_path):
     assert sorted(tmp_path.iterdir()) == paths
 
 
-# --- memory-mapping ---------------------------------------------------------------------------
+# --- memory-mapping --------------------------------------------------------------------------
 
 
 def test_npy_and_safetensors_float32_are_memory_mapped_read_only(tmp_path):
@@ -387,7 +387,7 @@ def test_bfloat16_widened_in_blocks_matches_a_whole_widening(tmp_path, monkeypat
     assert load_embedding(p, list=True) == [("W_dec", (37, 5), "bfloat16")]
 
 
-# --- listing --------------------------------------------------------------------------------
+# --- listing ---------------------------------------------------------------------------------
 
 
 def test_list_gives_the_2d_tensors_with_shape_and_dtype(tmp_path):
@@ -425,7 +425,7 @@ def test_errors_name_at_most_ten_candidates(tmp_path):
     assert len(load_embedding(tmp_path / "many.npz", list=True)) == 25
 
 
-# --- SAELens checkpoint directories -------------------------------------------------------------
+# --- SAELens checkpoint directories ----------------------------------------------------------
 
 
 def _saelens_checkpoint(folder, d_sae=12, d_in=4, *, old=False, cfg=None, dtype=np.float32,
@@ -552,7 +552,7 @@ def test_directories_without_a_checkpoint(tmp_path):
         load_embedding(tmp_path / "bad")
 
 
-# --- HuggingFace sharded checkpoints -------------------------------------------------------------
+# --- HuggingFace sharded checkpoints ---------------------------------------------------------
 
 
 def _sharded(folder, shards):
@@ -630,3 +630,37 @@ def test_a_directory_holding_model_safetensors(tmp_path):
     (tmp_path / "hf").mkdir()
     save_file({"W": W, "b": np.zeros(4, np.float32)}, str(tmp_path / "hf" / "model.safetensors"))
     np.testing.assert_array_equal(load_embedding(tmp_path / "hf"), W)
+
+
+# --- suptheory analyze PATH --list -----------------------------------------------------------
+
+
+def test_cli_list_prints_one_tensor_per_line(tmp_path, capsys):
+    from suptheory.cli.main import main
+
+    _saelens_checkpoint(tmp_path / "sae", d_sae=1000, d_in=4)
+    assert main(["analyze", str(tmp_path / "sae"), "--list"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert sorted(lines) == ["W_dec  (1000, 4)         float32",
+                             "W_enc  (4, 1000)         float32"]
+    np.save(tmp_path / "v.npy", np.zeros(3))
+    assert main(["analyze", str(tmp_path / "v.npy"), "--list"]) == 0
+    captured = capsys.readouterr()
+    assert captured.out == "" and "holds no 2-D tensor" in captured.err
+    assert main(["analyze", str(tmp_path / "sae"), "--list", "--key", "W_dec"]) == 2
+    assert "not both" in capsys.readouterr().err
+
+
+def test_cli_analyses_a_saelens_directory_and_passes_the_key(tmp_path, capsys):
+    from suptheory.cli.main import main
+
+    w_dec = _saelens_checkpoint(tmp_path / "sae")
+    assert main(["analyze", str(tmp_path / "sae"), "--json", "--no-progress",
+                 "--quantiles"]) == 0
+    d = json.loads(capsys.readouterr().out)
+    assert (d["m"], d["n"]) == w_dec.shape
+    assert main(["analyze", str(tmp_path / "sae"), "--key", "W_enc", "--no-progress"]) == 2
+    assert "pass transpose=True (CLI --transpose)" in capsys.readouterr().err
+    assert main(["analyze", str(tmp_path / "sae"), "--key", "W_enc", "--transpose", "--json",
+                 "--no-progress", "--quantiles"]) == 0
+    assert json.loads(capsys.readouterr().out)["coherence"] == d["coherence"]

@@ -655,7 +655,8 @@ def load_embedding(path: str | os.PathLike[str], key: str | None = None,
     if key is not None and not isinstance(key, str):
         raise TypeError(f"key must be a string or None; got {key!r}")
     if list and key is not None:
-        raise ValueError(f"pass key= or list=True, not both (got key={key!r})")
+        raise ValueError(f"pass key= (CLI --key) or list=True (CLI --list), not both (got "
+                         f"key={key!r})")
     suffix = p.suffix.lower()
     try:
         src = _source(p)
