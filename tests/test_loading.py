@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import builtins
 import json
+import os
 import struct
 import subprocess
 import sys
@@ -664,3 +665,131 @@ def test_cli_analyses_a_saelens_directory_and_passes_the_key(tmp_path, capsys):
     assert main(["analyze", str(tmp_path / "sae"), "--key", "W_enc", "--transpose", "--json",
                  "--no-progress", "--quantiles"]) == 0
     assert json.loads(capsys.readouterr().out)["coherence"] == d["coherence"]
+
+
+# --- memory: a 400,000 x 1024 float32 file (1.6 GB) analysed in bounded memory --------------------
+
+# The bound is on RssAnon, the child's own memory. VmHWM (= ru_maxrss) also counts the pages of
+# the memory-mapped file that have been read: page cache shared with every reader and dropped
+# under memory pressure, so it reaches the file's 1.6 GB in any process that reads all of it.
+# Both are printed (pytest -s).
+
+#: peak anonymous memory allowed to the child (bytes): less than the 1.6 GB file
+RSS_LIMIT = 10**9
+#: seconds of coherence() the child is watched for: its set-up (where any whole-matrix copy
+#: is made) and the first tiles; after that every tile reuses its thread's buffer.
+#: SUPTHEORY_RSS_BUDGET=0 watches it to the end (about half an hour on two cores)
+RSS_BUDGET = float(os.environ.get("SUPTHEORY_RSS_BUDGET", "90"))
+
+_CHILD = """
+import faulthandler, signal, sys
+faulthandler.register(signal.SIGUSR1, file=sys.stderr, all_threads=True)
+import numpy as np
+import suptheory as st
+from suptheory.analysis.loading import load_embedding
+print("phase load", flush=True)
+W = load_embedding(sys.argv[1])
+print("loaded", W.shape, W.dtype, W.flags.writeable, flush=True)
+if sys.argv[2] == "coherence":
+    print("phase coherence", flush=True)
+    r = st.coherence(W, progress=False)
+    print("coherence", float(r), r.i, r.j, flush=True)
+print("phase done", flush=True)
+"""
+
+
+@pytest.fixture(scope="module")
+def big_npy(tmp_path_factory):
+    """400,000 x 1024 float32 standard normals in a .npy file, written 10,000 rows at a time."""
+    path = tmp_path_factory.mktemp("big") / "W.npy"
+    m, n, rows = 400_000, 1024, 10_000
+    rng = np.random.default_rng(0)
+    with open(path, "wb") as fh:
+        np.lib.format.write_array_header_1_0(
+            fh, {"descr": "<f4", "fortran_order": False, "shape": (m, n)})
+        for _ in range(m // rows):
+            fh.write(rng.standard_normal((rows, n), dtype=np.float32).tobytes())
+    assert path.stat().st_size > 1.6e9
+    yield path
+    path.unlink()
+
+
+def _status(pid):
+    """RssAnon and VmHWM (bytes) of a running process."""
+    with open(f"/proc/{pid}/status") as fh:
+        fields = dict(line.split(":", 1) for line in fh)
+    return tuple(int(fields[k].split()[0]) * 1024 for k in ("RssAnon", "VmHWM"))
+
+
+def _watch(path, what, budget):
+    """Run the child on ``path``; sample its memory every 10 ms from this process (the child may
+    hold the GIL in a long numpy call). On RssAnon > RSS_LIMIT, dump its Python stack
+    (faulthandler, SIGUSR1) and stop it. Returns (phases, peak RssAnon, VmHWM, stack or None)."""
+    import signal
+    import threading
+    import time
+
+    proc = subprocess.Popen([sys.executable, "-c", _CHILD, str(path), what],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            env=_child_env())
+    lines = []
+    reader = threading.Thread(target=lambda: lines.extend(proc.stdout), daemon=True)
+    reader.start()
+    peak = hwm = 0
+    stack = None
+    started = None
+    try:
+        while proc.poll() is None:
+            try:
+                anon, hwm = _status(proc.pid)
+            except (FileNotFoundError, ProcessLookupError, KeyError):
+                break
+            peak = max(peak, anon)
+            if anon > RSS_LIMIT:
+                proc.send_signal(signal.SIGUSR1)
+                time.sleep(1.0)
+                proc.kill()
+                stack = proc.stderr.read()
+                break
+            if started is None and "phase coherence\n" in lines:
+                started = time.monotonic()
+            if budget and started is not None and time.monotonic() - started > budget:
+                proc.kill()
+                break
+            time.sleep(0.01)
+        proc.wait(timeout=60)
+        reader.join(timeout=60)
+        err = "" if stack is not None else proc.stderr.read()
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+        proc.stdout.close()
+        proc.stderr.close()
+    if stack is None and proc.returncode not in (0, -signal.SIGKILL):
+        raise AssertionError(f"child failed ({proc.returncode}): {err}")
+    return lines, peak, hwm, stack
+
+
+@pytest.mark.slow
+def test_loading_a_1_6_gb_file_stays_memory_mapped(big_npy):
+    lines, peak, hwm, stack = _watch(big_npy, "load", 0)
+    print(f"load: peak RssAnon {peak / 2**20:.0f} MiB, VmHWM {hwm / 2**20:.0f} MiB")
+    assert stack is None, f"RssAnon passed {RSS_LIMIT} bytes while loading:\n{stack}"
+    assert "loaded (400000, 1024) float32 False\n" in lines  # read-only: the file's pages
+    assert peak < RSS_LIMIT
+
+
+@pytest.mark.slow
+def test_coherence_of_a_memory_mapped_1_6_gb_file_in_bounded_memory(big_npy):
+    lines, peak, hwm, stack = _watch(big_npy, "coherence", RSS_BUDGET)
+    print(f"coherence: peak RssAnon {peak / 2**20:.0f} MiB, VmHWM {hwm / 2**20:.0f} MiB")
+    assert "loaded (400000, 1024) float32 False\n" in lines
+    if stack is not None:
+        frames = [line.strip() for line in stack.splitlines() if "suptheory" in line]
+        if "phase coherence\n" in lines and any("coherence" in f or "_rows" in f
+                                                for f in frames[:1]):
+            pytest.xfail(f"coherence() copies the whole memory-mapped W: RssAnon passed "
+                         f"{RSS_LIMIT:.0e} bytes at {frames[0]}")
+        raise AssertionError(f"RssAnon passed {RSS_LIMIT} bytes:\n{stack}")
+    assert peak < RSS_LIMIT
