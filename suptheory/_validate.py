@@ -378,7 +378,9 @@ def check_embedding(
         raise ValueError(f"{name} must have at least one row and one column; got shape {arr.shape}")
     if arr.dtype not in dtypes:
         arr = arr.astype(dtypes[0])
-    if not np.isfinite(arr).all():
+    # by blocks of rows: a memory-mapped matrix is checked without an m x n temporary
+    rows = max(1, 2**22 // arr.shape[1])
+    if not all(np.isfinite(arr[i:i + rows]).all() for i in range(0, arr.shape[0], rows)):
         raise ValueError(f"{name} must contain only finite values (no NaN or inf)")
     return arr
 

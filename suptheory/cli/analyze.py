@@ -50,9 +50,12 @@ def register(subparsers: Any) -> None:
         epilog=EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    p.add_argument("file", metavar="FILE", help="weight file: .npy, .npz, .safetensors, .pt")
+    p.add_argument("file", metavar="FILE", help="weight file: .npy, .npz, .safetensors, .pt, or "
+                   "a SAELens or HuggingFace (sharded) checkpoint directory")
     p.add_argument("--key", default=None,
                    help="which array of a multi-array file (default: the only 2-D array)")
+    p.add_argument("--list", action="store_true",
+                   help="list the 2-D tensors (name, shape, dtype; one per line) and stop")
     p.add_argument("--transpose", action="store_true",
                    help="the file's columns are the features: analyse the transpose")
     p.add_argument("--quantiles", type=number, nargs="*", default=[0.5, 0.99], metavar="Q",
@@ -70,6 +73,14 @@ def run(args: argparse.Namespace) -> int:
     from suptheory.analysis.analyze import analyze
     from suptheory.analysis.loading import load_embedding
 
+    if args.list:
+        tensors = load_embedding(args.file, key=args.key, list=True)
+        width = max((len(name) for name, _, _ in tensors), default=0)
+        for name, shape, dtype in tensors:
+            print(f"{name:<{width}}  {str(shape):<16}  {dtype}")
+        if not tensors:
+            print(f"suptheory analyze: {args.file} holds no 2-D tensor", file=sys.stderr)
+        return 0
     W = load_embedding(args.file, key=args.key, transpose=args.transpose)
     report = analyze(W, quantiles=tuple(args.quantiles), threads=args.threads,
                      progress=not args.no_progress)
