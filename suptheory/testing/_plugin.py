@@ -41,10 +41,10 @@ else:
 #: shape of the fixture's dictionary: (m features, n dimensions)
 SHAPE = (32, 8)
 
-# The formats load_embedding reads today. The SAELens directory layout (cfg.json +
-# sae_weights.safetensors) and sharded safetensors (model.safetensors.index.json) are not
-# read by load_embedding yet; add them here when its loaders exist.
-FORMATS = ("npy", "npz", "safetensors") + (
+# Every format load_embedding reads: single files, an SAELens checkpoint directory
+# (cfg.json + sae_weights.safetensors, as SAELens's SAE.save_model writes them) and a
+# HuggingFace sharded checkpoint (model.safetensors.index.json and its shards).
+FORMATS = ("npy", "npz", "safetensors", "saelens", "sharded") + (
     ("pt",) if importlib.util.find_spec("torch") is not None else ()
 )
 
@@ -53,7 +53,7 @@ class EmbeddingFile(NamedTuple):
     """A dictionary written to a file by the ``embedding_file`` fixture."""
 
     path: Path  #: the file
-    format: str  #: "npy", "npz", "safetensors" or "pt"
+    format: str  #: one of FORMATS
     key: str | None  #: the array to load (``W_dec``), None for .npy (one array per file)
     W: np.ndarray  #: the ``(m, n)`` float32 dictionary as written (unit rows, seed 0)
 
@@ -68,7 +68,10 @@ def write_embedding(directory: Path, fmt: str, W: np.ndarray) -> EmbeddingFile:
 
     ``.npy`` holds ``W`` alone; ``.npz``, ``.safetensors`` and ``.pt`` (a state dict) hold
     ``W_dec`` (``W``, shape ``(m, n)``), ``W_enc`` (``W.T``), ``b_enc`` ``(m,)`` and ``b_dec``
-    ``(n,)``, so a loader has to pick the decoder.
+    ``(n,)``, so a loader has to pick the decoder. ``"saelens"`` writes those tensors to
+    ``sae_weights.safetensors`` beside a ``cfg.json`` with ``d_in`` and ``d_sae`` (the path is
+    the directory); ``"sharded"`` splits them over two shards named by
+    ``model.safetensors.index.json`` (the path is the index).
     """
     tensors = {"W_dec": W, "W_enc": np.ascontiguousarray(W.T),
                "b_enc": np.zeros(W.shape[0], W.dtype), "b_dec": np.zeros(W.shape[1], W.dtype)}
@@ -83,6 +86,31 @@ def write_embedding(directory: Path, fmt: str, W: np.ndarray) -> EmbeddingFile:
         from safetensors.numpy import save_file
 
         save_file(tensors, str(path))
+    elif fmt == "saelens":
+        import json
+
+        from safetensors.numpy import save_file
+
+        path = directory / "sae"
+        path.mkdir()
+        save_file(tensors, str(path / "sae_weights.safetensors"))
+        cfg = {"d_in": int(W.shape[1]), "d_sae": int(W.shape[0]), "architecture": "standard"}
+        (path / "cfg.json").write_text(json.dumps(cfg))
+        return EmbeddingFile(path, fmt, "W_dec", W)
+    elif fmt == "sharded":
+        import json
+
+        from safetensors.numpy import save_file
+
+        shards = {"model-00001-of-00002.safetensors": ("W_enc", "b_enc"),
+                  "model-00002-of-00002.safetensors": ("W_dec", "b_dec")}
+        weight_map = {}
+        for shard, names in shards.items():
+            save_file({k: tensors[k] for k in names}, str(directory / shard))
+            weight_map.update(dict.fromkeys(names, shard))
+        path = directory / "model.safetensors.index.json"
+        path.write_text(json.dumps({"metadata": {}, "weight_map": weight_map}))
+        return EmbeddingFile(path, fmt, "W_dec", W)
     elif fmt == "pt":
         torch = pytest.importorskip("torch")
         torch.save({k: torch.from_numpy(v.copy()) for k, v in tensors.items()}, path)
