@@ -655,3 +655,90 @@ def test_descend_py_func_stationary_point(monkeypatch):
         descend_py(W, KP.FRAME_POTENTIAL, 0, 1, 1, 5.0, 5.0, 0.1, 0.1, np.zeros(2, np.int64), hist)
     np.testing.assert_array_equal(W[0], np.eye(3)[:2])
     assert hist[0, 0] == 2.0  # m + 2 sum_{i<j} <w_i, w_j>^2
+
+
+@pytest.mark.parametrize("row0,col0,upper,signed", [(0, 0, True, False), (3, 2, True, False),
+                                                    (0, 0, False, True), (2, 1, False, False)])
+def test_stats_block_and_collect_bins_py_func(monkeypatch, row0, col0, upper, signed):
+    from suptheory._kernels import pairs as KPR
+
+    rng = np.random.default_rng(11)
+    k, n = 10, 3
+    x = rng.standard_normal((k, n))
+    x[7] = -x[2]
+    hi, lo = np.empty(k), np.empty(k)
+    KC.row_sumsq_dd(x, hi, lo)
+    u = x / np.sqrt(hi)[:, None]
+    v = u.astype(np.float32)
+    c = np.ascontiguousarray(v[row0:row0 + 5] @ v[col0:].T)
+    err = screening_error_bound(n, 2.0**-24)
+    lower = np.full(k, -np.inf)
+    thr = np.array([0.3, 0.7])
+    args = (c, c.view(np.int32), row0, col0, upper, signed, err, 2.0**-40, x, hi, lo, u, x, hi,
+            lo, u, 1e-12, lower, lower, 3, -np.inf, thr)
+    hist_c = np.zeros(16, np.int64)
+    compiled = KPR.stats_block(*args, hist_c, 16.0)
+    stats_py = KPR.stats_block.py_func
+    collect_py = KPR.collect_bins_block.py_func
+    wanted = np.zeros(16, bool)
+    wanted[[2, 9, 15]] = True
+    with pure_python(monkeypatch, KPR):
+        hist = np.zeros(16, np.int64)
+        out = stats_py(*args, hist, 16.0)
+        got = collect_py(c, row0, col0, upper, signed, 16.0, wanted)
+    for a, b in zip(out, compiled, strict=True):
+        np.testing.assert_array_equal(a, b)
+    np.testing.assert_array_equal(hist, hist_c)
+    for a, b in zip(got, KPR.collect_bins_block(c, row0, col0, upper, signed, 16.0, wanted),
+                    strict=True):
+        np.testing.assert_array_equal(a, b)
+    # references from the float64 Gram block
+    G = u[row0:row0 + 5] @ u[col0:].T
+    V = G if signed else np.abs(G)
+    rr, kk = np.indices(V.shape)
+    valid = (kk + col0 > rr + row0) if upper else np.ones(V.shape, bool)
+    Vm = np.where(valid, V, -np.inf)
+    row_best, row_arg, col_best, col_arg, row_count, col_count = out[0], out[2], out[3], out[5], \
+        out[6], out[7]
+    np.testing.assert_allclose(row_best, Vm.max(axis=1), rtol=1e-14)
+    np.testing.assert_allclose(col_best, Vm.max(axis=0), rtol=1e-14)
+    has_r = np.isfinite(Vm.max(axis=1))
+    np.testing.assert_array_equal(row_arg[has_r], Vm.argmax(axis=1)[has_r] + col0)
+    has_c = np.isfinite(Vm.max(axis=0))
+    np.testing.assert_array_equal(col_arg[has_c], Vm.argmax(axis=0)[has_c] + row0)
+    for t, th in enumerate(thr):
+        np.testing.assert_array_equal(row_count[:, t], (Vm >= th).sum(axis=1))
+        np.testing.assert_array_equal(col_count[:, t], (Vm >= th).sum(axis=0))
+    top = np.sort(Vm[valid])[::-1][:3]
+    np.testing.assert_allclose(np.sort(out[8])[::-1][:3], top, rtol=1e-14)
+    Vs = np.abs(c.astype(np.float64)) if not signed else c.astype(np.float64)
+    bins = np.clip((Vs * 16.0).astype(int), 0, 15)
+    np.testing.assert_array_equal(hist, np.bincount(bins[valid], minlength=16))
+    sel = valid & wanted[bins]
+    assert sorted(zip(got[0], got[1], strict=True)) == sorted(
+        zip(rr[sel] + row0, kk[sel] + col0, strict=True))
+
+
+def test_pair_cos2_many_and_dot_many_py_func(monkeypatch):
+    from suptheory._kernels import pairs as KPR
+
+    rng = np.random.default_rng(12)
+    x = rng.standard_normal((6, 4))
+    y = rng.standard_normal((5, 4))
+    hx, lx, hy, ly = np.empty(6), np.empty(6), np.empty(5), np.empty(5)
+    KC.row_sumsq_dd(x, hx, lx)
+    KC.row_sumsq_dd(y, hy, ly)
+    ii = np.array([0, 5, 3])
+    jj = np.array([4, 0, 2])
+    ux = x / np.sqrt(hx)[:, None]
+    uy = y / np.sqrt(hy)[:, None]
+    ref = np.einsum("ij,ij->i", ux[ii], uy[jj])
+    out, out2 = np.empty(3), np.empty(3)
+    many_py, dot_py = KPR.pair_cos2_many.py_func, KPR.pair_dot_many.py_func
+    with pure_python(monkeypatch, KPR):
+        many_py(x, hx, lx, ii, y, hy, ly, jj, out)
+        dot_py(ux, ii, uy, jj, out2)
+    np.testing.assert_allclose(out, ref, rtol=1e-14)
+    np.testing.assert_allclose(out2, ref, rtol=1e-14)
+    KPR.pair_cos2_many(x, hx, lx, ii, y, hy, ly, jj, out2)
+    np.testing.assert_array_equal(out, out2)

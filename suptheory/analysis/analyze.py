@@ -9,15 +9,15 @@ lower bounds no arrangement can beat (section 4).
 from __future__ import annotations
 
 import math
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field, fields
 from typing import Any
 
 import numpy as np
 
 from suptheory._text import format_number, render_table
 from suptheory._validate import check_embedding
-from suptheory.analysis import coherence as _coherence
 from suptheory.analysis import metrics as _metrics
+from suptheory.analysis import pairs as _pairs
 from suptheory.theory.bounds import coherence_lower_bound, welch_bound
 from suptheory.theory.overlaps import (
     expected_max_coherence_random,
@@ -26,6 +26,9 @@ from suptheory.theory.overlaps import (
 )
 
 __all__ = ["EmbeddingReport", "analyze"]
+
+_PER_FEATURE = ("max_overlap", "nearest", "nearest_overlap", "rms_overlap", "top_pairs",
+                "counts", "noise")
 
 
 @dataclass(frozen=True)
@@ -47,8 +50,9 @@ class EmbeddingReport:
         The arg-max pair ``(i, j)``, ``i < j``.
     overlap : float
         Signed cosine of that pair.
-    rms_overlap : float or None
-        Root mean square of ``cos(W_i, W_j)`` over distinct pairs (``None`` without a pair).
+    overall_rms_overlap : float or None
+        Root mean square of ``cos(W_i, W_j)`` over distinct pairs of nonzero rows (``None``
+        without a pair). (Before per-feature statistics this field was ``rms_overlap``.)
     quantiles : dict
         ``{q: value}``: quantiles of ``|cos|`` over pairs (empty when not computed).
     random_coherence_median, random_coherence_mean : float
@@ -75,7 +79,35 @@ class EmbeddingReport:
     norm_min, norm_median, norm_max : float
         Row norms.
     notes : tuple of str
-        Things to check (a matrix that looks transposed, zero rows).
+        Things to check (a matrix that looks transposed, zero rows, a noisy dictionary).
+    max_overlap : numpy.ndarray, shape (m,)
+        Exact ``max_{j != i} |cos(W_i, W_j)|`` of each feature (0 for a zero row).
+    nearest : numpy.ndarray of int64, shape (m,)
+        The partner attaining it, its nearest neighbour (-1 for a zero row).
+    nearest_overlap : numpy.ndarray, shape (m,)
+        The signed cosine with it.
+    rms_overlap : numpy.ndarray, shape (m,)
+        ``sqrt(sum_{j != i} cos^2(W_i, W_j) / (m - 1))`` (:func:`suptheory.rms_overlap`).
+    top_pairs : numpy.ndarray
+        The ``top_k`` most-overlapping pairs, fields ``i``, ``j``, ``overlap`` (signed).
+    thresholds : tuple of float
+        Count thresholds; ``counts[i, t]`` is the number of partners with ``|cos| >= t``.
+    counts : numpy.ndarray of int64, shape (m, len(thresholds))
+    effective_width : float or None
+        The width at which random directions are as noisy as this dictionary's read-outs
+        (zero-mean activations): ``1 / mean_i rms_i^2`` over nonzero rows (``n`` for random
+        directions on average; ``None`` without a pair).
+    l, a : float or None
+        The number of other active features and their amplitude, when ``l`` was given.
+    noise : numpy.ndarray or None, shape (m,)
+        ``a sqrt(l) rms_i``: the exact rms read-out noise of feature ``i`` when ``l`` other
+        features, a uniformly random set, are active at amplitudes ``+-a`` with independent
+        random signs. (With all amplitudes ``+a`` the overlaps' mean adds a bias; see
+        :func:`suptheory.simulate_interference`.)
+    noise_rms, noise_random, noise_optimal : float or None
+        The rms of ``noise`` over nonzero rows, the random-direction law ``a sqrt(l / n)``
+        and the rms floor of any arrangement ``a sqrt(l (m - n) / (n (m - 1)))`` (model
+        ``optimal``).
     """
 
     m: int
@@ -84,7 +116,7 @@ class EmbeddingReport:
     coherence: float
     pair: tuple[int, int] | None
     overlap: float
-    rms_overlap: float | None
+    overall_rms_overlap: float | None
     quantiles: dict[float, float]
     random_coherence_median: float
     random_coherence_mean: float
@@ -103,10 +135,58 @@ class EmbeddingReport:
     norm_median: float
     norm_max: float
     notes: tuple[str, ...] = ()
+    max_overlap: np.ndarray = field(default_factory=lambda: np.zeros(0), repr=False,
+                                    compare=False)
+    nearest: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64), repr=False,
+                                compare=False)
+    nearest_overlap: np.ndarray = field(default_factory=lambda: np.zeros(0), repr=False,
+                                        compare=False)
+    rms_overlap: np.ndarray = field(default_factory=lambda: np.zeros(0), repr=False,
+                                    compare=False)
+    top_pairs: np.ndarray = field(default_factory=lambda: np.zeros(0), repr=False,
+                                  compare=False)
+    thresholds: tuple[float, ...] = ()
+    counts: np.ndarray = field(default_factory=lambda: np.zeros((0, 0), np.int64),
+                               repr=False, compare=False)
+    effective_width: float | None = None
+    l: float | None = None  # noqa: E741 - THEORY.md's name
+    a: float | None = None
+    noise: np.ndarray | None = field(default=None, repr=False, compare=False)
+    noise_rms: float | None = None
+    noise_random: float | None = None
+    noise_optimal: float | None = None
+
+    def per_feature(self) -> dict[str, np.ndarray]:
+        """The per-feature arrays by column name (``feature`` is the row index)."""
+        cols: dict[str, np.ndarray] = {
+            "feature": np.arange(self.m), "max_overlap": self.max_overlap,
+            "nearest": self.nearest, "nearest_overlap": self.nearest_overlap,
+            "rms_overlap": self.rms_overlap,
+        }
+        for t, th in enumerate(self.thresholds):
+            cols[f"count_ge_{th:g}"] = self.counts[:, t]
+        if self.noise is not None:
+            cols["noise"] = self.noise
+        return cols
+
+    def to_frame(self) -> Any:
+        """The per-feature statistics as a :class:`pandas.DataFrame` (needs pandas)."""
+        try:
+            import pandas as pd
+        except ImportError:  # pragma: no cover - pandas is optional
+            raise ImportError("to_frame() needs pandas (pip install pandas)") from None
+        return pd.DataFrame(self.per_feature()).set_index("feature")
 
     def to_dict(self) -> dict[str, Any]:
-        """A JSON-ready dictionary (quantile keys become strings)."""
-        d = asdict(self)
+        """A JSON-ready dictionary of the summary and the top pairs.
+
+        Quantile keys become strings; the per-feature arrays are in :meth:`per_feature`.
+        """
+        d = {f.name: getattr(self, f.name) for f in fields(self)
+             if f.name not in _PER_FEATURE}
+        d["top_pairs"] = [{"i": int(i), "j": int(j), "overlap": float(o)}
+                          for i, j, o in self.top_pairs.tolist()] if len(self.top_pairs) else []
+        d["thresholds"] = list(self.thresholds)
         d["zero_rows"] = list(self.zero_rows)
         d["pair"] = None if self.pair is None else list(self.pair)
         d["quantiles"] = {str(q): v for q, v in self.quantiles.items()}
@@ -122,7 +202,7 @@ class EmbeddingReport:
             ("max |cos| (coherence)", f(self.coherence),
              f"{f(self.random_coherence_median)} (median), {f(self.random_coherence_mean)} (mean)",
              f(self.coherence_lower_bound)),
-            ("rms cos over pairs", f(self.rms_overlap), f(self.random_rms_overlap),
+            ("rms cos over pairs", f(self.overall_rms_overlap), f(self.random_rms_overlap),
              f(math.sqrt(max(0.0, (self.frame_potential_min - k) / (k * (k - 1)))))
              if k >= 2 else "-"),
         ]
@@ -146,16 +226,33 @@ class EmbeddingReport:
                      f"{f(self.feature_dimensionality_sum)} (<= rank <= n)")
         lines.append(f"row norms: min {f(self.norm_min)}, median {f(self.norm_median)}, "
                      f"max {f(self.norm_max)}")
+        if len(self.max_overlap) and k >= 2:
+            live = self.nearest >= 0
+            mo = self.max_overlap[live]
+            lines.append(f"per feature: max |cos| median {f(float(np.median(mo)))}, "
+                         f"max {f(float(mo.max()))}; rms cos median "
+                         f"{f(float(np.median(self.rms_overlap[live])))}; effective width "
+                         f"{f(self.effective_width)} (n = {self.n})")
+        if self.noise is not None:
+            lines.append(f"read-out noise, l = {f(self.l)} active at amplitude {f(self.a)}: "
+                         f"{f(self.noise_rms)} (rms over features); random directions "
+                         f"{f(self.noise_random)}, optimal floor {f(self.noise_optimal)}")
+        if len(self.top_pairs):
+            top = ", ".join(f"({i}, {j}) {f(o)}" for i, j, o in self.top_pairs[:5].tolist())
+            lines.append(f"top pairs: {top}" + (" ..." if len(self.top_pairs) > 5 else ""))
         lines.extend(f"note: {note}" for note in self.notes)
         return "\n".join(lines)
 
 
-def analyze(W: Any, *, quantiles: Any = (0.5, 0.99), threads: int | None = None,
+def analyze(W: Any, *, quantiles: Any = (0.5, 0.99), l: Any = None,  # noqa: E741
+            a: Any = 1.0, top_k: int = 100, thresholds: Any = (), threads: int | None = None,
             block: int | None = None, progress: bool = True) -> EmbeddingReport:
     r"""Analyse an embedding against random directions and the coherence lower bounds.
 
-    Computes the exact coherence (:func:`suptheory.coherence`), the rms overlap from the
-    frame potential, optional quantiles of ``|cos|`` over all pairs, the toy-model metrics
+    One screened pass over all pairs (:func:`suptheory.pair_statistics`) gives the exact
+    coherence, every feature's largest overlap and nearest neighbour, the top pairs and
+    threshold counts; a second, the exact quantiles of ``|cos|``; the per-feature rms overlap
+    comes from the frame operator (:func:`suptheory.rms_overlap`). The toy-model metrics
     ``D*`` and ``D_i``, and sets them beside the law of ``k`` random directions in ``R^n``
     (THEORY.md section 2) and the best lower bound (section 4). The packing score
 
@@ -172,8 +269,17 @@ def analyze(W: Any, *, quantiles: Any = (0.5, 0.99), threads: int | None = None,
     W : array_like, shape (m, n)
         Rows are features (an SAE decoder ``W_dec`` of shape ``(d_sae, d_model)``).
     quantiles : sequence of float
-        Quantiles of ``|cos|`` over pairs to compute (two extra float64 passes over all
-        pairs); ``()`` skips them.
+        Exact quantiles of ``|cos|`` over pairs (one more screened pass over all pairs);
+        ``()`` skips them.
+    l : float, optional
+        Number of other features active at once: adds the read-out noise of every feature,
+        ``a sqrt(l) rms_i``, beside the random law ``a sqrt(l / n)`` and the optimal floor.
+    a : float
+        Their amplitude.
+    top_k : int
+        Number of most-overlapping pairs to list.
+    thresholds : sequence of float
+        Count, for each feature, the partners with ``|cos| >= t``.
     threads, block, progress
         As in :func:`suptheory.coherence`.
 
@@ -200,25 +306,49 @@ def analyze(W: Any, *, quantiles: Any = (0.5, 0.99), threads: int | None = None,
     if any(not 0.0 <= q <= 1.0 for q in qs):
         raise ValueError(f"quantiles must lie in [0, 1]; got {quantiles!r}")
     m, n = W.shape
-    coh = _coherence.coherence(W, threads=threads, block=block, progress=progress)
-    k = m - len(coh.zero_rows)
+    if l is not None:
+        l = float(l)  # noqa: E741
+        if not (math.isfinite(l) and 0 <= l <= max(m - 1, 0)):
+            raise ValueError(f"l must be in [0, m - 1] = [0, {m - 1}]; got {l!r}")
+        a = float(a)
+        if not (math.isfinite(a) and a > 0):
+            raise ValueError(f"a must be a finite number > 0; got {a!r}")
+    nonzero = int(np.count_nonzero(np.abs(W).max(axis=1) > 0))
+    ps = _pairs.pair_statistics(W, top_k=top_k, thresholds=thresholds,
+                                quantiles=qs if nonzero >= 2 else (), threads=threads,
+                                block=block, progress=progress)
+    k = m - len(ps.zero_rows)
     notes = []
     if m < n:
         notes.append(f"m = {m} < n = {n}: fewer features than dimensions. If the rows are "
                      "not the features (e.g. an encoder of shape (d_model, d_sae)), "
                      "transpose it (load_embedding(..., transpose=True), CLI --transpose).")
-    if coh.zero_rows:
-        notes.append(f"{len(coh.zero_rows)} zero row(s) have no direction and were excluded "
-                     f"from the overlaps (first: {list(coh.zero_rows[:5])}).")
-
+    if ps.zero_rows:
+        notes.append(f"{len(ps.zero_rows)} zero row(s) have no direction and were excluded "
+                     f"from the overlaps (first: {list(ps.zero_rows[:5])}).")
+    rms_i = _metrics.rms_overlap(W)
+    live = ps.nearest >= 0
+    eff = None
+    if k >= 2:
+        # rms_i uses m - 1 partners; over the k nonzero rows the mean square is per k - 1
+        ms = float(np.mean(rms_i[live] ** 2)) * (m - 1) / (k - 1)
+        eff = 1.0 / ms if ms > 0 else math.inf
+    noise = noise_rms = noise_random = noise_optimal = None
+    if l is not None:
+        noise = a * math.sqrt(l) * rms_i
+        noise_rms = float(np.sqrt(np.mean(noise[live] ** 2))) if k >= 1 else 0.0
+        noise_random = a * math.sqrt(l / n)
+        noise_optimal = a * math.sqrt(l * max(m - n, 0) / (n * (m - 1))) if m > 1 else 0.0
+        if noise_random > 0 and noise_rms > 1.5 * noise_random and eff is not None:
+            notes.append(f"read-out noise {format_number(noise_rms)} is "
+                         f"{format_number(noise_rms / noise_random)} times the random-direction "
+                         f"law a sqrt(l/n) = {format_number(noise_random)}: this dictionary is "
+                         f"as noisy as random directions in {format_number(eff)} dimensions, "
+                         f"not {n} (a shared direction or clustered features).")
+    q_values = dict(ps.quantiles)
     fp = _metrics.frame_potential(W)
     fp_min = float(max(k, k * k / n))
     rms = math.sqrt(max(0.0, (fp - k) / (k * (k - 1)))) if k >= 2 else None
-    q_values: dict[float, float] = {}
-    if qs and k >= 2:
-        vals = np.atleast_1d(_coherence.overlap_quantiles(W, qs, threads=threads, block=block,
-                                                         progress=progress))
-        q_values = {q: float(v) for q, v in zip(qs, vals, strict=True)}
     if qs and n >= 2:
         # |<u, v>| has quantile q where <u, v> (symmetric) has quantile (1 + q) / 2
         dist = overlap_distribution(n)
@@ -233,15 +363,14 @@ def analyze(W: Any, *, quantiles: Any = (0.5, 0.99), threads: int | None = None,
     bound = float(coherence_lower_bound(k, n)) if k >= 2 else 0.0
     welch = float(welch_bound(k, n)) if k > n else float("nan")
     gap = rand_mean - bound
-    score = (rand_mean - coh.value) / gap if k >= 2 and gap > 1e-12 else None
+    score = (rand_mean - ps.coherence) / gap if k >= 2 and gap > 1e-12 else None
 
     d = _metrics.feature_dimensionality(W)
     norms = _metrics.row_norms(W)
     fro2 = float(np.sum(norms.astype(np.float64) ** 2))
     return EmbeddingReport(
-        m=m, n=n, zero_rows=coh.zero_rows, coherence=coh.value,
-        pair=None if coh.i is None or coh.j is None else (coh.i, coh.j), overlap=coh.overlap,
-        rms_overlap=rms, quantiles=q_values,
+        m=m, n=n, zero_rows=ps.zero_rows, coherence=ps.coherence, pair=ps.pair,
+        overlap=ps.overlap, overall_rms_overlap=rms, quantiles=q_values,
         random_coherence_median=rand_med, random_coherence_mean=rand_mean,
         random_rms_overlap=1.0 / math.sqrt(n), random_quantiles=random_q,
         coherence_lower_bound=bound, welch_bound=welch, packing_score=score,
@@ -250,4 +379,8 @@ def analyze(W: Any, *, quantiles: Any = (0.5, 0.99), threads: int | None = None,
         feature_dimensionality_mean=float(d.mean()), feature_dimensionality_sum=float(d.sum()),
         norm_min=float(norms.min()), norm_median=float(np.median(norms)),
         norm_max=float(norms.max()), notes=tuple(notes),
+        max_overlap=ps.max_overlap, nearest=ps.nearest, nearest_overlap=ps.nearest_overlap,
+        rms_overlap=rms_i, top_pairs=ps.top_pairs, thresholds=ps.thresholds, counts=ps.counts,
+        effective_width=eff, l=l, a=a if l is not None else None, noise=noise,
+        noise_rms=noise_rms, noise_random=noise_random, noise_optimal=noise_optimal,
     )

@@ -411,9 +411,11 @@ def overlap_quantiles(W: Any, q: Any = (0.5, 0.9, 0.99), *, threads: int | None 
     r"""Quantiles of ``|cos(W_i, W_j)|`` over all pairs ``i < j`` of nonzero rows, exactly.
 
     Same definition as ``numpy.quantile(a, q)`` (linear interpolation between order
-    statistics) on the float64 array ``a`` of all pairwise ``|cos|``, without forming it:
-    one blocked pass counts a fine histogram, a second collects only the bins that hold the
-    wanted order statistics. Memory ``O(block * m)`` plus those bins.
+    statistics) on the array ``a`` of all pairwise ``|cos|`` (exact values), without forming
+    it: one screened float32 pass counts a fine histogram, a second collects only the pairs
+    near the wanted order statistics, which are selected exactly
+    (:func:`suptheory.analysis.pairs.pair_statistics`). Memory ``O(block * m)`` plus those
+    pairs.
 
     .. math::
 
@@ -433,44 +435,13 @@ def overlap_quantiles(W: Any, q: Any = (0.5, 0.9, 0.99), *, threads: int | None 
     >>> overlap_quantiles([[1.0, 0.0], [0.6, 0.8], [0.0, 1.0]], 0.5, progress=False)
     0.6
     """
+    from suptheory.analysis.pairs import pair_statistics  # same layer; it imports this module
+
     W = _embedding(W)
     qa = np.asarray(q, dtype=np.float64)
     if not np.all((qa >= 0) & (qa <= 1)):
         raise ValueError(f"q must be in [0, 1]; got {q!r}")
-    U, _ = _unit_rows(W)
-    k = len(U)
-    total = k * (k - 1) // 2
-    if total == 0:
-        raise ValueError("overlap quantiles need at least two nonzero rows (one pair)")
-    nb = int(min(2**20, max(4096, 1 << int(total // 50_000).bit_length())))
-    edges = np.linspace(0.0, 1.0, nb + 1)
-    counts = _histogram_unit(U, edges, threads, block, progress)
-    h = qa.reshape(-1) * (total - 1)
-    ranks = np.unique(np.concatenate([np.floor(h), np.minimum(np.floor(h) + 1, total - 1)]))
-    ranks = ranks.astype(np.int64)
-    cum = np.cumsum(counts)
-    rank_bin = np.searchsorted(cum, ranks, side="right")
-    wanted = np.zeros(nb, dtype=np.bool_)
-    wanted[rank_bin] = True
-    values = np.empty(int(counts[wanted].sum()))
-    fill = np.zeros(1, dtype=np.int64)
-    b = _block(block, k, 8)
-    for r0, G in _pair_blocks(U, b, "overlap quantiles", progress):
-        _k.collect_block(G, r0, r0, edges, wanted, values, fill)
-    if fill[0] != len(values):  # pragma: no cover - the two passes see the same numbers
-        raise RuntimeError("overlap_quantiles: the two passes disagree")
-    values.sort()
-    # position of each wanted bin's first value in the sorted collection
-    below = cum - counts
-    offsets = np.cumsum(np.where(wanted, counts, 0)) - np.where(wanted, counts, 0)
-
-    def order_stat(r: np.ndarray) -> np.ndarray:
-        bb = np.searchsorted(cum, r, side="right")
-        return values[offsets[bb] + (r - below[bb])]
-
-    lo = np.floor(h).astype(np.int64)
-    t = h - lo
-    a = order_stat(lo)
-    bv = order_stat(np.minimum(lo + 1, total - 1))
-    out = (a + t * (bv - a)).reshape(qa.shape)
+    s = pair_statistics(W, top_k=0, quantiles=qa.reshape(-1), threads=threads, block=block,
+                        progress=progress)
+    out = np.array([s.quantiles[float(v)] for v in qa.reshape(-1)]).reshape(qa.shape)
     return float(out) if out.ndim == 0 else out

@@ -21,6 +21,7 @@ __all__ = [
     "dimensions_per_feature",
     "superposition",
     "frame_potential",
+    "rms_overlap",
 ]
 
 
@@ -241,3 +242,50 @@ def frame_potential(W: Any, *, normalize: bool = True) -> float:
     with np.errstate(over="ignore", under="ignore"):  # inf only on true overflow
         return float(np.ldexp(np.einsum("ij,ij->", A, A), 4 * e))
 
+
+
+def rms_overlap(W: Any) -> np.ndarray:
+    r"""Root mean square overlap of each feature with the other features, exactly.
+
+    .. math::
+
+        \mathrm{rms}_i = \Big(\frac{1}{m - 1} \sum_{j \ne i} \cos^2(W_i, W_j)\Big)^{1/2}
+
+    over all ``m - 1`` other rows (a zero row has no direction: its overlaps count 0 and its
+    own value is 0). For ``m > 2 n`` through the ``n x n`` frame operator,
+    ``sum_j cos_ij^2 = u_i^T (U^T U) u_i`` with unit rows ``u`` (cost ``O(m n^2)``), else
+    from blocks of the Gram matrix with the diagonal dropped (no cancellation); both in
+    float64, within ``1e-9`` relative of a float64 brute force. With ``l`` other features
+    active at random with amplitudes ``+-a`` (independent random signs), the read-out noise
+    of feature ``i`` has rms ``a sqrt(l) rms_i`` exactly.
+
+    References
+    ----------
+    Benedetto & Fickus, "Finite normalized tight frames", Adv. Comput. Math. 18 (2003)
+    (the frame potential).
+
+    Examples
+    --------
+    >>> rms_overlap([[1.0, 0.0], [0.6, 0.8], [0.0, 1.0]]).round(6).tolist()
+    [0.424264, 0.707107, 0.565685]
+    """
+    W = _embedding(W)
+    m, n = W.shape
+    out = np.zeros(m)
+    if m < 2:
+        return out
+    U, keep = _unit_rows(W)
+    k = len(U)
+    s = np.zeros(k)
+    if k > 2 * n:
+        F = U.T @ np.ascontiguousarray(U)  # its own array: a GEMM
+        s = np.maximum(np.einsum("ij,ij->i", U @ F, U) - 1.0, 0.0)
+    else:
+        Ut = np.ascontiguousarray(U.T)
+        for r0 in range(0, k, 2048):
+            G = U[r0:r0 + 2048] @ Ut
+            idx = np.arange(len(G))
+            G[idx, r0 + idx] = 0.0
+            s[r0:r0 + len(G)] = np.einsum("ij,ij->i", G, G)
+    out[keep] = np.sqrt(s / (m - 1))
+    return out

@@ -61,6 +61,16 @@ def register(subparsers: Any) -> None:
     p.add_argument("--quantiles", type=number, nargs="*", default=[0.5, 0.99], metavar="Q",
                    help="quantiles of |cos| over pairs, in [0, 1] (default 0.5 0.99; none "
                    "given: skip them, which saves two passes over all pairs)")
+    p.add_argument("--top-k", type=int, default=100, metavar="K",
+                   help="list the K most-overlapping pairs (default 100)")
+    p.add_argument("--thresholds", type=number, nargs="*", default=[], metavar="T",
+                   help="per feature, count the partners with |cos| >= T")
+    p.add_argument("--l", type=number, default=None,
+                   help="other features active at once: report each feature's read-out noise")
+    p.add_argument("--a", type=number, default=1.0, help="their amplitude (default 1)")
+    p.add_argument("--per-feature", default=None, metavar="PATH",
+                   help="write the per-feature statistics (max |cos|, nearest neighbour, rms "
+                   "cos, counts, noise) to PATH: .csv or .json")
     p.add_argument("--threads", type=int, default=None,
                    help="worker threads for the blocked overlap scans (default: all cores)")
     p.add_argument("--json", action="store_true", help="print the report as JSON")
@@ -82,8 +92,13 @@ def run(args: argparse.Namespace) -> int:
             print(f"suptheory analyze: {args.file} holds no 2-D tensor", file=sys.stderr)
         return 0
     W = load_embedding(args.file, key=args.key, transpose=args.transpose)
-    report = analyze(W, quantiles=tuple(args.quantiles), threads=args.threads,
+    if args.per_feature is not None and not args.per_feature.endswith((".csv", ".json")):
+        raise ValueError(f"--per-feature must name a .csv or .json file; got {args.per_feature!r}")
+    report = analyze(W, quantiles=tuple(args.quantiles), l=args.l, a=args.a, top_k=args.top_k,
+                     thresholds=tuple(args.thresholds), threads=args.threads,
                      progress=not args.no_progress)
+    if args.per_feature is not None:
+        _write_per_feature(report.per_feature(), args.per_feature)
     if args.json:
         print(dumps(report.to_dict()))
         for note in report.notes:  # keep stdout pure JSON; the notes still reach the user
@@ -91,3 +106,19 @@ def run(args: argparse.Namespace) -> int:
     else:
         print(report)
     return 0
+
+
+def _write_per_feature(cols: dict[str, Any], path: str) -> None:
+    """Write the per-feature columns as CSV (one row per feature) or JSON (one list each)."""
+    if path.endswith(".json"):
+        with open(path, "w", encoding="utf-8") as fh:
+            fh.write(dumps(cols))
+        return
+    import csv
+
+    names = list(cols)
+    lists = [cols[c].tolist() for c in names]
+    with open(path, "w", newline="", encoding="utf-8") as fh:
+        out = csv.writer(fh)
+        out.writerow(names)
+        out.writerows(zip(*lists, strict=True))
