@@ -39,6 +39,8 @@ from suptheory.theory.readout import interference, log_max_features, max_active
 from suptheory.theory.readout import max_features, min_width, pair_interference
 from suptheory.theory.density import capacity_at_density
 from suptheory.theory.report import Report, calculate
+# --- theory: toy models on 1-sparse data: the k-gon critical points ---
+from suptheory.theory.kgons import kgon, kgon_loss, one_sparse_loss, dead_feature_loss
 from suptheory.theory.solve import NoSolutionError, solve
 
 
@@ -74,6 +76,8 @@ _LAZY: dict[str, str] = {
     "TOY_MODELS": "suptheory.empirical.toy_models",
     "PRESETS": "suptheory.empirical.toy_models",
     "toy_preset": "suptheory.empirical.toy_models",
+    "DATA_LAWS": "suptheory.empirical.toy_models",
+    "snapshot_steps": "suptheory.empirical.toy_models",
     # packing optimiser and the geometry of solutions (sticky dimensionalities, tegum factors)
     "optimize_packing": "suptheory.empirical.packing",
     "PackingResult": "suptheory.empirical.packing",
@@ -106,14 +110,16 @@ __all__ = [
     "greedy_existence", "log_greedy_existence", "kabatiansky_levenshtein_rate",
     "cs_phase_transition", "bits_per_feature", "distinguishable_levels", "interference",
     "log_max_features", "max_active", "max_features", "min_width", "pair_interference",
-    "capacity_at_density", "Report", "calculate", "NoSolutionError", "solve", "load_embedding",
+    "capacity_at_density", "Report", "calculate", "kgon", "kgon_loss", "one_sparse_loss",
+    "dead_feature_loss", "NoSolutionError", "solve", "load_embedding",
     "coherence", "CoherenceResult", "overlap_histogram", "overlap_quantiles",
     "feature_dimensionality", "dimensions_per_feature", "superposition", "frame_potential",
     "row_norms", "zero_rows", "analyze", "EmbeddingReport", "simulate_interference",
     "simulate_levels", "simulate_max_levels", "simulate_max_coherence",
     "InterferenceSimulation", "LevelsSimulation", "MaxLevelsSimulation",
     "MaxCoherenceSimulation", "train_toy_models", "ToyModelResult", "TOY_MODELS", "PRESETS",
-    "toy_preset", "optimize_packing", "PackingResult", "STICKY_DIMENSIONALITIES",
+    "toy_preset", "DATA_LAWS", "snapshot_steps", "optimize_packing", "PackingResult",
+    "STICKY_DIMENSIONALITIES",
     "nearest_sticky", "classify_dimensionality", "DimensionalityClasses", "tegum_factors",
     "describe_geometry", "GeometrySummary", "check", "CheckReport", "CheckRow", "sweep",
     "grid_points", "point_seed", "ResultStore", "plot_toy_models", "explain",
