@@ -104,3 +104,13 @@ def test_public_names_and_bad_input():
     with pytest.raises(ValueError, match="shape"):
         one_sparse_loss(np.zeros((3, 2)), np.zeros(2))
     assert kgon_loss(np.array([2, 3]), 6).shape == (2,)
+
+
+def test_negative_bias_variants_are_critical():
+    for k, s in [(0, 3), (3, 3), (4, 2), (5, 1)]:
+        W, b = kgon(k, 6, negative=s)
+        assert np.abs(_grad(W, b)).max() < 1e-6
+        assert one_sparse_loss(W, b) == pytest.approx(kgon_loss(k, 6, negative=s), abs=1e-15)
+        assert kgon_loss(k, 6, s) - kgon_loss(k, 6) == pytest.approx(s / (4 * 36))
+    with pytest.raises(ValueError, match="negative"):
+        kgon(5, 6, negative=2)

@@ -169,13 +169,14 @@ def dead_feature_loss(c: Any) -> float:
     return 1.0 / (3 * c) - 1.0 / (4 * c * c)
 
 
-def _check_kc(k: Any, c: Any) -> tuple[int, int]:
+def _check_kc(k: Any, c: Any, negative: Any = 0) -> tuple[int, int, int]:
     c = check_int(c, "c", low=2)
     k = check_int(k, "k", low=0, high=c)
     if k == 1:
         raise ValueError("k must be 0 or 2..c: a lone feature (k = 1) is not a critical point "
                          "(the dead features' positive biases pull on it)")
-    return k, c
+    negative = check_int(negative, "negative", low=0, high=c - k)
+    return k, c, negative
 
 
 def _kgon_A(t: float, b: float, k: int) -> float:
@@ -245,7 +246,7 @@ def _kgon_optimum(k: int) -> tuple[float, float, float]:
     return t, -beta, _kgon_A(t, -beta, k)
 
 
-def kgon(k: Any, c: Any) -> tuple[np.ndarray, np.ndarray]:
+def kgon(k: Any, c: Any, negative: Any = 0) -> tuple[np.ndarray, np.ndarray]:
     r"""The regular k-gon critical point ``(W, b)`` of the two-neuron toy model on 1-sparse data.
 
     Features ``0..k-1`` sit on a regular k-gon with one norm ``l`` and one bias ``b``, both
@@ -259,12 +260,19 @@ def kgon(k: Any, c: Any) -> tuple[np.ndarray, np.ndarray]:
     with ``(l^2, b) = (1, 0)`` for ``k <= 4`` and, for ``k >= 5``, the minimiser of the
     closed-form ``A_k(l^2, b)`` (module docstring), which has ``b < 0``.
 
+    With ``negative = s > 0`` the last ``s`` dead features get the bias ``-1/(2c)`` instead:
+    their output is then always 0, each costs ``1/(3c)`` instead of ``1/(3c) - 1/(4c^2)``, and
+    the point is still critical (any bias ``<= 0`` is; a flat direction). These are Chen et
+    al.'s variants with dead features of negative bias, where training also pauses.
+
     Parameters
     ----------
     k : int
         Vertices: 0 (``W = 0``) or ``2 <= k <= c``.
     c : int
         Features, ``>= 2``.
+    negative : int
+        Dead features with a negative bias, ``0 <= negative <= c - k`` (default 0).
 
     Returns
     -------
@@ -286,9 +294,10 @@ def kgon(k: Any, c: Any) -> tuple[np.ndarray, np.ndarray]:
     >>> b.round(4).tolist()
     [-0.2823, -0.2823, -0.2823, -0.2823, -0.2823, 0.0833]
     """
-    k, c = _check_kc(k, c)
+    k, c, negative = _check_kc(k, c, negative)
     W = np.zeros((c, 2))
     b = np.full(c, 0.5 / c)
+    b[c - negative:] = -0.5 / c
     if k >= 2:
         t, bias, _ = _kgon_optimum(k)
         angle = 2 * np.pi * np.arange(k) / k
@@ -297,17 +306,18 @@ def kgon(k: Any, c: Any) -> tuple[np.ndarray, np.ndarray]:
     return W, b
 
 
-def kgon_loss(k: ArrayLike, c: ArrayLike) -> Any:
+def kgon_loss(k: ArrayLike, c: ArrayLike, negative: ArrayLike = 0) -> Any:
     r"""Loss of the k-gon critical point :func:`kgon` on 1-sparse data, per input.
 
     .. math::
 
         L_k = \frac{k}{c} \min_{t, b} A_k(t, b)
-              + (c - k) \Big( \frac{1}{3c} - \frac{1}{4c^2} \Big),
+              + (c - k - s) \Big( \frac{1}{3c} - \frac{1}{4c^2} \Big) + \frac{s}{3c},
 
     with ``min A_k = 0`` for ``k <= 4`` (so ``L_k = (c - k)(1/(3c) - 1/(4c^2))``) and the
     piecewise-cubic ``A_k`` of the module docstring otherwise. Units: the expected squared
-    error summed over the ``c`` features, per input (the trainer's reported loss).
+    error summed over the ``c`` features, per input (the trainer's reported loss). ``s`` is
+    ``negative``, the dead features with a negative bias (:func:`kgon`); 0 by default.
 
     Parameters
     ----------
@@ -315,6 +325,8 @@ def kgon_loss(k: ArrayLike, c: ArrayLike) -> Any:
         Vertices: 0 or ``2 <= k <= c``.
     c : int or array_like of int
         Features, ``>= 2``. Broadcasts with ``k``.
+    negative : int or array_like of int
+        Dead features with a negative bias, ``0 <= negative <= c - k``. Broadcasts.
 
     Returns
     -------
@@ -329,11 +341,16 @@ def kgon_loss(k: ArrayLike, c: ArrayLike) -> Any:
     --------
     >>> [round(float(kgon_loss(k, 6)), 5) for k in (0, 2, 3, 4, 5, 6)]
     [0.29167, 0.19444, 0.14583, 0.09722, 0.0618, 0.04819]
+
+    The square with both dead features at a negative bias (a plateau of training):
+
+    >>> round(float(kgon_loss(4, 6, negative=2)), 5)
+    0.11111
     """
-    kk, cc = np.broadcast_arrays(np.asarray(k), np.asarray(c))
+    kk, cc, ss = np.broadcast_arrays(np.asarray(k), np.asarray(c), np.asarray(negative))
     out = np.empty(kk.shape)
     for idx in np.ndindex(kk.shape):
-        ki, ci = _check_kc(kk[idx], cc[idx])
+        ki, ci, si = _check_kc(kk[idx], cc[idx], ss[idx])
         A = _kgon_optimum(ki)[2] if ki >= 2 else 0.0
-        out[idx] = ki / ci * A + (ci - ki) * dead_feature_loss(ci)
+        out[idx] = ki / ci * A + (ci - ki - si) * dead_feature_loss(ci) + si / (3 * ci)
     return float(out) if out.ndim == 0 else out
