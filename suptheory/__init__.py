@@ -107,6 +107,7 @@ _LAZY: dict[str, str] = {
     "ResultStore": "suptheory.runs.store",
     # interfaces: pictures and readings in words
     "plot_toy_models": "suptheory.plots.toy",
+    "plot_training_dynamics": "suptheory.plots.toy",
     "explain": "suptheory.render.explain",
 }
 
@@ -133,7 +134,8 @@ __all__ = [
     "describe_geometry", "GeometrySummary", "set_cosines", "SetCosines", "check", "CheckReport",
     "CheckRow", "check_kgon_plateaus", "PlateauCheck", "PlateauRow", "detect_plateaus",
     "Plateau", "polygon_geometry", "PolygonGeometry", "sweep",
-    "grid_points", "point_seed", "ResultStore", "plot_toy_models", "explain",
+    "grid_points", "point_seed", "ResultStore", "plot_toy_models",
+    "plot_training_dynamics", "explain",
 ]  # fmt: skip
 
 
