@@ -203,6 +203,7 @@ def test_kgon_plateaus(tmp_path):
 # --------------------------------------------------------------------------- correlated features
 
 
+@pytest.mark.slow
 def test_correlated_features(tmp_path):
     result = run("fig_correlated_features", tmp_path)
     runs = result["runs"]

@@ -114,3 +114,26 @@ def test_negative_bias_variants_are_critical():
         assert kgon_loss(k, 6, s) - kgon_loss(k, 6) == pytest.approx(s / (4 * 36))
     with pytest.raises(ValueError, match="negative"):
         kgon(5, 6, negative=2)
+
+
+def test_kgon_closed_form_against_sympy():
+    import sympy
+
+    from suptheory.theory.kgons import _kgon_A
+
+    x, b0, c = sympy.symbols("x b0 c", positive=True)
+    # a dead feature's loss on 1-sparse data, minimised over its (positive) bias
+    dead = (sympy.integrate((b0 - x) ** 2, (x, 0, 1)) + (c - 1) * b0**2) / c
+    best = sympy.solve(sympy.diff(dead, b0), b0)[0]
+    assert sympy.simplify(best - 1 / (2 * c)) == 0
+    assert sympy.simplify(dead.subs(b0, best) - (1 / (3 * c) - 1 / (4 * c**2))) == 0
+    # the pentagon's A_5 at a rational point, integrated exactly piece by piece
+    t, b = sympy.Rational(7, 5), sympy.Rational(-3, 10)
+    own = (sympy.integrate(x**2, (x, 0, -b / t))
+           + sympy.integrate(((t - 1) * x + b) ** 2, (x, -b / t, 1)))
+    inter = 0
+    for j in range(1, 5):
+        kappa = sympy.cos(2 * sympy.pi * j / 5)
+        if float(kappa) > 0:
+            inter += sympy.integrate((t * kappa * x + b) ** 2, (x, -b / (t * kappa), 1))
+    assert _kgon_A(1.4, -0.3, 5) == pytest.approx(float(own + inter), rel=1e-12)

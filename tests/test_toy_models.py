@@ -531,3 +531,25 @@ def test_bernoulli_law_unchanged_by_default():
 def test_bad_data_options(kwargs, exc, match):
     with pytest.raises(exc, match=match):
         train_toy_models(5, 2, steps=5, progress=False, **kwargs)
+
+
+def test_snapshots_serialise_and_plot(tmp_path):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from suptheory.plots.toy import plot_training_dynamics
+
+    r = train_toy_models(5, 2, data="1-sparse", steps=40, snapshots=5, progress=False, seed=2)
+    d = r.to_dict()
+    assert d["data"] == "1-sparse" and len(d["snapshot_steps"]) == r.snapshot_steps.size
+    assert '"snapshot_loss"' in dumps(d)
+    fig = plot_training_dynamics(r, tmp_path / "dyn.png")
+    assert (tmp_path / "dyn.png").stat().st_size > 10_000
+    plt.close(fig)
+    plain = train_toy_models(5, 2, p=0.1, steps=5, progress=False)
+    with pytest.raises(ValueError, match="snapshots"):
+        plot_training_dynamics(plain)
+    with pytest.raises(ValueError, match="snapshots"):
+        _ = plain.dimensionality_history

@@ -360,6 +360,14 @@ class ToyModelResult:
         out["dimensions_per_feature"] = self.dimensions_per_feature
         out["feature_dimensionality"] = self.feature_dimensionality
         out["superposition"] = self.superposition
+        out["data"] = self.data
+        out["feature_sets"] = [list(pair) for pair in self.feature_sets]
+        if self.snapshot_steps is not None:
+            out["snapshot_steps"] = self.snapshot_steps
+            out["W_snapshots"] = self.W_snapshots
+            out["b_snapshots"] = self.b_snapshots
+            out["snapshot_loss"] = self.snapshot_loss
+            out["snapshot_loss_se"] = self.snapshot_loss_se
         return out
 
 

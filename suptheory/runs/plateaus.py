@@ -469,16 +469,16 @@ def check_kgon_plateaus(
     ks = [0, *range(2, c + 1)]
     losses = {k: float(kgon_loss(k, c)) for k in ks}
     variants = {(k, s): float(kgon_loss(k, c, s)) for k in ks for s in range(c - k + 1)}
-    t = result.snapshot_steps
+    t, Ws_all, bs_all = result.snapshot_steps, result.W_snapshots, result.b_snapshots
+    assert t is not None and Ws_all is not None and bs_all is not None
     exact = np.array([[one_sparse_loss(w, b_) for w, b_ in zip(Ws, bs, strict=True)]
-                      for Ws, bs in zip(result.W_snapshots, result.b_snapshots, strict=True)])
+                      for Ws, bs in zip(Ws_all, bs_all, strict=True)])
     rows = []
     for i in range(seeds):
         for pl in detect_plateaus(t, exact[i], rate=rate, min_span=min_span):
             k = min(losses, key=lambda kk: abs(math.log(pl.level / losses[kk])))
             kv, sv = min(variants, key=lambda ks_: abs(math.log(pl.level / variants[ks_])))
-            geo = polygon_geometry(result.W_snapshots[i, pl.middle],
-                                   result.b_snapshots[i, pl.middle])
+            geo = polygon_geometry(Ws_all[i, pl.middle], bs_all[i, pl.middle])
             rows.append(PlateauRow(
                 seed=i, plateau=pl, k=k, kgon_loss=losses[k],
                 gap=(pl.level - losses[k]) / losses[k], k_variant=kv, negative_variant=sv,

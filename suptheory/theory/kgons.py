@@ -53,11 +53,11 @@ __all__ = ["one_sparse_loss", "kgon", "kgon_loss", "dead_feature_loss"]
 def _segment(alpha: np.ndarray, beta: np.ndarray, u: np.ndarray, v: np.ndarray) -> np.ndarray:
     """``int_u^v (alpha x + beta)^2 dx`` (0 where ``v <= u``)."""
     v = np.maximum(u, v)
-    return (alpha * alpha * (v**3 - u**3) / 3.0 + alpha * beta * (v * v - u * u)
-            + beta * beta * (v - u))
+    return np.asarray(alpha * alpha * (v**3 - u**3) / 3.0 + alpha * beta * (v * v - u * u)
+                      + beta * beta * (v - u), dtype=np.float64)
 
 
-def _relu_square_integral(a: np.ndarray, beta: np.ndarray, target: np.ndarray) -> np.ndarray:
+def _relu_square_integral(a: ArrayLike, beta: ArrayLike, target: ArrayLike) -> np.ndarray:
     r"""``int_0^1 (ReLU(a x + beta) - target x)^2 dx`` in closed form, broadcasting.
 
     The ReLU is on where ``a x + beta > 0``: ``x > -beta / a`` for ``a > 0``, ``x < -beta/a``
@@ -75,7 +75,7 @@ def _relu_square_integral(a: np.ndarray, beta: np.ndarray, target: np.ndarray) -
     v = np.where(a > 0, one, np.where(a < 0, root, one))
     on = _segment(a - target, beta, u, v)
     off = target * target * (1.0 / 3.0 - _segment(one, zero, u, v))
-    return on + off
+    return np.asarray(on + off, dtype=np.float64)
 
 
 def one_sparse_loss(W: Any, b: Any, importance: Any = 1.0) -> float:
@@ -165,8 +165,8 @@ def dead_feature_loss(c: Any) -> float:
     >>> round(dead_feature_loss(6), 6)
     0.048611
     """
-    c = check_int(c, "c", low=1)
-    return 1.0 / (3 * c) - 1.0 / (4 * c * c)
+    count: int = check_int(c, "c", low=1)
+    return 1.0 / (3 * count) - 1.0 / (4 * count * count)
 
 
 def _check_kc(k: Any, c: Any, negative: Any = 0) -> tuple[int, int, int]:
