@@ -37,7 +37,7 @@ def _evaluate(W, b, m, p, importance, seed):
     W64 = np.ascontiguousarray(W, dtype=np.float64)
     K.evaluate(W64, W64, np.ascontiguousarray(b, dtype=np.float64),
                np.ascontiguousarray(importance, dtype=np.float64), np.asarray(p, np.float64),
-               keys, 2**15, 0, mean, se)
+               K.NO_SETS, K.NO_SET_MODE, keys, 2**15, 0, mean, se)
     return mean, se
 
 

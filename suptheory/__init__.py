@@ -41,6 +41,8 @@ from suptheory.theory.readout import interference, log_max_features, max_active
 from suptheory.theory.readout import max_features, min_width, pair_interference
 from suptheory.theory.density import capacity_at_density
 from suptheory.theory.report import Report, calculate
+# --- theory: toy models on 1-sparse data: the k-gon critical points ---
+from suptheory.theory.kgons import kgon, kgon_loss, one_sparse_loss, dead_feature_loss
 from suptheory.theory.solve import NoSolutionError, solve
 
 
@@ -79,6 +81,8 @@ _LAZY: dict[str, str] = {
     "TOY_MODELS": "suptheory.empirical.toy_models",
     "PRESETS": "suptheory.empirical.toy_models",
     "toy_preset": "suptheory.empirical.toy_models",
+    "DATA_LAWS": "suptheory.empirical.toy_models",
+    "snapshot_steps": "suptheory.empirical.toy_models",
     # packing optimiser and the geometry of solutions (sticky dimensionalities, tegum factors)
     "optimize_packing": "suptheory.empirical.packing",
     "PackingResult": "suptheory.empirical.packing",
@@ -89,16 +93,26 @@ _LAZY: dict[str, str] = {
     "tegum_factors": "suptheory.empirical.geometry",
     "describe_geometry": "suptheory.empirical.geometry",
     "GeometrySummary": "suptheory.empirical.geometry",
+    "set_cosines": "suptheory.empirical.geometry",
+    "SetCosines": "suptheory.empirical.geometry",
     # theory against experiment; sweeps over grids and their store
     "check": "suptheory.runs.check",
     "CheckReport": "suptheory.runs.check",
     "CheckRow": "suptheory.runs.check",
+    "check_kgon_plateaus": "suptheory.runs.plateaus",
+    "PlateauCheck": "suptheory.runs.plateaus",
+    "PlateauRow": "suptheory.runs.plateaus",
+    "detect_plateaus": "suptheory.runs.plateaus",
+    "Plateau": "suptheory.runs.plateaus",
+    "polygon_geometry": "suptheory.runs.plateaus",
+    "PolygonGeometry": "suptheory.runs.plateaus",
     "sweep": "suptheory.runs.sweep",
     "grid_points": "suptheory.runs.sweep",
     "point_seed": "suptheory.runs.sweep",
     "ResultStore": "suptheory.runs.store",
     # interfaces: pictures and readings in words
     "plot_toy_models": "suptheory.plots.toy",
+    "plot_training_dynamics": "suptheory.plots.toy",
     "explain": "suptheory.render.explain",
 }
 
@@ -111,7 +125,8 @@ __all__ = [
     "greedy_existence", "log_greedy_existence", "kabatiansky_levenshtein_rate",
     "cs_phase_transition", "bits_per_feature", "distinguishable_levels", "interference",
     "log_max_features", "max_active", "max_features", "min_width", "pair_interference",
-    "capacity_at_density", "Report", "calculate", "NoSolutionError", "solve", "load_embedding",
+    "capacity_at_density", "Report", "calculate", "kgon", "kgon_loss", "one_sparse_loss",
+    "dead_feature_loss", "NoSolutionError", "solve", "load_embedding",
     "coherence", "CoherenceResult", "overlap_histogram", "overlap_quantiles",
     "feature_dimensionality", "dimensions_per_feature", "superposition", "frame_potential",
     "row_norms", "zero_rows", "rms_overlap", "pair_statistics", "PairStatistics", "analyze",
@@ -119,10 +134,14 @@ __all__ = [
     "simulate_levels", "simulate_max_levels", "simulate_max_coherence",
     "InterferenceSimulation", "LevelsSimulation", "MaxLevelsSimulation",
     "MaxCoherenceSimulation", "train_toy_models", "ToyModelResult", "TOY_MODELS", "PRESETS",
-    "toy_preset", "optimize_packing", "PackingResult", "STICKY_DIMENSIONALITIES",
+    "toy_preset", "DATA_LAWS", "snapshot_steps", "optimize_packing", "PackingResult",
+    "STICKY_DIMENSIONALITIES",
     "nearest_sticky", "classify_dimensionality", "DimensionalityClasses", "tegum_factors",
-    "describe_geometry", "GeometrySummary", "check", "CheckReport", "CheckRow", "sweep",
-    "grid_points", "point_seed", "ResultStore", "plot_toy_models", "explain",
+    "describe_geometry", "GeometrySummary", "set_cosines", "SetCosines", "check", "CheckReport",
+    "CheckRow", "check_kgon_plateaus", "PlateauCheck", "PlateauRow", "detect_plateaus",
+    "Plateau", "polygon_geometry", "PolygonGeometry", "sweep",
+    "grid_points", "point_seed", "ResultStore", "plot_toy_models",
+    "plot_training_dynamics", "explain",
 ]  # fmt: skip
 
 

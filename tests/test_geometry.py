@@ -214,3 +214,18 @@ def test_nearest_is_nearest(D):
 def test_lazy_public_names():
     assert suptheory.describe_geometry is describe_geometry
     assert "tegum_factors" in dir(suptheory)
+
+
+def test_set_cosines_within_and_across():
+    from suptheory.empirical.geometry import set_cosines
+
+    # an antipodal pair (set 0) orthogonal to a dedicated feature (set 1); one dead feature
+    W = np.array([[1.0, 0.0], [-0.9, 0.0], [0.0, 1.0], [0.0, 0.001]])
+    cs = set_cosines(W, [("anticorrelated", 2), ("independent", 2)])
+    assert cs.within.tolist() == [-1.0] and cs.within_min == -1.0
+    assert cs.across.size == 2 and cs.across_abs == 0.0
+    assert np.isnan(set_cosines(W, [4]).across_mean)
+    s = describe_geometry(W, sets=[2, 2])
+    assert s.set_cosines is not None and "cos within sets" in str(s)
+    with pytest.raises(ValueError, match="sum to"):
+        set_cosines(W, [2, 1])

@@ -241,8 +241,8 @@ def test_train_chunk_py_func(monkeypatch, code):
         state = [np.zeros_like(W), np.zeros_like(W), np.zeros_like(Wo), np.zeros_like(Wo),
                  np.zeros_like(b), np.zeros_like(b)]
         losses = np.zeros((J, steps))
-        fn(W, Wo, b, *state, imp, p, keys, step0, lr, B, code, True, wd, 0.9, 0.999, 1e-8,
-           losses)
+        fn(W, Wo, b, *state, imp, p, KT.NO_SETS, KT.NO_SET_MODE, keys, step0, lr, B, code,
+           True, wd, 0.9, 0.999, 1e-8, losses)
         return W, Wo, b, losses
 
     compiled = run(KT.train_chunk)
@@ -288,7 +288,7 @@ def test_evaluate_py_func(monkeypatch, code):
 
     def run(fn):
         mean, se = np.zeros(J), np.zeros(J)
-        fn(W, Wo, b, imp, p, keys, batch, code, mean, se)
+        fn(W, Wo, b, imp, p, KT.NO_SETS, KT.NO_SET_MODE, keys, batch, code, mean, se)
         return mean, se
 
     compiled = run(KT.evaluate)
@@ -742,3 +742,123 @@ def test_pair_cos2_many_and_dot_many_py_func(monkeypatch):
     np.testing.assert_allclose(out2, ref, rtol=1e-14)
     KPR.pair_cos2_many(x, hx, lx, ii, y, hy, ly, jj, out2)
     np.testing.assert_array_equal(out, out2)
+# ---------------------------------------------------------------- feature-set data laws
+
+
+def _samples_sets(key, step, p, sets, modes, batch, signed):
+    """The ``(batch, m)`` per-sample data of the feature-set law (the module docstring)."""
+    start = _mix(_mix((int(key) + _G) & _MASK) ^ ((step * _M2 + _G) & _MASK))
+    X = np.zeros((batch, int(sets[-1])))
+    j = 0
+
+    def value(v):
+        return 2.0 * v - 1.0 if signed else v
+
+    for b in range(batch):
+        for s, mode in enumerate(modes):
+            lo, hi = int(sets[s]), int(sets[s + 1])
+            if mode == KT.SET_INDEPENDENT:
+                for i in range(lo, hi):
+                    j += 1
+                    u, v = _word(start, j)
+                    X[b, i] = value(v) if u < p else 0.0
+                continue
+            j += 1
+            u, v = _word(start, j)
+            if not u < p:
+                continue
+            members = range(lo, hi)
+            if mode == KT.SET_ANTICORRELATED:
+                pick = lo + min(int(v * (hi - lo)), hi - lo - 1)
+                members = range(pick, pick + 1)
+            for i in members:
+                j += 1
+                X[b, i] = value(_word(start, j)[1])
+    return X
+
+
+_SETS = np.array([0, 2, 5, 6, 8], dtype=np.int64)
+_MODES = np.array([KT.SET_CORRELATED, KT.SET_ANTICORRELATED, KT.SET_INDEPENDENT,
+                   KT.SET_ANTICORRELATED], dtype=np.int64)
+
+
+@pytest.mark.parametrize("code", [KT.MODEL_RELU, KT.MODEL_ABS])
+def test_evaluate_py_func_feature_sets(monkeypatch, code):
+    m, n, batch = 8, 3, 30
+    p = np.array([0.6, 1.0])
+    J = p.size
+    rng = np.random.default_rng(6)
+    untied = code == KT.MODEL_ABS
+    W = rng.standard_normal((J, m, n)) * 0.5
+    Wo = rng.standard_normal((J, m, n)) * 0.5 if untied else np.zeros((1, 1, 1))
+    b = rng.standard_normal((J, m)) * 0.1
+    imp = rng.uniform(0.5, 1.5, (J, m))
+    keys = rng.integers(0, 2**64, J, dtype=np.uint64)
+
+    def run(fn):
+        mean, se = np.zeros(J), np.zeros(J)
+        fn(W, Wo, b, imp, p, _SETS, _MODES, keys, batch, code, mean, se)
+        return mean, se
+
+    compiled = run(KT.evaluate)
+    evaluate_py = KT.evaluate.py_func
+    with pure_python(monkeypatch, KT):
+        mean, se = run(evaluate_py)
+    _close(mean, compiled[0])
+    _close(se, compiled[1])
+    for k in range(J):
+        X = _samples_sets(keys[k], 0, p[k], _SETS, _MODES, batch, untied)
+        active = X != 0
+        # correlated: all or none; anticorrelated: at most one (exactly one at p = 1)
+        assert np.all(active[:, 0] == active[:, 1])
+        assert np.all(active[:, 2:5].sum(1) <= 1) and np.all(active[:, 6:8].sum(1) <= 1)
+        if p[k] == 1.0:
+            assert np.all(active[:, 2:5].sum(1) == 1) and np.all(active[:, 0])
+        ls = _np_losses(code, W[k], Wo[k] if untied else W[k], b[k], imp[k], X)
+        _close(mean[k], ls.mean(), rtol=1e-10)
+
+
+def test_train_chunk_py_func_feature_sets(monkeypatch):
+    # the 1-sparse law (one anticorrelated set, p = 1) and a mixed law, through train_chunk
+    m, n, B, steps, step0 = 8, 2, 5, 2, 3
+    code = KT.MODEL_RELU
+    rng = np.random.default_rng(7)
+    W0 = rng.standard_normal((1, m, n)) * 0.4
+    imp = np.ones((1, m))
+    keys = rng.integers(0, 2**64, 1, dtype=np.uint64)
+    lr = np.array([1e-2, 5e-3])
+    for sets, modes, p in [(np.array([0, m]), np.array([KT.SET_ANTICORRELATED]), 1.0),
+                           (_SETS, _MODES, 0.5)]:
+        sets = sets.astype(np.int64)
+        modes = modes.astype(np.int64)
+
+        def run(fn, sets=sets, modes=modes, p=p):
+            W, b = W0.copy(), np.zeros((1, m))
+            Wo = np.zeros((1, 1, 1))
+            state = [np.zeros_like(W), np.zeros_like(W), np.zeros_like(Wo), np.zeros_like(Wo),
+                     np.zeros_like(b), np.zeros_like(b)]
+            losses = np.zeros((1, steps))
+            fn(W, Wo, b, *state, imp, np.array([p]), sets, modes, keys, step0, lr, B, code,
+               True, 0.01, 0.9, 0.999, 1e-8, losses)
+            return W, b, losses
+
+        compiled = run(KT.train_chunk)
+        train_chunk_py = KT.train_chunk.py_func
+        with pure_python(monkeypatch, KT):
+            got = run(train_chunk_py)
+        for a, c in zip(got, compiled, strict=True):
+            _close(a, c)
+        W, b, losses = got
+        rW, rb = W0[0].copy(), np.zeros(m)
+        mom = [np.zeros((m, n)), np.zeros((m, n)), np.zeros(m), np.zeros(m)]
+        for s in range(steps):
+            X = _samples_sets(keys[0], step0 + s, p, sets, modes, B, False)
+            if modes.size == 1:
+                assert np.all((X != 0).sum(1) == 1)
+            _close(losses[0, s], _np_losses(code, rW, rW, rb, imp[0], X).mean(), rtol=1e-10)
+            gW, gb = np.zeros((m, n)), np.zeros(m)
+            KT.loss_and_grad(rW, rW, rb, imp[0], X, code, gW, gW, gb, False)
+            _np_adam(rW, gW, mom[0], mom[1], lr[s], step0 + s + 1, True, 0.01)
+            _np_adam(rb, gb, mom[2], mom[3], lr[s], step0 + s + 1, True, 0.01)
+        _close(W[0], rW, rtol=1e-9)
+        _close(b[0], rb, rtol=1e-9)

@@ -17,6 +17,7 @@ from suptheory.empirical.toy_models import (
     PRESETS,
     TOY_MODELS,
     _schedule,
+    snapshot_steps,
     toy_preset,
     train_toy_models,
 )
@@ -151,7 +152,8 @@ def test_data_moments_through_zero_model(model, p):
     mean = np.zeros(J)
     se = np.zeros(J)
     batch = 40_000
-    K.evaluate(W, W, b, imp, np.full(J, p), keys, batch, K.MODELS[model], mean, se)
+    K.evaluate(W, W, b, imp, np.full(J, p), K.NO_SETS, K.NO_SET_MODE, keys, batch,
+               K.MODELS[model], mean, se)
     expected = imp.sum(1) * (c**2 - c * p + p / 3)
     assert np.all(np.abs(mean - expected) < 4.5 * se + 1e-12)
 
@@ -454,3 +456,100 @@ def test_init_scale_is_torch_xavier_normal_of_the_3d_parameter():
     r = train_toy_models(7, 3, p=np.full(4, 0.5), steps=1, progress=False)
     fan_in, fan_out = torch.nn.init._calculate_fan_in_and_fan_out(torch.empty(4, 7, 3))
     assert r.settings["init_std"] == pytest.approx(np.sqrt(2.0 / (fan_in + fan_out)), rel=1e-12)
+
+
+# ---------------------------------------------------------------- data laws, snapshots
+
+
+@pytest.mark.parametrize("data,p,expected", [
+    ("1-sparse", 1.0, lambda c, m: m * c**2 - c + 1 / 3),
+    ([("correlated", 3), ("anticorrelated", 4)], 0.4,
+     lambda c, m: 3 * (c**2 - 0.4 * c + 0.4 / 3) + 4 * (c**2 - 0.1 * c + 0.1 / 3)),
+])
+def test_feature_set_moments_through_zero_model(data, p, expected):
+    # W = 0, b = c: each output costs c^2 - 2 c E x + E x^2 with the feature's marginal
+    # density (1/m for 1-sparse; p for a correlated set, p / size for an anticorrelated one)
+    from suptheory.empirical.toy_models import _data_law
+
+    m, J, batch = 7, 3, 60_000
+    _, sets, mode, _ = _data_law(data, m)
+    c = np.array([0.0, 0.1, 0.3])
+    W = np.zeros((J, m, 2))
+    b = np.repeat(c[:, None], m, axis=1)
+    mean, se = np.zeros(J), np.zeros(J)
+    K.evaluate(W, W, b, np.ones((J, m)), np.full(J, p), sets, mode,
+               np.array([4, 5, 6], dtype=np.uint64), batch, K.MODEL_RELU, mean, se)
+    assert np.all(np.abs(mean - expected(c, m)) < 4.5 * se + 1e-12)
+
+
+def test_snapshots_and_trajectories():
+    r = train_toy_models(6, 2, data="1-sparse", steps=300, snapshots=8, init_std=1e-3,
+                         restarts=2, progress=False, seed=3, eval_batch=4096)
+    assert r.data == "1-sparse" and r.feature_sets == [("anticorrelated", 6)]
+    assert r.snapshot_steps.tolist() == snapshot_steps(300, 8).tolist()
+    assert r.snapshot_steps[0] == 0 and r.snapshot_steps[-1] == 300
+    S = r.snapshot_steps.size
+    assert r.W_snapshots.shape == (1, S, 6, 2) and r.b_snapshots.shape == (1, S, 6)
+    np.testing.assert_array_equal(r.W_snapshots[0, -1], r.W[0].astype(np.float64))
+    assert np.abs(r.W_snapshots[0, 0]).max() < 0.01  # the small initialisation
+    assert r.snapshot_loss.shape == (1, S) and np.all(r.snapshot_loss_se > 0)
+    # same stream, fewer samples: the last snapshot's loss is the final evaluation's start
+    assert r.snapshot_loss[0, -1] == pytest.approx(r.loss[0], rel=0.05)
+    assert r.dimensionality_history.shape == (1, S, 6)
+    hist = r.geometry_history(0)
+    assert len(hist) == S and hist[0] == "6 not represented"
+
+
+def test_one_sparse_training_finds_a_kgon():
+    from suptheory.theory.kgons import kgon_loss
+
+    r = train_toy_models(5, 2, data="1-sparse", steps=3000, restarts=2, progress=False,
+                         seed=0, eval_batch=20_000)
+    # with c = 5 features the pentagon is the lowest k-gon; the evaluation agrees with it
+    assert abs(r.loss[0] - kgon_loss(5, 5)) < 4 * r.loss_se[0] + 0.003
+    assert r.geometry(0).classes.counts() == {"pentagon": 5}
+
+
+def test_bernoulli_law_unchanged_by_default():
+    a = train_toy_models(5, 2, p=0.1, steps=50, progress=False, seed=1)
+    b = train_toy_models(5, 2, p=0.1, steps=50, progress=False, seed=1, data="independent")
+    np.testing.assert_array_equal(a.W, b.W)
+    assert a.snapshot_steps is None and a.data == "independent"
+
+
+@pytest.mark.parametrize("kwargs,exc,match", [
+    ({"data": "dense"}, ValueError, "data"),
+    ({"data": [("correlated", 2), ("anticorrelated", 2)]}, ValueError, "sum to 4"),
+    ({"data": [("sideways", 5)]}, ValueError, "mode"),
+    ({"data": [("correlated", 0), ("correlated", 5)]}, ValueError, "at least 1"),
+    ({"data": [5]}, TypeError, "pairs"),
+    ({"data": "1-sparse", "p": 0.5}, ValueError, "p must be 1"),
+    ({"snapshots": 1}, ValueError, "snapshots"),
+    ({"snapshots": 5, "model": "abs"}, ValueError, "abs"),
+    ({"init_std": 0}, ValueError, "init_std"),
+])
+def test_bad_data_options(kwargs, exc, match):
+    with pytest.raises(exc, match=match):
+        train_toy_models(5, 2, steps=5, progress=False, **kwargs)
+
+
+def test_snapshots_serialise_and_plot(tmp_path):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from suptheory.plots.toy import plot_training_dynamics
+
+    r = train_toy_models(5, 2, data="1-sparse", steps=40, snapshots=5, progress=False, seed=2)
+    d = r.to_dict()
+    assert d["data"] == "1-sparse" and len(d["snapshot_steps"]) == r.snapshot_steps.size
+    assert '"snapshot_loss"' in dumps(d)
+    fig = plot_training_dynamics(r, tmp_path / "dyn.png")
+    assert (tmp_path / "dyn.png").stat().st_size > 10_000
+    plt.close(fig)
+    plain = train_toy_models(5, 2, p=0.1, steps=5, progress=False)
+    with pytest.raises(ValueError, match="snapshots"):
+        plot_training_dynamics(plain)
+    with pytest.raises(ValueError, match="snapshots"):
+        _ = plain.dimensionality_history

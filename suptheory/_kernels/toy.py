@@ -20,6 +20,14 @@ At small density (``p < SPARSE_BELOW``) the gaps between active features are dra
 directly as geometric variables, ``floor(log(u) / log(1 - p))``, so the cost per sample is
 proportional to the number of active features instead of ``m``.
 
+Feature sets (the data laws of Elhage et al. 2022, section "Superposition and Correlated
+Features", and the 1-sparse law of Chen et al. 2023). When ``set_mode`` is not empty, the
+features are split into contiguous sets ``sets[s] <= i < sets[s + 1]`` and each set draws
+by its mode (:data:`SET_INDEPENDENT`, :data:`SET_CORRELATED`, :data:`SET_ANTICORRELATED`),
+set by set along the per-sample stream (:func:`_draw_sets`); such instances always take the
+per-sample path without the Gram matrix. An empty ``set_mode`` is the independent
+Bernoulli law above, drawn exactly as before.
+
 Three code paths, chosen per instance from ``(p, m, n)`` alone (so the choice, and with it
 the stream of numbers, never depends on the thread count):
 
@@ -49,6 +57,8 @@ from numba import prange
 from suptheory._kernels.jit import jit
 
 __all__ = ["MODELS", "MODEL_RELU", "MODEL_LINEAR", "MODEL_HIDDEN_RELU", "MODEL_ABS",
+           "SET_INDEPENDENT", "SET_CORRELATED", "SET_ANTICORRELATED", "SET_MODES", "NO_SETS",
+           "NO_SET_MODE",
            "train_chunk", "evaluate", "loss_and_grad", "adam_update", "use_gram", "use_batch",
            "tree_size", "batch_loss_and_grad"]
 
@@ -66,6 +76,22 @@ MODEL_ABS = 3
 #: model name (:data:`suptheory.empirical.toy_models.TOY_MODELS`) -> code used in the kernels
 MODELS: dict[str, int] = {"relu": MODEL_RELU, "linear": MODEL_LINEAR,
                           "hidden-relu": MODEL_HIDDEN_RELU, "abs": MODEL_ABS}
+
+# Feature-set modes, the entries of ``set_mode``.
+#: every feature of the set active independently with probability ``p``
+SET_INDEPENDENT = 0
+#: with probability ``p`` every feature of the set is active (values independent), else none
+SET_CORRELATED = 1
+#: with probability ``p`` exactly one feature of the set (uniform) is active, else none
+SET_ANTICORRELATED = 2
+
+#: set-mode name -> code used in the kernels
+SET_MODES: dict[str, int] = {"independent": SET_INDEPENDENT, "correlated": SET_CORRELATED,
+                             "anticorrelated": SET_ANTICORRELATED}
+
+#: ``sets`` and ``set_mode`` of the independent Bernoulli law (no feature sets)
+NO_SETS = np.zeros(1, np.int64)
+NO_SET_MODE = np.zeros(0, np.int64)
 
 #: below this density the active features are sampled by geometric gaps (cheaper than m draws)
 SPARSE_BELOW = 0.125
@@ -172,6 +198,74 @@ def _draw(state, p, inv_log1mp, sparse, signed, m, idx, val):
         z = _mix(state)
         if (z & _LOW) * _TWO_M32 < p:
             v = (z >> _S32) * _TWO_M32
+            idx[na] = j
+            val[na] = 2.0 * v - 1.0 if signed else v
+            na += 1
+    return na, state
+
+
+@jit(inline="always")  # numba IR inlining: no per-call array refcounting
+def _draw_sets(state, p, sets, set_mode, signed, idx, val):
+    """Draw one sample under the feature-set law; return (count, new state).
+
+    Set ``s`` (features ``sets[s] <= i < sets[s + 1]``) reads, in order: for
+    :data:`SET_INDEPENDENT` one word per feature (low half ``< p``: active, high half: value,
+    as :func:`_draw`'s dense path); otherwise one word whose low half decides whether the set
+    is active (``< p``) -- then :data:`SET_CORRELATED` reads one word per feature for its
+    value (high half), and :data:`SET_ANTICORRELATED` picks member
+    ``floor(high half * size)`` and reads one word for its value.
+
+    Parameters
+    ----------
+    state : uint64
+        Counter of the stream; each word drawn advances it by ``GAMMA``.
+    p : float
+        Probability that a feature (independent sets) or a set (the others) is active.
+    sets : (S + 1,) int64
+        Boundaries of the contiguous feature sets, ``sets[0] = 0``, ``sets[S] = m``.
+    set_mode : (S,) int64
+        Each set's ``SET_*`` mode.
+    signed : bool
+        Values uniform on ``[-1, 1)`` (model "abs") instead of ``[0, 1)``.
+    idx : (m,) int64
+        Receives the active features' indices, ascending, in ``idx[:count]``.
+    val : (m,) float
+        Receives their values in ``val[:count]``.
+
+    Returns
+    -------
+    count : int
+        Number of active features.
+    state : uint64
+        The advanced counter.
+    """
+    na = 0
+    for s in range(set_mode.size):
+        lo = sets[s]
+        hi = sets[s + 1]
+        mode = set_mode[s]
+        if mode == SET_INDEPENDENT:
+            for j in range(lo, hi):
+                state = state + _GAMMA
+                z = _mix(state)
+                if (z & _LOW) * _TWO_M32 < p:
+                    v = (z >> _S32) * _TWO_M32
+                    idx[na] = j
+                    val[na] = 2.0 * v - 1.0 if signed else v
+                    na += 1
+            continue
+        state = state + _GAMMA
+        z = _mix(state)
+        if not (z & _LOW) * _TWO_M32 < p:
+            continue
+        first = lo
+        last = hi
+        if mode == SET_ANTICORRELATED:
+            first = lo + min(int((z >> _S32) * _TWO_M32 * (hi - lo)), hi - lo - 1)
+            last = first + 1
+        for j in range(first, last):
+            state = state + _GAMMA
+            v = (_mix(state) >> _S32) * _TWO_M32
             idx[na] = j
             val[na] = 2.0 * v - 1.0 if signed else v
             na += 1
@@ -722,8 +816,8 @@ _use_gram = jit(inline="always")(use_gram)  # inlined into the kernels
 # the moments, losses[inst]) with its own scratch, so results do not depend on the thread
 # count.
 @jit(parallel=True)
-def train_chunk(W, Wo, b, mW, vW, mWo, vWo, mb, vb, imp, p, keys, step0, lr, batch, model,
-                adamw, wd, beta1, beta2, eps, losses):
+def train_chunk(W, Wo, b, mW, vW, mWo, vWo, mb, vb, imp, p, sets, set_mode, keys, step0, lr,
+                batch, model, adamw, wd, beta1, beta2, eps, losses):
     """Run ``lr.size`` optimiser steps from global step ``step0`` on every instance, in place.
 
     ``losses[i, s]`` receives the batch-mean loss (sum over features) before step ``s``.
@@ -748,7 +842,11 @@ def train_chunk(W, Wo, b, mW, vW, mWo, vWo, mb, vb, imp, p, keys, step0, lr, bat
     imp : (J, m) F
         Feature importances.
     p : (J,) float64
-        Density of each instance.
+        Density of each instance (with feature sets: the probability of each draw).
+    sets : (S + 1,) int64
+        Boundaries of the feature sets (any length-1 array when ``set_mode`` is empty).
+    set_mode : (S,) int64
+        ``SET_*`` mode of each set; empty: the independent Bernoulli law.
     keys : (J,) uint64
         Each instance's key of the data stream.
     step0 : int
@@ -788,8 +886,9 @@ def train_chunk(W, Wo, b, mW, vW, mWo, vWo, mb, vb, imp, p, keys, step0, lr, bat
         h = np.zeros(n, W.dtype)
         dh = np.zeros(n, W.dtype)
         pi = p[inst]
-        bmaj = _use_batch(pi, m, n)
-        gram = _use_gram(model, pi, m, n) and not bmaj
+        use_sets = set_mode.size > 0
+        bmaj = _use_batch(pi, m, n) and not use_sets
+        gram = _use_gram(model, pi, m, n) and not bmaj and not use_sets
         rows = batch if bmaj else 1
         Xt = np.zeros((m, rows), W.dtype)
         Ot = np.zeros((m, rows), W.dtype)
@@ -816,7 +915,10 @@ def train_chunk(W, Wo, b, mW, vW, mWo, vWo, mb, vb, imp, p, keys, step0, lr, bat
                 total = _batch_step(Wi, Woi, b[inst], imp[inst], pi, state, model, scale, gW, gWo,
                                     gb, Xt, Zt, Ht, Ot, dHt, acc, lossb)
             for _ in range(0 if bmaj else batch):
-                na, state = _draw(state, pi, inv_log1mp, sparse, signed, m, idx, val)
+                if use_sets:
+                    na, state = _draw_sets(state, pi, sets, set_mode, signed, idx, val)
+                else:
+                    na, state = _draw(state, pi, inv_log1mp, sparse, signed, m, idx, val)
                 if gram:
                     total += _sample_gram(G, b[inst], imp[inst], idx, val, na, xd, o, nz, gv,
                                           model, gG, gb, scale, True)
@@ -839,7 +941,7 @@ def train_chunk(W, Wo, b, mW, vW, mWo, vWo, mb, vb, imp, p, keys, step0, lr, bat
 # instances, each thread writes only mean[inst] and se[inst] with its own scratch, so
 # results do not depend on the thread count.
 @jit(parallel=True)
-def evaluate(W, Wo, b, imp, p, keys, batch, model, mean, se):
+def evaluate(W, Wo, b, imp, p, sets, set_mode, keys, batch, model, mean, se):
     """Mean loss per sample (sum over features) on ``batch`` fresh samples, and its std error.
 
     Always the per-sample path, from stream step 0 of ``keys``.
@@ -853,7 +955,11 @@ def evaluate(W, Wo, b, imp, p, keys, batch, model, mean, se):
     b, imp : (J, m) F
         Output biases and importances.
     p : (J,) float64
-        Densities.
+        Densities (with feature sets: the probability of each draw).
+    sets : (S + 1,) int64
+        Boundaries of the feature sets (any length-1 array when ``set_mode`` is empty).
+    set_mode : (S,) int64
+        ``SET_*`` mode of each set; empty: the independent Bernoulli law.
     keys : (J,) uint64
         Keys of the evaluation streams.
     batch : int
@@ -888,7 +994,10 @@ def evaluate(W, Wo, b, imp, p, keys, batch, model, mean, se):
         s1 = 0.0
         s2 = 0.0
         for _ in range(batch):
-            na, state = _draw(state, pi, inv_log1mp, sparse, signed, m, idx, val)
+            if set_mode.size > 0:
+                na, state = _draw_sets(state, pi, sets, set_mode, signed, idx, val)
+            else:
+                na, state = _draw(state, pi, inv_log1mp, sparse, signed, m, idx, val)
             loss = _sample(Wi, Woi, WoT, b[inst], imp[inst], idx, val, na, xd, z, h, dh, o,
                            model, g, g, g1, 1.0, False)
             s1 += loss

@@ -28,6 +28,8 @@ __all__ = [
     "tegum_factors",
     "describe_geometry",
     "GeometrySummary",
+    "set_cosines",
+    "SetCosines",
 ]
 
 #: The sticky feature dimensionalities of Elhage et al. (2022) and the geometry each comes from.
@@ -246,6 +248,127 @@ def tegum_factors(
     return factors
 
 
+def _set_index(sets: Any, m: int) -> np.ndarray:
+    """Set label of every feature from sizes or ``(mode, size)`` pairs (contiguous sets)."""
+    sizes = []
+    for item in sets:
+        size = item[1] if isinstance(item, (tuple, list)) else item
+        size = int(size)
+        if size < 1:
+            raise ValueError(f"sets: every set needs at least 1 feature; got {size}")
+        sizes.append(size)
+    if sum(sizes) != m:
+        raise ValueError(f"sets: the sizes sum to {sum(sizes)}, not to the {m} features of W")
+    return np.repeat(np.arange(len(sizes)), sizes)
+
+
+@dataclass(frozen=True)
+class SetCosines:
+    """Cosines between feature directions within and across feature sets.
+
+    Attributes
+    ----------
+    within, across : numpy.ndarray
+        ``cos(W_i, W_j)`` of every pair ``i < j`` of represented features in the same set /
+        in different sets.
+    within_mean, across_mean : float
+        Their means (NaN without pairs).
+    within_abs, across_abs : float
+        Means of ``|cos|``: near 0 for orthogonal pairs.
+    within_min, across_min : float
+        The most negative cosine: near -1 for an antipodal pair.
+    """
+
+    within: np.ndarray
+    across: np.ndarray
+
+    def _stat(self, a: np.ndarray, f: Any) -> float:
+        return float(f(a)) if a.size else float("nan")
+
+    @property
+    def within_mean(self) -> float:
+        """Mean cosine within sets."""
+        return self._stat(self.within, np.mean)
+
+    @property
+    def across_mean(self) -> float:
+        """Mean cosine across sets."""
+        return self._stat(self.across, np.mean)
+
+    @property
+    def within_abs(self) -> float:
+        """Mean ``|cos|`` within sets."""
+        return self._stat(np.abs(self.within), np.mean)
+
+    @property
+    def across_abs(self) -> float:
+        """Mean ``|cos|`` across sets."""
+        return self._stat(np.abs(self.across), np.mean)
+
+    @property
+    def within_min(self) -> float:
+        """Most negative cosine within sets."""
+        return self._stat(self.within, np.min)
+
+    @property
+    def across_min(self) -> float:
+        """Most negative cosine across sets."""
+        return self._stat(self.across, np.min)
+
+
+def set_cosines(W: Any, sets: Any, *, min_norm: float = 0.1) -> SetCosines:
+    r"""Cosines of feature pairs within and across feature sets.
+
+    .. math:: \cos(W_i, W_j) = rac{W_i \cdot W_j}{\|W_i\| \|W_j\|}, \qquad
+              i < j 	ext{ both represented},
+
+    split by whether ``i`` and ``j`` are in the same set. Elhage et al. (2022) found that
+    features that always co-occur (correlated sets) come out orthogonal (``|cos|`` near 0)
+    and features that exclude each other (anti-correlated sets) come out antipodal
+    (``cos`` near -1) or otherwise in superposition.
+
+    Parameters
+    ----------
+    W : array_like, shape (m, n)
+        Embedding; rows are features.
+    sets : sequence of int or of (str, int)
+        Sizes of the contiguous feature sets, in order (or the ``(mode, size)`` pairs of
+        :func:`suptheory.train_toy_models`'s ``data``), summing to ``m``.
+    min_norm : float
+        Rows shorter than ``min_norm`` times the longest are not represented and skipped.
+
+    Returns
+    -------
+    SetCosines
+
+    References
+    ----------
+    Elhage et al., "Toy Models of Superposition" (2022), section "Superposition and
+    Correlated Features".
+
+    Examples
+    --------
+    Two correlated pairs as two orthogonal bases, antipodal to each other:
+
+    >>> import numpy as np
+    >>> W = np.array([[1.0, 0.0], [0.0, 1.0], [-1.0, 0.0], [0.0, -1.0]])
+    >>> cs = set_cosines(W, [2, 2])
+    >>> cs.within_abs, cs.across_min
+    (0.0, -1.0)
+    """
+    W = check_embedding(W)
+    label = _set_index(sets, W.shape[0])
+    min_norm = float(as_real(min_norm, "min_norm", low=0.0, high=1.0, high_open=True))
+    keep, norms = _represented(W, min_norm)
+    idx = np.flatnonzero(keep)
+    U = W[idx] / norms[idx, None]
+    C = U @ U.T
+    i, j = np.triu_indices(idx.size, k=1)
+    same = label[idx[i]] == label[idx[j]]
+    cos = np.clip(C[i, j], -1.0, 1.0)
+    return SetCosines(within=cos[same], across=cos[~same])
+
+
 @dataclass(frozen=True)
 class GeometrySummary:
     """The geometry of an embedding: sticky dimensionalities and tegum factors.
@@ -264,6 +387,8 @@ class GeometrySummary:
         Whether the factors' spans are mutually orthogonal to within ``threshold``.
     unrepresented : numpy.ndarray
         Indices of the features in no factor (``||W_i||`` below ``min_norm`` of the longest).
+    set_cosines : SetCosines or None
+        Cosines within and across the feature sets, when ``sets`` was given.
     """
 
     classes: DimensionalityClasses
@@ -272,6 +397,7 @@ class GeometrySummary:
     factor_dimensionality: list[float]
     orthogonal: bool
     unrepresented: np.ndarray = field(repr=False)
+    set_cosines: SetCosines | None = None
 
     def __str__(self) -> str:
         m = self.classes.dimensionality.size
@@ -285,11 +411,18 @@ class GeometrySummary:
             lines.append(f"    {f.size} features in {r} dimensions, sum D_i = {d:.4f}")
         if self.unrepresented.size:
             lines.append(f"  not represented: {self.unrepresented.size} features")
+        if self.set_cosines is not None:
+            cs = self.set_cosines
+            for name, a in (("within", cs.within), ("across", cs.across)):
+                if a.size:
+                    lines.append(f"  cos {name} sets: mean {a.mean():+.3f}, mean |cos| "
+                                 f"{np.abs(a).mean():.3f}, min {a.min():+.3f} ({a.size} pairs)")
         return "\n".join(lines)
 
 
 def describe_geometry(
-    W: Any, *, tol: float = 0.02, threshold: float = 0.05, min_norm: float = 0.1
+    W: Any, *, tol: float = 0.02, threshold: float = 0.05, min_norm: float = 0.1,
+    sets: Any = None,
 ) -> GeometrySummary:
     r"""Summarise the geometry of an embedding: sticky dimensionalities and tegum factors.
 
@@ -303,6 +436,9 @@ def describe_geometry(
         Embedding; rows are features.
     tol, threshold, min_norm : float
         As in :func:`classify_dimensionality` and :func:`tegum_factors`.
+    sets : sequence of int or of (str, int), optional
+        Feature sets (sizes, contiguous, in order): adds :func:`set_cosines`, the cosines
+        within and across sets.
 
     Returns
     -------
@@ -323,6 +459,12 @@ def describe_geometry(
     >>> s = describe_geometry(W)
     >>> s.classes.counts(), s.factor_ranks, s.orthogonal
     ({'dedicated': 1, 'triangle': 3}, [2, 1], True)
+
+    With feature sets: the triangle's features in one set, the dedicated one alone:
+
+    >>> s = describe_geometry(W, sets=[3, 1])
+    >>> round(s.set_cosines.within_mean, 3), round(s.set_cosines.across_abs, 3)
+    (-0.5, 0.0)
     """
     W = check_embedding(W)
     classes = classify_dimensionality(W, tol=tol)
@@ -351,4 +493,5 @@ def describe_geometry(
         factor_dimensionality=dims,
         orthogonal=orthogonal,
         unrepresented=np.flatnonzero(~keep),
+        set_cosines=None if sets is None else set_cosines(W, sets, min_norm=min_norm),
     )

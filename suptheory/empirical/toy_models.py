@@ -19,7 +19,8 @@ from suptheory._kernels.jit import num_threads
 from suptheory._runner import ChunkRunner
 from suptheory._validate import as_generator, as_real, check_choice, check_int
 
-__all__ = ["train_toy_models", "ToyModelResult", "PRESETS", "toy_preset", "TOY_MODELS"]
+__all__ = ["train_toy_models", "ToyModelResult", "PRESETS", "toy_preset", "TOY_MODELS",
+           "DATA_LAWS", "snapshot_steps"]
 
 #: the models :func:`train_toy_models` knows, with their equations
 TOY_MODELS: dict[str, str] = {
@@ -30,6 +31,11 @@ TOY_MODELS: dict[str, str] = {
 }
 
 _OPTIMIZERS = ("adamw", "adam")
+#: the named data laws of :func:`train_toy_models` (a list of feature sets is the third kind)
+DATA_LAWS: dict[str, str] = {
+    "independent": "every feature active independently with probability p (Elhage et al.)",
+    "1-sparse": "exactly one feature active, chosen uniformly (Chen et al. 2023)",
+}
 _SCHEDULES = ("constant", "linear", "cosine")
 _DTYPES = ("float32", "float64")
 
@@ -128,6 +134,69 @@ def _schedule(kind: str, steps: int, warmup: int) -> np.ndarray:
     return f
 
 
+def _data_law(data: Any, m: int) -> tuple[str, np.ndarray, np.ndarray, list[tuple[str, int]]]:
+    """``(name, sets, set_mode, feature_sets)`` of a data option (see :func:`train_toy_models`)."""
+    from suptheory._kernels import toy as K
+
+    if isinstance(data, str):
+        check_choice(data, "data", DATA_LAWS)
+        if data == "independent":
+            return data, K.NO_SETS, K.NO_SET_MODE, []
+        data = [("anticorrelated", m)]
+        name = "1-sparse"
+    else:
+        name = "sets"
+    try:
+        pairs = [(str(mode), int(size)) for mode, size in data]
+    except (TypeError, ValueError):
+        raise TypeError(f"data must be one of {sorted(DATA_LAWS)} or a list of (mode, size) "
+                        f"pairs; got {data!r}") from None
+    if not pairs:
+        raise ValueError("data: the list of feature sets is empty")
+    for mode, size in pairs:
+        check_choice(mode, "data (feature-set mode)", K.SET_MODES)
+        if size < 1:
+            raise ValueError(f"data: every feature set needs at least 1 feature; got {size}")
+    if sum(size for _, size in pairs) != m:
+        raise ValueError(f"data: the feature sets' sizes sum to "
+                         f"{sum(size for _, size in pairs)}, not m={m}")
+    sets = np.concatenate([[0], np.cumsum([size for _, size in pairs])]).astype(np.int64)
+    modes = np.array([K.SET_MODES[mode] for mode, _ in pairs], dtype=np.int64)
+    return name, sets, modes, pairs
+
+
+def snapshot_steps(steps: int, snapshots: int) -> np.ndarray:
+    r"""The steps at which :func:`train_toy_models` keeps ``W`` and ``b``: 0, then log-spaced.
+
+    .. math:: t_0 = 0, \qquad t_k = \operatorname{round}\big(T^{(k-1)/(K-2)}\big),
+              \quad k = 1, \dots, K - 1,
+
+    without repeats (so at most ``K`` steps; fewer when ``T`` is small), with ``T = steps``
+    (the last snapshot is the trained model) and ``K = snapshots``. A snapshot at ``t``
+    holds the parameters after ``t`` optimiser steps.
+
+    Parameters
+    ----------
+    steps : int
+        Optimiser steps ``T >= 1``.
+    snapshots : int
+        ``K >= 2``.
+
+    Returns
+    -------
+    numpy.ndarray of int64
+
+    Examples
+    --------
+    >>> snapshot_steps(1000, 5).tolist()
+    [0, 1, 10, 100, 1000]
+    """
+    steps = check_int(steps, "steps", low=1)
+    snapshots = check_int(snapshots, "snapshots", low=2)
+    t = np.round(np.geomspace(1, steps, snapshots - 1)) if snapshots > 2 else np.array([steps])
+    return np.unique(np.concatenate([[0], t])).astype(np.int64)
+
+
 @dataclass
 class ToyModelResult:
     """Trained toy models: weights, loss curves, evaluation losses and their metrics.
@@ -140,6 +209,14 @@ class ToyModelResult:
     features too). ``loss_history[k, s]`` is the training batch's loss before step ``s`` of
     the restart chosen for instance ``k``; ``restart_loss`` holds every restart's evaluation
     loss and ``best_restart`` the chosen one.
+
+    With ``snapshots``, ``snapshot_steps`` ``(S,)`` are the steps kept (0, then log-spaced;
+    :func:`snapshot_steps`), ``W_snapshots`` ``(instances, S, m, n)`` and ``b_snapshots``
+    ``(instances, S, m)`` the chosen restart's parameters after that many steps, and
+    ``snapshot_loss`` ``(instances, S)`` (with ``snapshot_loss_se``) their loss on
+    ``min(eval_batch, 8192)`` fresh samples (the same samples at every snapshot). ``data`` is
+    the data law (``"independent"``, ``"1-sparse"`` or ``"sets"``) and ``feature_sets`` its
+    ``(mode, size)`` pairs (empty for the independent law).
     """
 
     model: str
@@ -160,6 +237,13 @@ class ToyModelResult:
     interrupted: bool
     seconds: float
     settings: dict[str, Any] = field(default_factory=dict)
+    data: str = "independent"
+    feature_sets: list[tuple[str, int]] = field(default_factory=list)
+    snapshot_steps: np.ndarray | None = None
+    W_snapshots: np.ndarray | None = None
+    b_snapshots: np.ndarray | None = None
+    snapshot_loss: np.ndarray | None = None
+    snapshot_loss_se: np.ndarray | None = None
 
     @property
     def instances(self) -> int:
@@ -192,6 +276,46 @@ class ToyModelResult:
         from suptheory.analysis.metrics import superposition
 
         return np.array([superposition(w) for w in self.W.astype(np.float64)])
+
+    def _snapshots(self) -> np.ndarray:
+        if self.W_snapshots is None:
+            raise ValueError("no snapshots: train with train_toy_models(..., snapshots=K)")
+        return self.W_snapshots
+
+    @property
+    def dimensionality_history(self) -> np.ndarray:
+        """``D_i`` of every feature at every snapshot, ``(instances, S, m)``."""
+        from suptheory.analysis.metrics import feature_dimensionality
+
+        Ws = self._snapshots()
+        return np.array([[feature_dimensionality(w) for w in row] for row in Ws])
+
+    def geometry_history(self, instance: int = 0, *, tol: float = 0.02,
+                         min_norm: float = 0.1) -> list[str]:
+        """The geometry class at every snapshot of one instance.
+
+        A snapshot's class lists its features' sticky labels with their counts, e.g.
+        ``"5 pentagon, 1 not represented"`` (:func:`~suptheory.classify_dimensionality`). A
+        feature with ``||W_i|| < min_norm`` counts as not represented: an absolute norm, since
+        the toy models' features have values of order 1 and learned norms near 1, while a
+        small initialisation starts every norm near 0.
+        """
+        from suptheory.empirical.geometry import classify_dimensionality
+
+        Ws = self._snapshots()
+        k = check_int(instance, "instance", low=0, high=self.instances - 1)
+        out = []
+        for w in Ws[k]:
+            dead = np.linalg.norm(w, axis=1) < min_norm
+            labels = list(np.array(classify_dimensionality(w, tol=tol).labels, dtype=object))
+            for i in np.flatnonzero(dead):
+                labels[i] = "not represented"
+            counts: dict[str, int] = {}
+            for label in labels:
+                counts[label] = counts.get(label, 0) + 1
+            order = sorted(counts, key=lambda x: (x == "not represented", -counts[x], x))
+            out.append(", ".join(f"{counts[x]} {x}" for x in order))
+        return out
 
     def geometry(self, instance: int = 0, **kwargs: Any) -> Any:
         """Sticky dimensionalities and tegum factors of one instance's ``W``.
@@ -236,6 +360,14 @@ class ToyModelResult:
         out["dimensions_per_feature"] = self.dimensions_per_feature
         out["feature_dimensionality"] = self.feature_dimensionality
         out["superposition"] = self.superposition
+        out["data"] = self.data
+        out["feature_sets"] = [list(pair) for pair in self.feature_sets]
+        if self.snapshot_steps is not None:
+            out["snapshot_steps"] = self.snapshot_steps
+            out["W_snapshots"] = self.W_snapshots
+            out["b_snapshots"] = self.b_snapshots
+            out["snapshot_loss"] = self.snapshot_loss
+            out["snapshot_loss_se"] = self.snapshot_loss_se
         return out
 
 
@@ -263,6 +395,9 @@ def train_toy_models(
     progress: bool = True,
     threads: int | None = None,
     preset: str | None = None,
+    data: Any = "independent",
+    init_std: Any = None,
+    snapshots: Any = 0,
 ) -> ToyModelResult:
     r"""Train toy models of superposition, many instances at once (Elhage et al. 2022).
 
@@ -335,6 +470,24 @@ def train_toy_models(
         numba threads for this call (instances are split between them).
     preset : str, optional
         A name in :data:`PRESETS`; its ``m, n, p, importance, steps`` apply unless given.
+    data : str or list of (str, int)
+        The data law. ``"independent"`` (default): every feature active with probability
+        ``p``, as above. ``"1-sparse"``: exactly one feature active, chosen uniformly, value
+        uniform on ``[0, 1)`` (the law of Chen et al. 2023; ``p`` must be 1 or omitted).
+        A list of ``(mode, size)`` pairs splits the features, in order, into sets of those
+        sizes (summing to ``m``), each drawn independently of the others by its mode:
+        ``"correlated"`` (with probability ``p`` every feature of the set is active, values
+        independent; else none), ``"anticorrelated"`` (with probability ``p`` exactly one
+        feature of the set, chosen uniformly; else none) or ``"independent"`` (each feature
+        with probability ``p``) -- the set-up of Elhage et al. 2022, section "Superposition
+        and Correlated Features". ``"1-sparse"`` is ``[("anticorrelated", m)]`` with ``p = 1``.
+    init_std : float, optional
+        Standard deviation of the normal initialisation of every weight (default: the
+        notebook's xavier-normal scale, see Notes). Small values (``1e-3``) start training
+        near ``W = 0`` and show its plateaus (Chen et al. 2023).
+    snapshots : int
+        Keep ``W`` and ``b`` at this many steps (0, then log-spaced; :func:`snapshot_steps`)
+        and evaluate their loss; 0 (default) keeps none.
 
     Returns
     -------
@@ -363,7 +516,9 @@ def train_toy_models(
     References
     ----------
     Elhage et al., "Toy Models of Superposition", Transformer Circuits Thread, 2022, and
-    its public notebook ``toy_models.ipynb``. Loshchilov & Hutter, "Decoupled Weight Decay
+    its public notebook ``toy_models.ipynb``. Chen, Lau, Mendel, Wei & Murfet, "Dynamical
+    versus Bayesian Phase Transitions in a Toy Model of Superposition", arXiv:2310.06301
+    (2023) (the 1-sparse law). Loshchilov & Hutter, "Decoupled Weight Decay
     Regularization", ICLR 2019 (AdamW); Kingma & Ba, ICLR 2015 (Adam).
 
     Examples
@@ -404,6 +559,17 @@ def train_toy_models(
     if optimizer == "adamw" and lr_ * wd >= 1:
         raise ValueError(f"lr * weight_decay must be < 1 for AdamW; got {lr_ * wd}")
 
+    data_name, sets, set_mode, pairs = _data_law(data, m)
+    if data_name == "1-sparse" and p is not None and np.any(np.asarray(p) != 1):
+        raise ValueError("p must be 1 (or omitted) with data='1-sparse': exactly one feature "
+                         "is active in every sample")
+    if data_name == "1-sparse":
+        p = 1.0
+    snapshots = check_int(snapshots, "snapshots", low=0)
+    if snapshots == 1:
+        raise ValueError("snapshots must be 0 (none) or at least 2")
+    if snapshots and model == "abs":
+        raise ValueError("snapshots are kept for the tied models only, not for model 'abs'")
     p_arr = as_real(settings_from.get("p", 1.0) if p is None else p, "p", low=0, high=1)
     if p_arr.ndim > 1:
         raise ValueError(f"p must be a number or a 1-D array (one per instance); got shape "
@@ -434,7 +600,8 @@ def train_toy_models(
     ftype = np.float32 if dtype == "float32" else np.float64
     rng = as_generator(seed)
     J = instances * restarts  # restart-major: row r * instances + k
-    std = np.sqrt(2.0 / (n * (m + instances)))
+    std = (np.sqrt(2.0 / (n * (m + instances))) if init_std is None
+           else float(as_real(init_std, "init_std", low=0, low_open=True)))
     W = (rng.standard_normal((J, m, n)) * std).astype(ftype)
     untied = model == "abs"
     W_out = (rng.standard_normal((J, m, n)) * std).astype(ftype) if untied else np.zeros(
@@ -452,7 +619,17 @@ def train_toy_models(
     code = K.MODELS[model]
     adamw = optimizer == "adamw"
 
+    snap_t = snapshot_steps(steps, snapshots) if snapshots else np.zeros(0, np.int64)
+    snap_W = np.zeros((J, snap_t.size, m, n))
+    snap_b = np.zeros((J, snap_t.size, m))
+
+    def keep(at: int) -> None:
+        for s_ in np.flatnonzero(snap_t == at):
+            snap_W[:, s_] = W
+            snap_b[:, s_] = b
+
     done = 0
+    keep(0)
     start = time.perf_counter()
     with num_threads(threads):
         # Ctrl-C stops between chunks: the models are evaluated as trained so far
@@ -461,13 +638,17 @@ def train_toy_models(
             chunk = min(steps, 8)
             while done < steps:
                 c = min(chunk, steps - done)
+                later = snap_t[snap_t > done]
+                if later.size:
+                    c = min(c, int(later[0]) - done)
                 t0 = time.perf_counter()
                 out = np.zeros((J, c), np.float64)
-                K.train_chunk(W, W_out, b, mW, vW, mWo, vWo, mb, vb, imp_J, p_J, keys, done,
-                              lr_t[done:done + c], batch, code, adamw, wd, beta1, beta2, eps,
-                              out)
+                K.train_chunk(W, W_out, b, mW, vW, mWo, vWo, mb, vb, imp_J, p_J, sets, set_mode,
+                              keys, done, lr_t[done:done + c], batch, code, adamw, wd, beta1,
+                              beta2, eps, out)
                 history[:, done:done + c] = out
                 done += c
+                keep(done)
                 run.update(c)
                 # ~0.3 s per chunk: responsive to Ctrl-C, negligible call overhead.
                 per_step = (time.perf_counter() - t0) / c
@@ -476,8 +657,19 @@ def train_toy_models(
         seconds = time.perf_counter() - start
         ev_mean = np.zeros(J)
         ev_se = np.zeros(J)
-        K.evaluate(W, W_out, b, imp_J, p_J, np.tile(eval_keys, restarts), eval_batch, code,
-                   ev_mean, ev_se)
+        K.evaluate(W, W_out, b, imp_J, p_J, sets, set_mode, np.tile(eval_keys, restarts),
+                   eval_batch, code, ev_mean, ev_se)
+        # snapshots that training reached (an interrupted run keeps the ones before it)
+        snap_ok = snap_t <= done
+        snap_loss = np.full((J, snap_t.size), np.nan)
+        snap_se = np.full((J, snap_t.size), np.nan)
+        for s_ in np.flatnonzero(snap_ok):
+            mu, se_ = np.zeros(J), np.zeros(J)
+            Ws = np.ascontiguousarray(snap_W[:, s_], dtype=ftype)
+            bs = np.ascontiguousarray(snap_b[:, s_], dtype=ftype)
+            K.evaluate(Ws, W_out, bs, imp_J, p_J, sets, set_mode, np.tile(eval_keys, restarts),
+                       min(eval_batch, 8192), code, mu, se_)
+            snap_loss[:, s_], snap_se[:, s_] = mu, se_
 
     restart_loss = ev_mean.reshape(restarts, instances).T
     restart_se = ev_se.reshape(restarts, instances).T
@@ -495,5 +687,11 @@ def train_toy_models(
                   "betas": (beta1, beta2), "adam_eps": eps, "schedule": schedule,
                   "warmup": warmup, "dtype": dtype, "restarts": restarts,
                   "eval_batch": eval_batch, "preset": preset,
-                  "init_std": float(std)},
+                  "init_std": float(std), "data": data_name},
+        data=data_name, feature_sets=pairs,
+        snapshot_steps=snap_t[snap_ok].copy() if snapshots else None,
+        W_snapshots=snap_W[rows][:, snap_ok].copy() if snapshots else None,
+        b_snapshots=snap_b[rows][:, snap_ok].copy() if snapshots else None,
+        snapshot_loss=snap_loss[rows][:, snap_ok].copy() if snapshots else None,
+        snapshot_loss_se=snap_se[rows][:, snap_ok].copy() if snapshots else None,
     )

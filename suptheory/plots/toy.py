@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["plot_toy_models"]
+__all__ = ["plot_toy_models", "plot_training_dynamics"]
 
 
 def plot_toy_models(result: Any, path: Any = None, *, columns: int | None = None,
@@ -79,6 +79,89 @@ def plot_toy_models(result: Any, path: Any = None, *, columns: int | None = None
         ax.set_yticks([])
         ax.set_title(f"p = {result.p[k]:.3g}", fontsize=7)
     fig.suptitle(f"{result.model} toy models, m = {m}, n = {n}", fontsize=8)
+    fig.tight_layout()
+    if path is not None:
+        fig.savefig(path, dpi=dpi)
+    return fig
+
+
+def plot_training_dynamics(result: Any, path: Any = None, *, instances: Any = None,
+                           loss: Any = None, kgon_lines: bool | None = None,
+                           dpi: int = 150) -> Any:
+    """Loss and feature dimensionalities over training, against k-gon losses and sticky values.
+
+    Two panels against the optimiser step (log axis, from the snapshots of
+    ``train_toy_models(..., snapshots=K)``): the loss of each chosen instance, with the
+    k-gon losses ``kgon_loss(k, m)`` as horizontal lines (for two-neuron models; the
+    plateaus of Chen et al. 2023), and every feature's ``D_i`` of the first chosen instance,
+    with the sticky fractions 1, 3/4, 2/3, 1/2, 2/5, 3/8 marked (Elhage et al. 2022,
+    "energy level jumps").
+
+    Parameters
+    ----------
+    result : ToyModelResult
+        Trained with ``snapshots``.
+    path : str or path-like, optional
+        Where to save.
+    instances : sequence of int, optional
+        Instances whose loss is drawn (default all); ``D_i`` of the first.
+    loss : array_like, optional
+        ``(instances, S)`` losses to draw instead of ``result.snapshot_loss`` (e.g. the exact
+        :func:`suptheory.one_sparse_loss` of each snapshot).
+    kgon_lines : bool, optional
+        Draw the k-gon losses (default: when ``n == 2`` and the data are 1-sparse).
+    dpi : int
+        Resolution of a saved raster image.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+
+    Examples
+    --------
+    >>> from suptheory import train_toy_models
+    >>> r = train_toy_models(5, 2, data="1-sparse", steps=100, snapshots=10, progress=False)
+    >>> fig = plot_training_dynamics(r)
+    >>> len(fig.axes)
+    2
+    """
+    import matplotlib.pyplot as plt
+
+    from suptheory.empirical.geometry import STICKY_DIMENSIONALITIES
+    from suptheory.theory.kgons import kgon_loss
+
+    if result.snapshot_steps is None:
+        raise ValueError("the result has no snapshots: train with snapshots=K")
+    t = np.maximum(np.asarray(result.snapshot_steps, dtype=np.float64), 0.8)
+    L = np.asarray(result.snapshot_loss if loss is None else loss, dtype=np.float64)
+    chosen = list(range(result.instances)) if instances is None else [int(i) for i in instances]
+    if kgon_lines is None:
+        kgon_lines = result.n == 2 and result.data == "1-sparse"
+    fig, (ax_l, ax_d) = plt.subplots(1, 2, figsize=(10, 3.8))
+    if kgon_lines and result.m >= 2:
+        for k in [0, *range(2, result.m + 1)]:
+            level = float(kgon_loss(k, result.m))
+            ax_l.axhline(level, color="0.7", lw=0.8, ls="--", zorder=0)
+            ax_l.text(t[-1] * 1.05, level, f"{k}-gon", va="center", fontsize=7, color="0.35")
+    for i in chosen:
+        ax_l.plot(t, L[i], lw=1, alpha=0.8)
+    ax_l.set_xscale("log")
+    ax_l.set_yscale("log")
+    ax_l.set_xlabel("step")
+    ax_l.set_ylabel("loss per input")
+    ax_l.set_title("loss (dashed: k-gon critical points)", fontsize=9)
+    D = result.dimensionality_history[chosen[0]]
+    for value, label in STICKY_DIMENSIONALITIES:
+        if value > 0:
+            ax_d.axhline(value, color="0.8", lw=0.8, zorder=0)
+            ax_d.text(t[-1] * 1.05, value, label, va="center", fontsize=7, color="0.35")
+    for j in range(D.shape[1]):
+        ax_d.plot(t, D[:, j], lw=1.2)
+    ax_d.set_xscale("log")
+    ax_d.set_ylim(-0.03, 1.05)
+    ax_d.set_xlabel("step")
+    ax_d.set_ylabel("feature dimensionality D_i")
+    ax_d.set_title(f"D_i of instance {chosen[0]} (lines: sticky fractions)", fontsize=9)
     fig.tight_layout()
     if path is not None:
         fig.savefig(path, dpi=dpi)
