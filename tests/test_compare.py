@@ -222,3 +222,48 @@ def test_per_feature_to_frame_and_to_dict():
 def test_bad_inputs(args, kwargs, exc, match):
     with pytest.raises(exc, match=match):
         compare(*args, progress=False, **kwargs)
+
+
+# --------------------------------------------------------------------------- command line
+
+
+def test_cli_compare_table_json_and_per_feature(tmp_path, capsys):
+    import json
+
+    from suptheory.cli.main import main
+
+    rng = np.random.default_rng(4)
+    W = rng.standard_normal((80, 12))
+    perm = rng.permutation(80)
+    copy = np.empty_like(W)
+    copy[perm] = -W  # negated: matched only by |cos|
+    np.savez(tmp_path / "a.npz", W_dec=W, W_enc=W.T.copy())
+    np.save(tmp_path / "b.npy", copy)
+    a, b = str(tmp_path / "a.npz"), str(tmp_path / "b.npy")
+    assert main(["compare", a, b, "--key-a", "W_dec", "--abs", "--json", "--no-progress"]) == 0
+    d = json.loads(capsys.readouterr().out)
+    assert d["mmcs_ab"] == 1.0 and d["abs"] is True and d["matching_size"] == 80
+    out = tmp_path / "pf.csv"
+    assert main(["compare", a, b, "--key-a", "W_enc", "--transpose-a", "--abs",
+                 "--per-feature", str(out), "--thresholds", "0.99", "--no-progress"]) == 0
+    text = capsys.readouterr().out
+    assert "best match |cos| >= 0.99  100.0%" in text
+    lines = out.read_text().splitlines()
+    assert lines[0] == "feature,best,cos,match,match_cos" and len(lines) == 81
+    assert [int(x.split(",")[1]) for x in lines[1:]] == perm.tolist()
+    assert main(["compare", a, b, "--key-a", "W_dec", "--no-one-to-one", "--no-progress"]) == 0
+    assert "not computed" in capsys.readouterr().out
+
+
+def test_cli_compare_errors(tmp_path, capsys):
+    from suptheory.cli.main import main
+
+    np.save(tmp_path / "a.npy", np.eye(4))
+    np.save(tmp_path / "b.npy", np.eye(5))
+    a, b = str(tmp_path / "a.npy"), str(tmp_path / "b.npy")
+    assert main(["compare", a, b, "--no-progress"]) == 2
+    assert "same width n" in capsys.readouterr().err
+    assert main(["compare", a, a, "--per-feature", str(tmp_path / "x.txt")]) == 2
+    assert "--per-feature" in capsys.readouterr().err
+    assert not (tmp_path / "x.txt").exists()
+    assert main(["compare", a, str(tmp_path / "nope.npy")]) == 2
