@@ -267,3 +267,41 @@ def test_cli_compare_errors(tmp_path, capsys):
     assert "--per-feature" in capsys.readouterr().err
     assert not (tmp_path / "x.txt").exists()
     assert main(["compare", a, str(tmp_path / "nope.npy")]) == 2
+
+
+# --------------------------------------------------------------------------- the report's plot
+
+
+def test_plot_embedding_report_panels_and_errors(tmp_path):
+    from suptheory import analyze, overlap_histogram, plot_embedding_report
+
+    rng = np.random.default_rng(0)
+    W = rng.standard_normal((400, 16))
+    W[7] = 0.0
+    r = analyze(W, progress=False)
+    fig = plot_embedding_report(r, tmp_path / "r.png", histogram=overlap_histogram(
+        W, 50, progress=False), bins=50)
+    assert len(fig.axes) == 3 and (tmp_path / "r.png").stat().st_size > 15_000
+    # the histogram bars hold every pair of nonzero rows
+    bars = sum(p.get_height() for p in fig.axes[0].patches)
+    assert bars == 399 * 398 // 2
+    with pytest.raises(ValueError, match="not both"):
+        plot_embedding_report(r, W=W, histogram=overlap_histogram(W, progress=False))
+    with pytest.raises(ValueError, match="shape"):
+        plot_embedding_report(r, W=W[:10])
+
+
+def test_cli_analyze_plot(tmp_path, capsys):
+    from suptheory.cli.main import main
+
+    path = tmp_path / "W.npy"
+    np.save(path, np.random.default_rng(1).standard_normal((300, 12)))
+    out = tmp_path / "report.png"
+    assert main(["analyze", str(path), "--plot", str(out), "--quantiles", "--no-progress"]) == 0
+    assert out.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert "EmbeddingReport" in capsys.readouterr().out
+    # a bad path fails before any computation
+    assert main(["analyze", str(tmp_path / "missing.npy"), "--plot", str(tmp_path / "r.xyz")]) == 2
+    assert "--plot must name an image file" in capsys.readouterr().err
+    assert main(["analyze", str(path), "--plot", str(tmp_path / "no" / "r.png")]) == 2
+    assert "no such directory" in capsys.readouterr().err
