@@ -66,6 +66,8 @@ _LAZY: dict[str, str] = {
     "PairStatistics": "suptheory.analysis.pairs",
     "analyze": "suptheory.analysis.analyze",
     "EmbeddingReport": "suptheory.analysis.analyze",
+    "compare": "suptheory.analysis.compare",
+    "Comparison": "suptheory.analysis.compare",
     # Monte Carlo twins of the closed forms (seeded, estimates with standard errors)
     "simulate_interference": "suptheory.empirical.simulate",
     "simulate_levels": "suptheory.empirical.simulate",
@@ -113,6 +115,7 @@ _LAZY: dict[str, str] = {
     # interfaces: pictures and readings in words
     "plot_toy_models": "suptheory.plots.toy",
     "plot_training_dynamics": "suptheory.plots.toy",
+    "plot_embedding_report": "suptheory.plots.embedding",
     "explain": "suptheory.render.explain",
 }
 
@@ -130,7 +133,7 @@ __all__ = [
     "coherence", "CoherenceResult", "overlap_histogram", "overlap_quantiles",
     "feature_dimensionality", "dimensions_per_feature", "superposition", "frame_potential",
     "row_norms", "zero_rows", "rms_overlap", "pair_statistics", "PairStatistics", "analyze",
-    "EmbeddingReport", "simulate_interference",
+    "EmbeddingReport", "compare", "Comparison", "simulate_interference",
     "simulate_levels", "simulate_max_levels", "simulate_max_coherence",
     "InterferenceSimulation", "LevelsSimulation", "MaxLevelsSimulation",
     "MaxCoherenceSimulation", "train_toy_models", "ToyModelResult", "TOY_MODELS", "PRESETS",
@@ -141,7 +144,7 @@ __all__ = [
     "CheckRow", "check_kgon_plateaus", "PlateauCheck", "PlateauRow", "detect_plateaus",
     "Plateau", "polygon_geometry", "PolygonGeometry", "sweep",
     "grid_points", "point_seed", "ResultStore", "plot_toy_models",
-    "plot_training_dynamics", "explain",
+    "plot_training_dynamics", "plot_embedding_report", "explain",
 ]  # fmt: skip
 
 

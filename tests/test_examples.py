@@ -228,3 +228,22 @@ def test_pentagon_digons(tmp_path):
     assert result["kinds"][0] == "pentagon"
     assert 0.1 < result["crossing"] < 0.5
     assert result["limits"][5] < result["limits"][4]
+
+
+# --------------------------------------------------------------------------- (e) analyze's report
+
+
+def test_embedding_report(tmp_path):
+    res = run("fig_embedding_report", tmp_path)
+    r, planted = res["report"], res["planted"]
+    # every planted near-duplicate (cosine 0.9-0.99 by construction) is among the top pairs
+    # and is its partner's nearest neighbour
+    assert res["hits"] == len(planted)
+    for i, j in planted:
+        assert r.nearest[j] == i and 0.9 - 1e-6 <= r.max_overlap[j] <= 0.99 + 1e-6
+    # the shared direction makes the read-outs noisier than random directions in R^n
+    assert r.effective_width < 0.9 * r.n
+    assert np.median(r.rms_overlap) > r.random_rms_overlap
+    # the histogram the figure shows counts every pair
+    counts, _ = res["histogram"]
+    assert counts.sum() == r.m * (r.m - 1) // 2

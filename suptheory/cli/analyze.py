@@ -71,6 +71,9 @@ def register(subparsers: Any) -> None:
     p.add_argument("--per-feature", default=None, metavar="PATH",
                    help="write the per-feature statistics (max |cos|, nearest neighbour, rms "
                    "cos, counts, noise) to PATH: .csv or .json")
+    p.add_argument("--plot", default=None, metavar="PATH",
+                   help="draw the report against random directions (overlap histogram, each "
+                   "feature's max |cos| and rms cos) to PATH, e.g. out.png (needs matplotlib)")
     p.add_argument("--threads", type=int, default=None,
                    help="worker threads for the blocked overlap scans (default: all cores)")
     p.add_argument("--json", action="store_true", help="print the report as JSON")
@@ -91,14 +94,23 @@ def run(args: argparse.Namespace) -> int:
         if not tensors:
             print(f"suptheory analyze: {args.file} holds no 2-D tensor", file=sys.stderr)
         return 0
-    W = load_embedding(args.file, key=args.key, transpose=args.transpose)
     if args.per_feature is not None and not args.per_feature.endswith((".csv", ".json")):
         raise ValueError(f"--per-feature must name a .csv or .json file; got {args.per_feature!r}")
+    if args.plot is not None:
+        _check_plot_path(args.plot)  # before the long computation, not after
+    W = load_embedding(args.file, key=args.key, transpose=args.transpose)
     report = analyze(W, quantiles=tuple(args.quantiles), l=args.l, a=args.a, top_k=args.top_k,
                      thresholds=tuple(args.thresholds), threads=args.threads,
                      progress=not args.no_progress)
     if args.per_feature is not None:
         _write_per_feature(report.per_feature(), args.per_feature)
+    if args.plot is not None:
+        import matplotlib.pyplot as plt
+
+        from suptheory.plots.embedding import plot_embedding_report
+
+        fig = plot_embedding_report(report, args.plot, W=W, progress=not args.no_progress)
+        plt.close(fig)
     if args.json:
         print(dumps(report.to_dict()))
         for note in report.notes:  # keep stdout pure JSON; the notes still reach the user
@@ -106,6 +118,25 @@ def run(args: argparse.Namespace) -> int:
     else:
         print(report)
     return 0
+
+
+def _check_plot_path(path: str) -> None:
+    """A path matplotlib can write: an existing folder and a known image format."""
+    import os
+
+    try:
+        from matplotlib.backend_bases import FigureCanvasBase
+    except ImportError:  # pragma: no cover - matplotlib is optional
+        raise ValueError("--plot needs matplotlib (pip install matplotlib)") from None
+
+    formats = FigureCanvasBase.get_supported_filetypes()
+    suffix = os.path.splitext(path)[1].lstrip(".").lower()
+    if suffix not in formats:
+        raise ValueError(f"--plot must name an image file ({', '.join(sorted(formats))}); "
+                         f"got {path!r}")
+    folder = os.path.dirname(os.path.abspath(path))
+    if not os.path.isdir(folder):
+        raise ValueError(f"--plot: no such directory {folder!r}")
 
 
 def _write_per_feature(cols: dict[str, Any], path: str) -> None:

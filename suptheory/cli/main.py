@@ -8,7 +8,7 @@ module level, so that ``suptheory calc`` never imports numba.
 Examples
 --------
 >>> sorted(COMMANDS)
-['analyze', 'calc', 'check', 'pack', 'solve', 'sweep', 'train']
+['analyze', 'calc', 'check', 'compare', 'pack', 'solve', 'sweep', 'train']
 >>> main(["solve", "l", "--n", "768", "--m", "24576", "--model", "linsefors"])
 9.49...
 0
@@ -28,6 +28,7 @@ COMMANDS: dict[str, str] = {
     "sweep": "suptheory.cli.sweep",
     "train": "suptheory.cli.train",
     "analyze": "suptheory.cli.analyze",
+    "compare": "suptheory.cli.compare",
     "pack": "suptheory.cli.pack",
     "check": "suptheory.cli.check",
     # further subcommands register here
