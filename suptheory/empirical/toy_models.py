@@ -254,7 +254,8 @@ class ToyModelResult:
     def features_learned(self) -> np.ndarray:
         """``||W||_F^2`` per instance: learned features have norm near 1 (Elhage et al.)."""
         W = self.W.astype(np.float64)
-        return np.einsum("kij,kij->k", W, W)
+        learned: np.ndarray = np.einsum("kij,kij->k", W, W)
+        return learned
 
     @property
     def dimensions_per_feature(self) -> np.ndarray:

@@ -60,7 +60,8 @@ class EmbeddingFile(NamedTuple):
 
 def _dictionary() -> np.ndarray:
     W = np.random.default_rng(0).standard_normal(SHAPE)
-    return (W / np.linalg.norm(W, axis=1)[:, None]).astype(np.float32)
+    unit: np.ndarray = (W / np.linalg.norm(W, axis=1)[:, None]).astype(np.float32)
+    return unit
 
 
 def write_embedding(directory: Path, fmt: str, W: np.ndarray) -> EmbeddingFile:

@@ -190,7 +190,8 @@ def _unit_gaussian_rows(rng: np.random.Generator, m: int, n: int) -> np.ndarray:
         bad = norms == 0.0
         W[bad] = rng.standard_normal((int(bad.sum()), n))
         norms = np.linalg.norm(W, axis=1)
-    return W / norms[:, None]
+    unit: np.ndarray = W / norms[:, None]
+    return unit
 
 
 @st.composite
@@ -336,7 +337,8 @@ def _sum_zero_coordinates(V: np.ndarray) -> np.ndarray:
         H[r - 1, r] = -float(r)
         H[r - 1] /= math.sqrt(r * (r + 1))
     X = V @ H.T
-    return X / np.linalg.norm(X, axis=1)[:, None]
+    unit: np.ndarray = X / np.linalg.norm(X, axis=1)[:, None]
+    return unit
 
 
 def _mercedes() -> np.ndarray:
@@ -367,7 +369,8 @@ def _clebsch_lines() -> np.ndarray:
     xs = np.array([[(x >> b) & 1 for b in range(4)] for x in range(16)])
     us = np.array([u for u in ([(v >> b) & 1 for b in range(4)] for v in range(16))
                    if sum(u) == 0 or sum(u) >= 3])
-    return (-1.0) ** ((xs @ us.T) % 2) / math.sqrt(6.0)
+    signs: np.ndarray = (-1.0) ** ((xs @ us.T) % 2) / math.sqrt(6.0)
+    return signs
 
 
 #: the fixed constructions of :func:`equiangular_tight_frames`: name -> (m, n, coherence,
@@ -458,7 +461,8 @@ def _orthogonal_direction(u: np.ndarray, v: np.ndarray) -> np.ndarray:
         w = np.eye(len(u))[int(np.argmin(np.abs(u)))]
         w = w - (w @ u) * u
     w = w - (w @ u) * u  # twice is enough (Kahan)
-    return w / np.linalg.norm(w)
+    unit: np.ndarray = w / np.linalg.norm(w)
+    return unit
 
 
 @st.composite
