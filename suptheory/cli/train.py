@@ -17,7 +17,7 @@ import argparse
 import sys
 from typing import Any
 
-from suptheory.cli._common import dumps, number
+from suptheory.cli._common import count, dumps, note_compiling, number, output_path
 
 
 def register(subparsers: Any) -> None:
@@ -34,33 +34,56 @@ def register(subparsers: Any) -> None:
     )
     parser.add_argument("--preset", help="anthropic-intro, varying-sparsity, "
                         "uniform-superposition or two-feature")
-    parser.add_argument("--m", type=number, help="number of features")
-    parser.add_argument("--n", type=number, help="number of neurons (width)")
+    parser.add_argument("--m", type=count(), help="number of features")
+    parser.add_argument("--n", type=count(), help="number of neurons (width)")
     parser.add_argument("--p", type=number, nargs="+", help="density of each instance")
     parser.add_argument("--importance", type=number, nargs="+",
                         help="importance of each feature (one number, or m numbers)")
     parser.add_argument("--model", help="relu (default), linear, hidden-relu or abs")
-    parser.add_argument("--steps", type=number, help="optimiser steps (default 10000)")
-    parser.add_argument("--batch", type=number, default=1024, help="samples per step")
+    parser.add_argument("--steps", type=count(), help="optimiser steps (default 10000)")
+    parser.add_argument("--batch", type=count(), default=1024, help="samples per step")
     parser.add_argument("--lr", type=number, default=1e-3, help="learning rate")
     parser.add_argument("--optimizer", default="adamw", help="adamw (default) or adam")
     parser.add_argument("--weight-decay", type=number, default=0.01, dest="weight_decay")
     parser.add_argument("--schedule", default="constant", help="constant, linear or cosine")
     parser.add_argument("--dtype", default="float32", help="float32 or float64")
-    parser.add_argument("--restarts", type=number, default=1,
+    parser.add_argument("--restarts", type=count(), default=1,
                         help="train each instance this many times, keep the best")
-    parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--threads", type=int, help="numba threads")
+    parser.add_argument("--seed", type=count(low=0, high=None), default=0,
+                        help="random seed, a whole number >= 0 (default 0)")
+    parser.add_argument("--threads", type=count(), help="numba threads (>= 1; default: all)")
     parser.add_argument("--json", action="store_true", help="print the result as JSON")
     parser.add_argument("--plot", metavar="PATH",
-                        help="draw each instance's feature directions to PATH (e.g. out.png)")
+                        help="draw each instance's feature directions to PATH (e.g. out.png; "
+                        ".png is appended to a name without an extension)")
     parser.add_argument("--no-progress", action="store_true", help="hide the progress bar")
     parser.set_defaults(run=run)
 
 
+def _plot_path(path: str) -> str:
+    """The file matplotlib will write for ``--plot PATH``, checked before training."""
+    import os
+
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    formats = FigureCanvasAgg.get_supported_filetypes()
+    extension = os.path.splitext(path)[1][1:].lower()
+    if not extension:  # matplotlib appends its default format
+        return output_path(path.rstrip("."), "--plot", suffix=".png")
+    if extension not in formats:
+        raise ValueError(
+            f"--plot: cannot draw a .{extension} file; give one of "
+            + ", ".join(f".{name}" for name in sorted(formats))
+        )
+    return output_path(path, "--plot", suffix=os.path.splitext(path)[1])
+
+
 def run(args: argparse.Namespace) -> int:
     """Train, print, optionally plot."""
+    plot = _plot_path(args.plot) if args.plot is not None else None
     from suptheory.empirical.toy_models import train_toy_models
+
+    note_compiling("train", ("toy",))
 
     p: Any = args.p if args.p is None or len(args.p) > 1 else args.p[0]
     imp: Any = (args.importance if args.importance is None or len(args.importance) > 1
@@ -71,13 +94,13 @@ def run(args: argparse.Namespace) -> int:
         schedule=args.schedule, dtype=args.dtype, restarts=args.restarts, seed=args.seed,
         threads=args.threads, preset=args.preset, progress=not args.no_progress,
     )
-    if args.plot:
+    if plot is not None:
         import matplotlib
 
         matplotlib.use("Agg")
         from suptheory.plots.toy import plot_toy_models
 
-        fig = plot_toy_models(result, path=args.plot)
+        fig = plot_toy_models(result, path=plot)
         import matplotlib.pyplot as plt
 
         plt.close(fig)
@@ -85,8 +108,8 @@ def run(args: argparse.Namespace) -> int:
         print(dumps(result.to_dict()))
     else:
         print(result.summary())
-        if args.plot:
-            print(f"plot written to {args.plot}")
+        if plot is not None:
+            print(f"plot written to {plot}")
     if result.interrupted:
         print("suptheory train: interrupted; the models above are those trained so far",
               file=sys.stderr)
