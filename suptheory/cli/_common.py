@@ -126,17 +126,20 @@ def note_compiling(command: str, modules: tuple[str, ...]) -> bool:
     """Say once on stderr that numba is about to compile the kernels of ``modules``.
 
     numba caches compiled kernels (``cache=True``) beside their source, in
-    ``suptheory/_kernels/__pycache__`` (an index file ``<module>.<function>-<line>.*.nbi`` per
-    kernel), or under ``NUMBA_CACHE_DIR`` when that is set. If a module has no index file
-    there, its kernels will be compiled now -- tens of seconds, once per machine -- and the
-    user is told so instead of staring at a silent terminal. Where the package directory is
-    read-only and ``NUMBA_CACHE_DIR`` unset (numba then caches in a user-wide directory), it
-    says nothing. Returns whether it printed.
+    ``suptheory/_kernels/__pycache__`` (one index file ``<module>.<function>-<line>.*.nbi``
+    per kernel), or under ``NUMBA_CACHE_DIR`` when that is set (in ``_kernels_<hash>/``).
+    If a module has no index file there, its kernels will be compiled now -- tens of
+    seconds, once per machine -- and the user is told so rather than left at a silent
+    terminal. Where the package directory is read-only and ``NUMBA_CACHE_DIR`` unset (numba
+    then caches in a user-wide directory) it says nothing. Returns whether it printed.
     """
     kernels = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "_kernels")
     places = []
     cache_dir = os.environ.get("NUMBA_CACHE_DIR")
     if cache_dir:
+        # numba names the directory after the source directory and a hash of its full
+        # path (``_kernels_<sha1>``); older versions mirrored the full path
+        places += glob.glob(os.path.join(glob.escape(cache_dir), "_kernels*"))
         places.append(os.path.join(cache_dir, os.path.splitdrive(kernels)[1].lstrip(os.sep)))
     elif os.access(kernels, os.W_OK):
         places.append(os.path.join(kernels, "__pycache__"))
