@@ -285,3 +285,12 @@ def test_compile_note_only_on_the_first_run(tmp_path):
     assert first.stderr == "suptheory pack: compiling numba kernels, once, about 30 s\n"
     assert second.stderr == ""
 
+
+
+def test_train_help_gives_each_presets_run_time(capsys):
+    code, out, _ = run(["train", "--help"], capsys)
+    assert code == 0
+    text = " ".join(out.split())
+    for preset, time_ in [("anthropic-intro", "about 2 s"), ("varying-sparsity", "about 4 s"),
+                          ("uniform-superposition", "about 25 min"), ("two-feature", "about 7 s")]:
+        assert f"{preset} (" in text and time_ in text.split(f"{preset} (", 1)[1].split(")")[0]
