@@ -57,3 +57,27 @@ def returns_list(i):
 def count_calls(marker_dir, i):
     """Count calls: markers named by the point."""
     return marked(i, 0, marker_dir)
+
+
+class TwoArgError(Exception):
+    """An exception that pickles but cannot be unpickled (its __init__ takes two args)."""
+
+    def __init__(self, message, code):
+        super().__init__(message)
+        self.code = code
+
+
+def fails_unpicklably(i, bad=3, delay=0.0):
+    """Raise, for one point, an exception the parent cannot unpickle; others sleep a little."""
+    if i == bad:
+        raise TwoArgError(f"point {i} is bad", 7)
+    time.sleep(delay)
+    return {"value": float(i)}
+
+
+def sleeps_and_records(i, pid_dir, seconds=300.0):
+    """Write this worker's pid to a file in ``pid_dir``, then sleep (a sweep to be killed)."""
+    with open(os.path.join(pid_dir, str(os.getpid())), "w") as fh:
+        fh.write(str(os.getppid()))
+    time.sleep(seconds)
+    return {"i": i}

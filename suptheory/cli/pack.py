@@ -18,7 +18,7 @@ import argparse
 import sys
 from typing import Any
 
-from suptheory.cli._common import dumps, number
+from suptheory.cli._common import count, dumps, note_compiling, output_path
 
 
 def register(subparsers: Any) -> None:
@@ -34,17 +34,19 @@ def register(subparsers: Any) -> None:
             "(points, the Tammes problem), frame-potential (sum of squared overlaps)."
         ),
     )
-    parser.add_argument("--m", type=number, required=True, help="number of directions")
-    parser.add_argument("--n", type=number, required=True, help="width (dimension)")
+    parser.add_argument("--m", type=count(), required=True, help="number of directions")
+    parser.add_argument("--n", type=count(), required=True, help="width (dimension)")
     parser.add_argument("--objective", default="coherence",
                         help="coherence (default), spherical-code or frame-potential")
-    parser.add_argument("--restarts", type=number, default=8, help="random starts (default 8)")
-    parser.add_argument("--steps", type=number, default=1500,
+    parser.add_argument("--restarts", type=count(), default=8, help="random starts (default 8)")
+    parser.add_argument("--steps", type=count(), default=1500,
                         help="gradient steps per restart (default 1500)")
-    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--seed", type=count(low=0, high=None), default=0,
+                        help="random seed, a whole number >= 0 (default 0)")
     parser.add_argument("--no-polish", action="store_true",
                         help="skip the linear-programming polishing step")
-    parser.add_argument("--save", metavar="PATH", help="save the (m, n) embedding to PATH (.npy)")
+    parser.add_argument("--save", metavar="PATH",
+                        help="save the (m, n) embedding to PATH (.npy is appended if missing)")
     parser.add_argument("--json", action="store_true", help="print the result as JSON")
     parser.add_argument("--no-progress", action="store_true", help="hide the progress bar")
     parser.set_defaults(run=run)
@@ -52,25 +54,27 @@ def register(subparsers: Any) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Optimise, print, optionally save."""
+    saved = output_path(args.save, "--save", suffix=".npy") if args.save is not None else None
     from suptheory.empirical.packing import optimize_packing
 
+    note_compiling("pack", ("packing",))
     result = optimize_packing(
         args.m, args.n, args.objective, restarts=args.restarts, steps=args.steps,
         seed=args.seed, polish=not args.no_polish, progress=not args.no_progress,
     )
-    if args.save:
+    if saved is not None:
         import numpy as np
 
-        np.save(args.save, result.W)
+        np.save(saved, result.W)
     if args.json:
         out = result.to_dict()
-        if args.save:
-            out["saved_to"] = args.save
+        if saved is not None:
+            out["saved_to"] = saved
         print(dumps(out))
     else:
         print(result)
-        if args.save:
-            print(f"embedding written to {args.save}")
+        if saved is not None:
+            print(f"embedding written to {saved}")
     if result.interrupted:
         print("suptheory pack: interrupted; the packing above is the best found so far",
               file=sys.stderr)

@@ -26,6 +26,9 @@ from typing import Any
 from suptheory._text import format_number, render_table
 from suptheory.cli._common import dumps
 
+#: seconds ``sweep show`` waits for another process's lock on the store before saying so
+LOCK_TIMEOUT = 2.0
+
 
 def register(subparsers: Any) -> None:
     """Add the ``sweep`` subcommand and its ``show`` action."""
@@ -77,10 +80,22 @@ def run(args: argparse.Namespace) -> int:
     """List the rows of the store."""
     if not os.path.isfile(args.store):
         raise ValueError(f"STORE must be an existing result store file; got {args.store!r}")
+    import sqlite3
+
     from suptheory.runs.store import ResultStore
 
-    with ResultStore(args.store, mode="r") as store:
-        rows = store.rows(arrays=args.arrays)
+    try:
+        with ResultStore(args.store, mode="r", timeout=LOCK_TIMEOUT) as store:
+            rows = store.rows(arrays=args.arrays)
+    except (sqlite3.OperationalError, ValueError) as exc:
+        if "locked" not in str(exc) and "busy" not in str(exc):
+            raise
+        print(
+            f"suptheory sweep: error: the store {args.store!r} is locked by another process "
+            f"(waited {LOCK_TIMEOUT:g} s); try again when it is done writing",
+            file=sys.stderr,
+        )
+        return 1
     if args.json:
         if args.arrays:
             for row in rows:

@@ -219,6 +219,16 @@ def _uri(path: str, *options: str) -> str:
     return f"file:{quote(os.path.abspath(path))}?{'&'.join(options)}"
 
 
+#: the columns each table of a store has (schema 1)
+_COLUMNS_OF = {
+    "meta": {"name", "value"},
+    "points": {
+        "id", "key", "params", "metrics", "seed", "function", "version", "seconds", "finished"
+    },
+    "arrays": {"point", "name", "data"},
+}
+
+
 def _stored_schema(conn: Any, path: str, *, allow_empty: bool) -> str | None:
     """The schema version of an open store; ``None`` for an empty database if allowed.
 
@@ -236,6 +246,14 @@ def _stored_schema(conn: Any, path: str, *, allow_empty: bool) -> str | None:
             f"{', '.join(sorted(tables))}; a store has meta, points and arrays); it was left "
             "unchanged"
         )
+    for table, wanted in _COLUMNS_OF.items():
+        have = {record[1] for record in conn.execute(f"PRAGMA table_info({table})")}
+        if not wanted <= have:
+            raise ValueError(
+                f"{path!r} is not a suptheory result store: its table {table} has the columns "
+                f"{', '.join(sorted(have)) or '(none)'}; a store's has "
+                f"{', '.join(sorted(wanted))}"
+            )
     row = conn.execute("SELECT value FROM meta WHERE name='schema'").fetchone()
     if row is None:
         raise ValueError(f"{path!r} is not a suptheory result store (meta holds no schema)")
@@ -606,12 +624,18 @@ class ResultStore:
             "finished": finished,
         }
         if arrays:
-            row["arrays"] = {
-                name: _from_npy(blob)
-                for name, blob in self._conn.execute(
-                    "SELECT name, data FROM arrays WHERE point=? ORDER BY rowid", (point_id,)
-                )
-            }
+            row["arrays"] = {}
+            for name, blob in self._conn.execute(
+                "SELECT name, data FROM arrays WHERE point=? ORDER BY rowid", (point_id,)
+            ):
+                try:
+                    row["arrays"][name] = _from_npy(blob)
+                except Exception as exc:  # a damaged blob: numpy's message would mislead
+                    raise ValueError(
+                        f"the result store {self.path!r} is damaged: the array {name!r} of the "
+                        f"point {row['params']} is not valid .npy data "
+                        f"({type(exc).__name__}: {exc})"
+                    ) from exc
         return row
 
     _COLUMNS = "id, params, metrics, seed, function, version, seconds, finished"

@@ -18,7 +18,9 @@ import itertools
 import multiprocessing
 import os
 import pickle
+import select
 import sys
+import threading
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
@@ -131,11 +133,36 @@ def point_seed(seed: int, point: Mapping[str, Any]) -> int:
     True
     >>> point_seed(0, {"n": 10}) == point_seed(1, {"n": 10})
     False
+
+    ``seed=None`` is refused with a TypeError, as by :func:`sweep` (the project's rule: the
+    wrong type of argument is a TypeError): numpy would read it as "fresh entropy", a
+    different seed on every call, and a point's seed must be reproducible.
+
+    >>> point_seed(None, {"n": 10})
+    Traceback (most recent call last):
+    ...
+    TypeError: seed must be a non-negative int; got None (None would draw a different seed on
+    every call; pass e.g. seed=0)
     """
+    seed = _check_seed(seed)
     digest = hashlib.sha256(point_key(point).encode()).digest()
     spawn_key = tuple(int.from_bytes(digest[i : i + 4], "little") for i in range(0, 32, 4))
     sequence = np.random.SeedSequence(seed, spawn_key=spawn_key)
     return int(sequence.generate_state(1, np.uint64)[0] >> np.uint64(1))
+
+
+def _check_seed(seed: Any) -> int:
+    """The sweep's seed as an int: None and other non-ints are a TypeError, negatives ValueError."""
+    if seed is None:
+        raise TypeError(
+            "seed must be a non-negative int; got None (None would draw a different seed on "
+            "every call; pass e.g. seed=0)"
+        )
+    if isinstance(seed, (bool, np.bool_)) or not isinstance(seed, (int, np.integer)):
+        raise TypeError(f"seed must be a non-negative int; got {seed!r}")
+    if seed < 0:
+        raise ValueError(f"seed must be a non-negative int; got {seed!r}")
+    return int(seed)
 
 
 def _signature(function: Callable[..., Any]) -> inspect.Signature | None:
@@ -218,11 +245,81 @@ def _call(
     return metrics, arrays, seconds
 
 
-def _init_worker(threads: int) -> None:
+def _call_remote(
+    function: Callable[..., Any], params: dict[str, Any], seed: int, pass_seed: bool
+) -> tuple[dict[str, Any], dict[str, np.ndarray], float]:
+    """:func:`_call` in a worker, with an exception the parent can always unpickle.
+
+    An exception that pickles but does not unpickle (e.g. its ``__init__`` takes other
+    arguments than ``args``) breaks a process pool in the parent: every pending point then
+    fails with ``BrokenProcessPool`` and the sweep blames whichever it sees first. Such an
+    exception is replaced here, in the worker, by a ``RuntimeError`` naming its type and
+    message (the original, with its traceback, is the remote traceback's cause).
+    """
+    try:
+        return _call(function, params, seed, pass_seed)
+    except Exception as exc:
+        try:
+            pickle.loads(pickle.dumps(exc))
+        except Exception as why:
+            raise RuntimeError(
+                f"{type(exc).__module__}.{type(exc).__qualname__}: {exc} (this exception "
+                f"cannot be sent back from the worker process: {type(why).__name__}: {why})"
+            ) from exc
+        raise
+
+
+#: seconds between two looks at the sweep's process where pidfd_open is missing
+_WATCH_INTERVAL = 0.5
+
+
+def _process_gone(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:  # pragma: no cover - alive, another user's (a reused pid)
+        return False
+    try:  # dead but not yet reaped by its own parent: a zombie
+        with open(f"/proc/{pid}/stat") as fh:
+            return fh.read().rsplit(")", 1)[1].split()[0] == "Z"
+    except (OSError, IndexError):  # no /proc (macOS): kill(pid, 0) succeeded, so alive
+        return False
+
+
+def _watch_parent(pid: int) -> None:
+    """End this worker at once when the sweep's process ``pid`` is gone (a daemon thread)."""
+    pidfd = None
+    if hasattr(os, "pidfd_open"):
+        try:
+            pidfd = os.pidfd_open(pid)
+        except OSError:  # already gone, or a kernel without pidfd_open (< 5.3)
+            pidfd = None
+    if pidfd is not None and not _process_gone(pid):
+        select.select([pidfd], [], [])  # readable once the process has exited
+    else:
+        while not _process_gone(pid):
+            time.sleep(_WATCH_INTERVAL)
+    os._exit(1)
+
+
+def _init_worker(threads: int, parent: int) -> None:
     # Each pool worker runs one point at a time; numba kernels inside it should not each
     # start a thread per core (2 workers x 2 threads on 2 cores). Only takes effect if numba
     # is not imported yet; results do not depend on the thread count (house rule).
     os.environ.setdefault("NUMBA_NUM_THREADS", str(threads))
+    # Orphaned workers. The workers are children of the forkserver, not of the sweep's
+    # process, and hold the write ends of the forkserver's and the resource tracker's
+    # "alive" pipes: if the sweep's process is killed (SIGKILL, OOM killer), all of them
+    # would live on until the running points finish -- hours for a training. So each worker
+    # watches the sweep's process and exits as soon as it is gone; the forkserver and the
+    # resource tracker then see their pipes close and exit too. A watchdog thread rather
+    # than prctl(PR_SET_PDEATHSIG): the death signal follows the *parent*, here the
+    # forkserver, which outlives the sweep; pidfd_open (Linux >= 5.3) lets the thread block
+    # without polling, elsewhere it polls every _WATCH_INTERVAL seconds.
+    threading.Thread(
+        target=_watch_parent, args=(parent,), name="suptheory-sweep-watchdog", daemon=True
+    ).start()
 
 
 def _cores() -> int:
@@ -243,7 +340,10 @@ def _default_pool(workers: int) -> concurrent.futures.ProcessPoolExecutor:
     context = multiprocessing.get_context("forkserver" if "forkserver" in methods else "spawn")
     threads = max(1, _cores() // workers)
     return concurrent.futures.ProcessPoolExecutor(
-        max_workers=workers, mp_context=context, initializer=_init_worker, initargs=(threads,)
+        max_workers=workers,
+        mp_context=context,
+        initializer=_init_worker,
+        initargs=(threads, os.getpid()),
     )
 
 
@@ -375,11 +475,7 @@ def sweep(
     """
     if not callable(function):
         raise TypeError(f"function must be callable; got {function!r}")
-    if isinstance(seed, (bool, np.bool_)) or not isinstance(seed, (int, np.integer)):
-        raise TypeError(f"seed must be a non-negative int; got {seed!r}")
-    if seed < 0:
-        raise ValueError(f"seed must be a non-negative int; got {seed!r}")
-    seed = int(seed)
+    seed = _check_seed(seed)
     points = grid_points(grid)
 
     kind = _executor_kind(executor)
@@ -508,7 +604,7 @@ def _run_futures(
     bar: Any,
     stored: bool,
 ) -> None:
-    futures = {pool.submit(_call, function, points[i], seeds[i], pass_seed): i for i in todo}
+    futures = {pool.submit(_call_remote, function, points[i], seeds[i], pass_seed): i for i in todo}
     first_error: tuple[int, BaseException] | None = None
     try:
         for future in concurrent.futures.as_completed(futures):
@@ -549,7 +645,8 @@ def _run_dask(
 
     # pure=False: a point is a computation to run, not a value for dask to deduplicate.
     futures = {
-        client.submit(_call, function, points[i], seeds[i], pass_seed, pure=False): i for i in todo
+        client.submit(_call_remote, function, points[i], seeds[i], pass_seed, pure=False): i
+        for i in todo
     }
     try:
         for future in as_completed(list(futures)):  # type: ignore[no-untyped-call]
