@@ -463,18 +463,16 @@ def test_calc_help_states_the_range_of_n(capsys):
     assert "n >= 1" in " ".join(out.split()) or "n ≥ 1" in out
 
 
-@pytest.mark.xfail(strict=True, reason="cli/analyze.py: --threads is type=int with no range")
 def test_analyze_refuses_an_absurd_thread_count(files, capsys):
-    # reproducer: suptheory analyze ok.npy --threads <10**400> -> exit 0 (clamped silently)
+    # was: suptheory analyze ok.npy --threads <10**400> -> exit 0 (clamped silently)
     check_laws("analyze", ["analyze", files["ok.npy"], "--no-progress", "--threads", BIG],
                capsys, bad=True, files=[files["ok.npy"]])
 
 
-@pytest.mark.xfail(strict=True, reason="empirical/toy_models.py: threads is not validated")
 @pytest.mark.parametrize("threads", ["3", -7, True])
 def test_train_toy_models_validates_threads(threads):
-    # reproducer: train_toy_models(2, 1, steps=1, batch=2, threads=-7) trains (no error);
-    # the CLI refuses these (argument --threads), the Python function does not
+    # was: train_toy_models(2, 1, steps=1, batch=2, threads=-7) trained (no error); every
+    # public function's threads now passes through the validated kernels' num_threads
     from suptheory.empirical.toy_models import train_toy_models
 
     with pytest.raises((TypeError, ValueError), match="threads"):

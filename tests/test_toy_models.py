@@ -553,3 +553,15 @@ def test_snapshots_serialise_and_plot(tmp_path):
         plot_training_dynamics(plain)
     with pytest.raises(ValueError, match="snapshots"):
         _ = plain.dimensionality_history
+
+
+@pytest.mark.parametrize("kwargs, name", [
+    ({"batch": 2**63 - 1}, "batch"),       # was a numba SystemError
+    ({"eval_batch": 2**63 - 1}, "eval_batch"),  # hung inside numba
+    ({"threads": -7}, "threads"),          # was accepted
+    ({"threads": "3"}, "threads"),
+    ({"threads": True}, "threads"),
+])
+def test_sizes_and_threads_are_validated_before_any_work(kwargs, name):
+    with pytest.raises((ValueError, TypeError), match=name):
+        train_toy_models(5, 2, steps=1, progress=False, **kwargs)

@@ -16,6 +16,8 @@ from typing import Any
 
 import numba
 
+from suptheory._validate import check_int
+
 __all__ = ["JIT_OPTIONS", "jit", "num_threads", "max_threads"]
 
 #: cache: compile once per machine, not once per process (CI and the CLI pay it once).
@@ -45,14 +47,16 @@ def max_threads() -> int:
 def num_threads(threads: int | None) -> Iterator[int]:
     """Set numba's thread count for the duration of a call and restore it afterwards.
 
-    ``None`` keeps the current count. Results never depend on the thread count: parallel
-    kernels split work into fixed blocks that each write their own slot.
+    ``None`` keeps the current count; a whole number ``>= 1`` is capped at the threads numba
+    was started with. Results never depend on the thread count: parallel kernels split work
+    into fixed blocks that each write their own slot. Every public function's ``threads``
+    passes through here, so this is where it is validated.
     """
     previous = numba.get_num_threads()
     if threads is None:
         yield previous
         return
-    threads = max(1, min(int(threads), max_threads()))
+    threads = min(check_int(threads, "threads", low=1), max_threads())
     numba.set_num_threads(threads)
     try:
         yield threads

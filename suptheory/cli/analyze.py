@@ -23,7 +23,7 @@ import argparse
 import sys
 from typing import Any
 
-from suptheory.cli._common import dumps, number
+from suptheory.cli._common import count, dumps, number
 
 HELP = "analyse an embedding file: exact coherence, overlaps, D_i, against random and optimal"
 DESCRIPTION = """\
@@ -74,7 +74,7 @@ def register(subparsers: Any) -> None:
     p.add_argument("--plot", default=None, metavar="PATH",
                    help="draw the report against random directions (overlap histogram, each "
                    "feature's max |cos| and rms cos) to PATH, e.g. out.png (needs matplotlib)")
-    p.add_argument("--threads", type=int, default=None,
+    p.add_argument("--threads", type=count(), default=None,
                    help="worker threads for the blocked overlap scans (default: all cores)")
     p.add_argument("--json", action="store_true", help="print the report as JSON")
     p.add_argument("--no-progress", action="store_true", help="hide the progress bar")

@@ -30,6 +30,10 @@ TOY_MODELS: dict[str, str] = {
     "abs": "h = ReLU(W x), y' = ReLU(W_out h + b), target y = |x|, x uniform on [-1, 1)",
 }
 
+#: largest batch * (m + n): the per-thread work arrays of one batch-major step
+_MAX_BATCH_ENTRIES = 1 << 27
+#: largest eval_batch
+_MAX_EVAL_BATCH = 1 << 32
 _OPTIMIZERS = ("adamw", "adam")
 #: the named data laws of :func:`train_toy_models` (a list of feature sets is the third kind)
 DATA_LAWS: dict[str, str] = {
@@ -439,7 +443,8 @@ def train_toy_models(
     model : {"relu", "linear", "hidden-relu", "abs"}
         Default ``"relu"``.
     steps, batch : int
-        Optimiser steps (default 10,000) and samples per step (1024).
+        Optimiser steps (default 10,000) and samples per step (1024; at most
+        ``2^27 / (m + n)``, which bounds the per-thread work arrays).
     lr : float
         Peak learning rate (1e-3).
     optimizer : {"adamw", "adam"}
@@ -462,7 +467,7 @@ def train_toy_models(
         per instance, the one with the lowest evaluation loss (the paper needed restarts).
     eval_batch : int
         Fresh samples for the final evaluation loss and its standard error; all restarts
-        of an instance are evaluated on the same samples.
+        of an instance are evaluated on the same samples (at most ``2^32``).
     seed : int, SeedSequence or Generator
         Fully determines initialisation and data, whatever the thread count.
     progress : bool
@@ -543,9 +548,11 @@ def train_toy_models(
                          "model", TOY_MODELS)
     steps = check_int(settings_from.get("steps", 10_000) if steps is None else steps,
                       "steps", low=1)
-    batch = check_int(batch, "batch", low=1)
+    # a batch-major step holds four (m or n) x batch work arrays per thread: keep them within
+    # a few GiB; 2^32 evaluation samples already take hours
+    batch = check_int(batch, "batch", low=1, high=_MAX_BATCH_ENTRIES // (m + n))
     restarts = check_int(restarts, "restarts", low=1)
-    eval_batch = check_int(eval_batch, "eval_batch", low=2)
+    eval_batch = check_int(eval_batch, "eval_batch", low=2, high=_MAX_EVAL_BATCH)
     warmup = check_int(warmup, "warmup", low=0)
     optimizer = check_choice(optimizer, "optimizer", _OPTIMIZERS)
     schedule = check_choice(schedule, "schedule", _SCHEDULES)
