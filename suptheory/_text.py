@@ -22,6 +22,7 @@ A base module: it imports nothing else from suptheory.
 
 from __future__ import annotations
 
+import html
 import math
 from collections.abc import Iterable, Sequence
 from typing import Any
@@ -166,3 +167,44 @@ def render_table(
             width = max(len(t) for t in out if t is not None)
         drawn = rule * width
     return [drawn if t is None else t for t in out]
+
+
+class ShownAsText:
+    """Mixin: a result shows its printed table in notebooks, not its dataclass fields.
+
+    Jupyter calls ``_repr_html_`` for the last expression of a cell and IPython's terminal
+    calls ``_repr_pretty_``; both show ``str(self)``, the same aligned table ``print`` gives
+    (in HTML as preformatted text, escaped). ``repr`` stays the dataclass's, for debugging.
+
+    Examples
+    --------
+    >>> class Shown(ShownAsText):
+    ...     def __str__(self):
+    ...         return "a < b"
+    >>> Shown()._repr_html_()
+    '<pre>a &lt; b</pre>'
+    """
+
+    def _repr_html_(self) -> str:
+        return f"<pre>{html.escape(str(self))}</pre>"
+
+    def _repr_pretty_(self, printer: Any, cycle: bool) -> None:
+        printer.text("..." if cycle else str(self))
+
+
+def frame(records: Any, index: str | None = None) -> Any:
+    """A pandas DataFrame of ``records`` (a dict of columns or a list of row dicts).
+
+    pandas is optional: without it this raises ImportError saying how to install it.
+
+    Examples
+    --------
+    >>> float(frame({"k": [0, 1], "loss": [0.5, 0.25]}, index="k").loc[1, "loss"])
+    0.25
+    """
+    try:
+        import pandas as pd
+    except ImportError:  # pragma: no cover - pandas is in the test extra
+        raise ImportError("to_frame() needs pandas: pip install 'suptheory[pandas]'") from None
+    out = pd.DataFrame(records)
+    return out.set_index(index) if index is not None else out

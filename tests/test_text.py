@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import json
 import math
 
@@ -131,3 +132,21 @@ def test_dumps_writes_nonfinite_as_strings():
     assert json.loads(text) == {"a": "inf", "b": "-inf", "c": ["nan", 1.0], "d": ["inf", 2.0],
                                 "0.5": None}
     assert [float(v) for v in ("inf", "-inf")] == [math.inf, -math.inf]
+
+
+def test_results_show_their_table_in_notebooks_and_as_frames():
+    import suptheory
+
+    pack = suptheory.optimize_packing(6, 3, restarts=2, steps=50, seed=0, progress=False)
+    toy = suptheory.train_toy_models(5, 2, steps=20, instances=2, seed=0, progress=False)
+    for result in (pack, toy):
+        shown = result._repr_html_()
+        assert shown.startswith("<pre>") and shown.endswith("</pre>")
+        assert html.unescape(shown[5:-6]) == str(result)  # the printed table, not the fields
+    assert list(pack.to_frame()["value"]) == list(pack.values)
+    assert pack.to_frame()["best"].sum() == 1
+    frame = toy.to_frame()
+    assert list(frame.index) == [0, 1] and list(frame["loss"]) == list(toy.loss)
+    printed = []
+    toy._repr_pretty_(type("P", (), {"text": lambda self, s: printed.append(s)})(), False)
+    assert printed == [str(toy)]

@@ -30,7 +30,7 @@ import numpy as np
 
 from suptheory._kernels import pairs as _kp
 from suptheory._kernels.jit import num_threads
-from suptheory._text import format_number, render_table
+from suptheory._text import ShownAsText, format_number, render_table
 from suptheory._validate import check_embedding
 from suptheory.analysis.coherence import _U32, _threads
 from suptheory.analysis.pairs import _check_thresholds, _Rows, _rows, _screened_pass
@@ -44,7 +44,7 @@ _DTYPES = (np.float64, np.float32)
 
 
 @dataclass(frozen=True)
-class Comparison:
+class Comparison(ShownAsText):
     """Best matches between the features of two dictionaries, both ways, all exact.
 
     "Similarity" below is the signed cosine, or its absolute value with ``abs=True`` (a

@@ -31,6 +31,7 @@ from typing import Any
 import numpy as np
 
 from suptheory._runner import ChunkRunner
+from suptheory._text import ShownAsText, frame
 from suptheory._validate import as_generator, check_choice, check_int
 from suptheory.theory.bounds import coherence_lower_bound, welch_bound
 
@@ -55,7 +56,7 @@ _MAX_BATCH_ENTRIES = 4_000_000
 
 
 @dataclass
-class PackingResult:
+class PackingResult(ShownAsText):
     """An optimised embedding and how close it is to what no arrangement can beat.
 
     Attributes
@@ -136,6 +137,12 @@ class PackingResult:
             "seed": self.seed if isinstance(self.seed, (int, type(None))) else repr(self.seed),
             "interrupted": self.interrupted,
         }
+
+    def to_frame(self) -> Any:
+        """One row per restart: its objective value, best marked (needs pandas)."""
+        best = int(np.argmin(self.values))
+        return frame({"restart": np.arange(self.values.size), "value": self.values,
+                      "best": np.arange(self.values.size) == best}, index="restart")
 
     def __str__(self) -> str:
         what = {

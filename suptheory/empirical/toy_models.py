@@ -17,6 +17,7 @@ import numpy as np
 
 from suptheory._kernels.jit import num_threads
 from suptheory._runner import ChunkRunner
+from suptheory._text import ShownAsText, frame
 from suptheory._validate import as_generator, as_real, check_choice, check_int
 
 __all__ = ["train_toy_models", "ToyModelResult", "PRESETS", "toy_preset", "TOY_MODELS",
@@ -202,7 +203,7 @@ def snapshot_steps(steps: int, snapshots: int) -> np.ndarray:
 
 
 @dataclass
-class ToyModelResult:
+class ToyModelResult(ShownAsText):
     """Trained toy models: weights, loss curves, evaluation losses and their metrics.
 
     Arrays have one leading axis over instances. ``W`` is ``(instances, m, n)`` with rows as
@@ -348,6 +349,14 @@ class ToyModelResult:
 
     def __str__(self) -> str:
         return self.summary()
+
+    def to_frame(self) -> Any:
+        """The summary as a table: one row per instance (needs pandas)."""
+        fl = self.features_learned
+        dstar = np.divide(self.n, fl, out=np.full(fl.shape, np.inf), where=fl > 0)
+        return frame({"instance": np.arange(self.instances), "p": self.p, "loss": self.loss,
+                      "loss_se": self.loss_se, "features_learned": fl,
+                      "dimensions_per_feature": dstar}, index="instance")
 
     def to_dict(self) -> dict[str, Any]:
         """Everything as plain lists and numbers (for JSON), metrics included."""

@@ -21,8 +21,8 @@ from typing import Any
 
 import numpy as np
 
+from suptheory._text import ShownAsText, render_table
 from suptheory._text import format_number as _fmt
-from suptheory._text import render_table
 from suptheory._validate import as_real, check_int
 from suptheory.theory.kgons import kgon_loss, one_sparse_loss
 
@@ -295,7 +295,7 @@ class PlateauRow:
 
 
 @dataclass
-class PlateauCheck:
+class PlateauCheck(ShownAsText):
     """Result of :func:`check_kgon_plateaus`.
 
     Attributes
