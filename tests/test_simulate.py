@@ -541,3 +541,13 @@ def test_max_levels_interrupt_keeps_finished_chunks(monkeypatch):
     monkeypatch.setattr(K, "random_noise", flaky)
     r = S.simulate_max_levels(1024, 100, 4, error=0.05, trials=2 * S._CHUNK, seed=0, **Q)
     assert r.curve.interrupted and r.curve.trials == S._CHUNK
+
+
+@pytest.mark.parametrize("scale", [1e155, 1e-170])
+def test_an_embedding_with_huge_or_tiny_entries_reads_like_its_directions(scale):
+    # was: std 0.0 at 1e155 (the squared norms overflowed) and "zero rows" at 1e-170
+    R = np.random.default_rng(3).standard_normal((40, 8))
+    ref = suptheory.simulate_interference(l=2, embedding=R, trials=2000, seed=1, progress=False)
+    got = suptheory.simulate_interference(l=2, embedding=R * scale, trials=2000, seed=1, progress=False)
+    assert got.std == pytest.approx(ref.std, rel=1e-12) and got.std > 0.1
+    assert got.theory == pytest.approx(ref.theory, rel=1e-12)

@@ -63,6 +63,7 @@ from suptheory._validate import (
     check_embedding,
     check_int,
 )
+from suptheory.analysis.metrics import row_norms
 from suptheory.theory.overlaps import expected_max_coherence_random, max_coherence_random
 
 __all__ = [
@@ -143,7 +144,7 @@ def _setting(
                 "count='poisson' can draw more active features than the embedding has rows; "
                 "use count='binomial' or 'fixed' with an embedding"
             )
-        norms = np.sqrt(np.einsum("ij,ij->i", W, W))
+        norms = row_norms(W)  # scaled by powers of two: no overflow at 1e155, no underflow
         zero = np.flatnonzero(norms == 0)
         if zero.size:
             raise ValueError(
