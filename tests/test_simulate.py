@@ -548,6 +548,7 @@ def test_an_embedding_with_huge_or_tiny_entries_reads_like_its_directions(scale)
     # was: std 0.0 at 1e155 (the squared norms overflowed) and "zero rows" at 1e-170
     R = np.random.default_rng(3).standard_normal((40, 8))
     ref = suptheory.simulate_interference(l=2, embedding=R, trials=2000, seed=1, progress=False)
-    got = suptheory.simulate_interference(l=2, embedding=R * scale, trials=2000, seed=1, progress=False)
+    got = suptheory.simulate_interference(l=2, embedding=R * scale, trials=2000, seed=1,
+                                          progress=False)
     assert got.std == pytest.approx(ref.std, rel=1e-12) and got.std > 0.1
     assert got.theory == pytest.approx(ref.theory, rel=1e-12)
