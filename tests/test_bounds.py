@@ -281,3 +281,15 @@ def test_extremes_finite():
         assert math.isnan(out) or math.isfinite(out)
     assert math.isfinite(coherence_lower_bound(1e300, 2))
     assert math.isfinite(log_greedy_existence(0.999, 1e7))
+
+
+def test_higher_order_welch_at_large_order_is_the_product_form_in_constant_time():
+    # was: k = 10**7 ran a 10**7-step loop (7.7 s); past order 64 the Gamma form is used
+    from suptheory.theory.bounds import _log_welch_moment
+
+    n = np.array([1.0, 3.0, 10.0, 768.0, 1e6])
+    for k in (65, 200, 1000):
+        product = sum(np.log((2.0 * j - 1.0) / (n + 2.0 * j - 2.0)) for j in range(1, k + 1))
+        np.testing.assert_allclose(_log_welch_moment(n, k), product, rtol=1e-11, atol=1e-12)
+    assert math.isnan(higher_order_welch_bound(100, 10, k=10**7))  # vacuous there: m c_k < 1
+    assert 0.99 < higher_order_welch_bound(1e300, 10, k=10**7) <= 1.0

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import numpy as np
 from numpy.typing import ArrayLike
+from scipy.special import gammaln
 
 from suptheory._validate import as_real, broadcast, check_int
 from suptheory.theory._types import CountOrArray, FloatOrArray, wrap, wrap_int
@@ -95,7 +96,11 @@ def _log_welch_moment(n: np.ndarray, k: int) -> np.ndarray:
     """``ln c_k = ln E t^{2k}`` for the overlap of random unit vectors in R^n."""
     # t^2 ~ Beta(1/2, (n-1)/2), so c_k = (2k-1)!! / (n (n+2) ... (n+2k-2))
     #                                  = B(k + 1/2, (n-1)/2) / B(1/2, (n-1)/2)
-    # (the product form also covers n = 1, where c_k = 1)
+    # (the product form also covers n = 1, where c_k = 1). Past MAX_WELCH_ORDER factors the
+    # Gamma form costs O(1) instead of O(k): Gamma(k+1/2) Gamma(n/2) / (Gamma(1/2) Gamma(n/2+k))
+    if k > MAX_WELCH_ORDER:
+        half = 0.5 * np.asarray(n, dtype=np.float64)
+        return np.asarray(gammaln(k + 0.5) - gammaln(0.5) + gammaln(half) - gammaln(half + k))
     out = np.zeros(np.shape(n))
     for j in range(1, k + 1):
         out = out + np.log((2.0 * j - 1.0) / (n + 2.0 * j - 2.0))
