@@ -103,6 +103,16 @@ def as_real(
         arr = np.asarray(value)
     except Exception as exc:  # pragma: no cover - numpy raises many kinds here
         raise TypeError(f"{name} must be a real number or an array of real numbers") from exc
+    if arr.dtype.kind == "O" and arr.size and all(
+        isinstance(v, numbers.Integral) and not isinstance(v, bool) for v in arr.flat
+    ):  # Python integers past int64: exact, but float64 holds them only up to ~1.8e308
+        try:
+            arr = arr.astype(np.float64)
+        except OverflowError:
+            big = next(v for v in arr.flat if abs(v) > 2**1023)
+            span = _interval(low, high, low_open, high_open)
+            raise ValueError(f"{name} must be in {span} and within float64's range "
+                             f"(|{name}| < 1.8e308); got {_int_text(big)}") from None
     if arr.dtype.kind not in "iuf":
         raise TypeError(
             f"{name} must be a real number or an array of real numbers; got dtype {arr.dtype}"

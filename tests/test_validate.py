@@ -181,3 +181,15 @@ def test_as_generator_accepts_every_seed_kind():
     assert as_generator(np.uint8(7)).random() == from_int
     assert isinstance(as_generator(None), np.random.Generator)
     assert isinstance(as_generator(10**40), np.random.Generator)
+
+
+@pytest.mark.parametrize("value", [10**400, -(10**400), [1, 10**400]])
+def test_integers_past_float64_are_a_value_error_naming_the_parameter(value):
+    # was: TypeError "got dtype object" (and OverflowError further down)
+    with pytest.raises(ValueError, match=r"m must be in \[1, inf\) and within float64's range"):
+        as_real(value, "m", low=1)
+
+
+def test_integers_past_int64_within_float64_are_accepted():
+    assert float(as_real(2**70, "m", low=1)) == 2.0**70
+    np.testing.assert_array_equal(as_real([2**70, 3], "m"), [2.0**70, 3.0])
