@@ -331,3 +331,15 @@ def test_cli_pack_text_and_bad_input(capsys):
     assert "gap to the bound" in text and "Welch bound" in text
     assert main(["pack", "--m", "4", "--n", "2", "--objective", "nope", "--no-progress"]) == 2
     assert "objective must be one of" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("kwargs, name", [
+    ({"steps": 10**400}, "steps"),     # was a numpy UFuncTypeError
+    ({"restarts": 10**400}, "restarts"),  # was "Maximum allowed dimension exceeded"
+    ({"m": 10**400}, "m"),
+    ({"m": 20_000}, "m"),              # a 20,000 x 20,000 Gram per step
+])
+def test_sizes_past_memory_are_a_value_error_naming_the_parameter(kwargs, name):
+    args = {"m": 6, "n": 3, **kwargs}
+    with pytest.raises(ValueError, match=rf"^{name} must"):
+        optimize_packing(progress=False, **args)

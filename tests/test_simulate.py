@@ -552,3 +552,9 @@ def test_an_embedding_with_huge_or_tiny_entries_reads_like_its_directions(scale)
                                           progress=False)
     assert got.std == pytest.approx(ref.std, rel=1e-12) and got.std > 0.1
     assert got.theory == pytest.approx(ref.theory, rel=1e-12)
+
+
+def test_an_amplitude_whose_square_overflows_is_a_value_error():
+    # was: OverflowError (34, 'Numerical result out of range') from a**2
+    with pytest.raises(ValueError, match=r"^a must be in \(0, 1e\+150\]"):
+        suptheory.simulate_interference(16, 32, 2, a=1e300, trials=100, progress=False)

@@ -565,3 +565,15 @@ def test_snapshots_serialise_and_plot(tmp_path):
 def test_sizes_and_threads_are_validated_before_any_work(kwargs, name):
     with pytest.raises((ValueError, TypeError), match=name):
         train_toy_models(5, 2, steps=1, progress=False, **kwargs)
+
+
+@pytest.mark.parametrize("kwargs, name", [
+    ({"steps": 10**400}, "steps"),         # was "Maximum allowed size exceeded"
+    ({"m": 10**400}, "m"),                 # was an error about batch
+    ({"restarts": 10**400}, "restarts"),   # was "Maximum allowed dimension exceeded"
+    ({"steps": 2**27, "restarts": 4}, "steps"),  # 2^29 loss-history entries
+])
+def test_sizes_past_memory_are_a_value_error_naming_the_parameter(kwargs, name):
+    args = {"m": 5, "n": 2, "steps": 1, **kwargs}
+    with pytest.raises(ValueError, match=rf"^{name} must"):
+        train_toy_models(progress=False, **args)

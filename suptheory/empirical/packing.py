@@ -32,7 +32,7 @@ import numpy as np
 
 from suptheory._runner import ChunkRunner
 from suptheory._text import ShownAsText, frame
-from suptheory._validate import as_generator, check_choice, check_int
+from suptheory._validate import MAX_COUNT, as_generator, check_choice, check_int
 from suptheory.theory.bounds import coherence_lower_bound, welch_bound
 
 __all__ = ["optimize_packing", "PackingResult", "OBJECTIVES"]
@@ -53,6 +53,10 @@ _LR_START, _LR_END = 0.3, 1e-5
 _POLISH_MAX_UNKNOWNS = 256
 # Largest batch (restarts * m * m Gram entries) held in memory at once.
 _MAX_BATCH_ENTRIES = 4_000_000
+#: largest m (one m x m float64 Gram matrix is 2 GiB there)
+_MAX_GRAM_SIDE = 1 << 14
+#: largest restarts x m x n (the random starts, drawn up front)
+_MAX_START_ENTRIES = 1 << 28
 
 
 @dataclass
@@ -399,9 +403,10 @@ def optimize_packing(
     Parameters
     ----------
     m : int
-        Number of directions, ``m >= 2``.
+        Number of directions, ``2 <= m <= 16384`` (each step works on the ``m x m`` Gram
+        matrix).
     n : int
-        Width, ``n >= 1``.
+        Width, ``n >= 1``; ``restarts * m * n <= 2^28`` (the starts are drawn up front).
     objective : {"coherence", "spherical-code", "frame-potential"}
         Lines (unsigned overlaps), points on the sphere (signed overlaps, the Tammes problem),
         or the frame potential.
@@ -484,11 +489,12 @@ def optimize_packing(
     >>> round(res.value, 6)
     8.0
     """
-    m = check_int(m, "m", low=2)
-    n = check_int(n, "n", low=1)
+    # each step works on an m x m Gram matrix and all starts are drawn up front (2 GiB each)
+    m = check_int(m, "m", low=2, high=_MAX_GRAM_SIDE)
+    n = check_int(n, "n", low=1, high=_MAX_START_ENTRIES // m)
     objective = check_choice(objective, "objective", OBJECTIVES)
-    restarts = check_int(restarts, "restarts", low=1)
-    steps = check_int(steps, "steps", low=1)
+    restarts = check_int(restarts, "restarts", low=1, high=_MAX_START_ENTRIES // (m * n))
+    steps = check_int(steps, "steps", low=1, high=MAX_COUNT)
     if not isinstance(polish, (bool, np.bool_)):
         raise TypeError(f"polish must be True or False; got {polish!r}")
     rng = as_generator(seed)

@@ -128,7 +128,7 @@ def _setting(
     amplitudes = check_choice(amplitudes, "amplitudes", AMPLITUDES)
     if l is None:
         raise TypeError("l (the expected number of other active features) is required")
-    a_ = as_scalar(a, "a", low=0, low_open=True)
+    a_ = as_scalar(a, "a", low=0, low_open=True, high=1e150)  # a^2 enters the moments
     W = None
     if embedding is not None:
         W = check_embedding(embedding, "embedding")
@@ -349,7 +349,7 @@ def simulate_interference(
     l : float
         Expected number of *other* features active, in ``[0, m - 1]``; may be fractional.
     a : float
-        Amplitude of an active feature (``> 0``).
+        Amplitude of an active feature, in ``(0, 1e150]`` (its square enters the moments).
     trials : int
         Number of read-outs simulated (``>= 2``).
     seed : None, int, SeedSequence or Generator

@@ -18,7 +18,7 @@ import numpy as np
 from suptheory._kernels.jit import num_threads
 from suptheory._runner import ChunkRunner
 from suptheory._text import ShownAsText, frame
-from suptheory._validate import as_generator, as_real, check_choice, check_int
+from suptheory._validate import MAX_COUNT, as_generator, as_real, check_choice, check_int
 
 __all__ = ["train_toy_models", "ToyModelResult", "PRESETS", "toy_preset", "TOY_MODELS",
            "DATA_LAWS", "snapshot_steps"]
@@ -35,6 +35,8 @@ TOY_MODELS: dict[str, str] = {
 _MAX_BATCH_ENTRIES = 1 << 27
 #: largest eval_batch
 _MAX_EVAL_BATCH = 1 << 32
+#: largest (instances x restarts) x (m n) weights and x steps of loss history (2 GiB each)
+_MAX_ENTRIES = 1 << 28
 _OPTIMIZERS = ("adamw", "adam")
 #: the named data laws of :func:`train_toy_models` (a list of feature sets is the third kind)
 DATA_LAWS: dict[str, str] = {
@@ -441,6 +443,8 @@ def train_toy_models(
     ----------
     m, n : int
         Features and neurons (taken from ``preset`` when it is given and they are not).
+        Every run (``instances * restarts``) keeps its weights and its loss at every step:
+        both ``runs * m * n`` and ``runs * steps`` are at most ``2^28``.
     instances : int, optional
         Number of instances; default: the length of ``p`` (or of the first axis of a 2-D
         ``importance``), else 1.
@@ -551,16 +555,16 @@ def train_toy_models(
     n = settings_from.get("n") if n is None else n
     if m is None or n is None:
         raise TypeError("train_toy_models needs m and n (or a preset)")
-    m = check_int(m, "m", low=1)
-    n = check_int(n, "n", low=1)
+    m = check_int(m, "m", low=1, high=_MAX_ENTRIES)
+    n = check_int(n, "n", low=1, high=_MAX_ENTRIES // m)
     model = check_choice(settings_from.get("model", "relu") if model is None else model,
                          "model", TOY_MODELS)
     steps = check_int(settings_from.get("steps", 10_000) if steps is None else steps,
-                      "steps", low=1)
+                      "steps", low=1, high=_MAX_ENTRIES)
     # a batch-major step holds four (m or n) x batch work arrays per thread: keep them within
     # a few GiB; 2^32 evaluation samples already take hours
     batch = check_int(batch, "batch", low=1, high=_MAX_BATCH_ENTRIES // (m + n))
-    restarts = check_int(restarts, "restarts", low=1)
+    restarts = check_int(restarts, "restarts", low=1, high=MAX_COUNT)
     eval_batch = check_int(eval_batch, "eval_batch", low=2, high=_MAX_EVAL_BATCH)
     warmup = check_int(warmup, "warmup", low=0)
     optimizer = check_choice(optimizer, "optimizer", _OPTIMIZERS)
@@ -601,7 +605,12 @@ def train_toy_models(
                  imp_arr.shape[0] if imp_arr.ndim == 2 else 1]
         big = [s for s in sizes if s != 1]
         instances = big[0] if big else 1
-    instances = check_int(instances, "instances", low=1)
+    instances = check_int(instances, "instances", low=1, high=MAX_COUNT)
+    runs = instances * restarts  # every run keeps its weights and its loss at every step
+    for what, size in (("m * n", m * n), ("steps", steps)):
+        if runs * size > _MAX_ENTRIES:
+            raise ValueError(f"{what} must be at most {_MAX_ENTRIES // runs:,} for {instances} "
+                             f"instance(s) x {restarts} restart(s); got {size:,}")
     try:
         p_vec = np.broadcast_to(p_arr, (instances,)).astype(np.float64)
     except ValueError:
