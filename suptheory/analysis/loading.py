@@ -131,12 +131,10 @@ class _Source:
 
 
 def _float(arr: Any) -> np.ndarray:
-    arr = np.asarray(arr)
-    if arr.dtype in (np.float32, np.float64):
-        return arr
-    if arr.dtype.kind == "f":  # float16 and other narrow floats: float32 holds them exactly
-        return arr.astype(np.float32)
-    return arr
+    out: np.ndarray = np.asarray(arr)
+    if out.dtype.kind == "f" and out.dtype not in (np.float32, np.float64):
+        out = out.astype(np.float32)  # float16 and other narrow floats: float32 holds them
+    return out
 
 
 # --- numpy -----------------------------------------------------------------------------------
@@ -146,13 +144,16 @@ _NPY_MAGIC = b"\x93NUMPY"
 
 def _npy_header(stream: Any) -> tuple[tuple[int, ...], bool, np.dtype]:
     """(shape, fortran_order, dtype) from the header of a ``.npy`` stream; reads nothing more."""
-    fmt = np.lib.format
+    fmt: Any = np.lib.format
     version = fmt.read_magic(stream)
+    header: tuple[tuple[int, ...], bool, np.dtype]
     if version == (1, 0):
-        return fmt.read_array_header_1_0(stream)
-    if version == (2, 0):
-        return fmt.read_array_header_2_0(stream)
-    return fmt._read_array_header(stream, version)  # 3.0: utf-8 field names, no public reader
+        header = fmt.read_array_header_1_0(stream)
+    elif version == (2, 0):
+        header = fmt.read_array_header_2_0(stream)
+    else:  # 3.0: utf-8 field names, no public reader
+        header = fmt._read_array_header(stream, version)
+    return header
 
 
 def _scan_npy(path: Path) -> _Source:
@@ -498,10 +499,10 @@ def _pt_numpy(tensor: Any) -> np.ndarray:
         # as numpy arrays, rejected below like complex and bool arrays of any other format
         if tensor.dtype == torch.complex32:  # numpy has no complex32
             tensor = tensor.to(torch.complex64)
-        return tensor.numpy()
-    if tensor.dtype not in (torch.float32, torch.float64):
+    elif tensor.dtype not in (torch.float32, torch.float64):
         tensor = tensor.to(torch.float32 if tensor.is_floating_point() else torch.float64)
-    return tensor.numpy()
+    array: np.ndarray = tensor.numpy()
+    return array
 
 
 def _scan_pt(path: Path) -> _Source:

@@ -458,7 +458,8 @@ def _normal_level_error(levels: np.ndarray, a: float, mean: float, std: float) -
         up = np.where(std > 0, ndtr(-(h - mean) / std), (mean >= h) * 1.0)
         down = np.where(std > 0, ndtr(-(h + mean) / std), (mean <= -h) * 1.0)
     # interior levels err on both sides, the two end levels on one: average (L - 1) / L
-    return (L - 1) / L * (up + down)
+    error: np.ndarray = (L - 1) / L * (up + down)
+    return error
 
 
 def _check_levels(levels: Any) -> np.ndarray:
@@ -509,7 +510,8 @@ class LevelsSimulation:
 def _decode(noise: np.ndarray, u: np.ndarray, levels: np.ndarray, a: float) -> np.ndarray:
     counts = np.zeros((_BLOCKS, levels.size), dtype=np.int64)
     _k.level_errors(noise, u, levels, a, _BLOCKS, counts)
-    return counts.sum(axis=0)
+    total: np.ndarray = counts.sum(axis=0)
+    return total
 
 
 def simulate_levels(
