@@ -37,6 +37,8 @@ from suptheory.theory.compressed_sensing import cs_phase_transition
 from suptheory.theory.readout import bits_per_feature, distinguishable_levels  # noqa: I001
 from suptheory.theory.readout import interference, log_max_features, max_active
 from suptheory.theory.readout import max_features, min_width, pair_interference
+from suptheory.theory.readout import readout_error, capacity_error
+from suptheory.theory.interference_law import interference_distribution
 from suptheory.theory.density import capacity_at_density
 from suptheory.theory.report import Report, calculate
 from suptheory.theory.solve import NoSolutionError, solve
@@ -106,6 +108,7 @@ __all__ = [
     "greedy_existence", "log_greedy_existence", "kabatiansky_levenshtein_rate",
     "cs_phase_transition", "bits_per_feature", "distinguishable_levels", "interference",
     "log_max_features", "max_active", "max_features", "min_width", "pair_interference",
+    "readout_error", "capacity_error", "interference_distribution",
     "capacity_at_density", "Report", "calculate", "NoSolutionError", "solve", "load_embedding",
     "coherence", "CoherenceResult", "overlap_histogram", "overlap_quantiles",
     "feature_dimensionality", "dimensions_per_feature", "superposition", "frame_potential",

@@ -2,8 +2,8 @@
 
 The metrics of a given ``(m, n)`` embedding (:mod:`~suptheory.analysis.metrics`,
 :mod:`~suptheory.analysis.coherence`) beside the values the
-closed-form layer gives for ``m`` random directions in ``R^n`` (THEORY.md section 2) and the
-lower bounds no arrangement can beat (section 4).
+closed-form layer gives for ``m`` random directions in ``R^n`` and the lower bounds no
+arrangement can beat (see the theory page of the docs).
 """
 
 from __future__ import annotations
@@ -157,7 +157,7 @@ def analyze(W: Any, *, quantiles: Any = (0.5, 0.99), threads: int | None = None,
     Computes the exact coherence (:func:`suptheory.coherence`), the rms overlap from the
     frame potential, optional quantiles of ``|cos|`` over all pairs, the toy-model metrics
     ``D*`` and ``D_i``, and sets them beside the law of ``k`` random directions in ``R^n``
-    (THEORY.md section 2) and the best lower bound (section 4). The packing score
+    (see the theory page of the docs) and the best lower bound. The packing score
 
     .. math::
 

@@ -4,7 +4,7 @@ Mirrors :mod:`suptheory.theory.overlaps`, :mod:`suptheory.theory.jl`,
 :mod:`suptheory.theory.bounds` and
 :mod:`suptheory.theory.compressed_sensing`. Where a closed form has an inverse it is derived here
 with ``sympy.solve`` (not typed in), so that tests holding the numeric functions to these
-expressions check the algebra independently. Symbols follow THEORY.md; besides
+expressions check the algebra independently. Symbols follow the project's notation; besides
 ``n, m, eps, q`` there are ``t`` (an overlap level), ``k`` (order of the higher-order Welch
 bound), ``beta`` (Achlioptas), ``c`` (the JL cubic's right-hand side), ``delta`` and
 ``kappa`` (compressed sensing) and ``zeta`` (the Donoho-Maleki-Montanari threshold).
@@ -75,7 +75,7 @@ _half = sympy.Rational(1, 2)
 
 # ----------------------------------------------------------------------------- overlaps
 
-#: density of t = <u, v> for uniform unit vectors in R^n (THEORY.md section 2)
+#: density of t = <u, v> for uniform unit vectors in R^n (Cai, Fan and Jiang 2013)
 overlap_density: sympy.Expr = (
     sympy.gamma(n / 2) / (sympy.sqrt(sympy.pi) * sympy.gamma((n - 1) / 2))
     * (1 - t**2) ** ((n - 3) / 2)
@@ -101,7 +101,7 @@ max_coherence_asymptotic_expr: sympy.Expr = sympy.sqrt(4 * sympy.log(m) / n)
 
 # ----------------------------------------------------------------------------- JL
 
-#: the seed's interference sqrt(8 ln m / n) and its inverses
+#: Linsefors's (2024) interference sqrt(8 ln m / n) and its inverses
 linsefors_eps_expr: sympy.Expr = sympy.sqrt(8 * sympy.log(m) / n)
 linsefors_inverse_m: sympy.Expr = sympy.solve(sympy.Eq(linsefors_eps_expr, eps), m)[0]
 linsefors_inverse_n: sympy.Expr = sympy.solve(sympy.Eq(linsefors_eps_expr, eps), n)[0]

@@ -5,7 +5,7 @@ Lower bounds on the coherence :math:`\mu = \max_{i \ne j} |\langle w_i, w_j \ran
 Levenshtein), the largest of them (:func:`coherence_lower_bound`), Gerzon's bound on
 equiangular lines, the rank lemma and its inverse, and two counts of lines with small
 overlap: one that some arrangement achieves (greedy / maximality) and one that none can
-beat (Kabatiansky-Levenshtein, asymptotic). THEORY.md section 4.
+beat (Kabatiansky-Levenshtein, asymptotic). See the theory page of the docs.
 
 Every function broadcasts like a numpy ufunc. A bound that does not apply at a point
 (for instance the orthoplex bound for ``m <= n (n + 1)/2``) is NaN there;

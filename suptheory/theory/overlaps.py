@@ -3,7 +3,7 @@ r"""The random-overlap law: how much independent random feature directions inter
 For independent uniform unit vectors :math:`u, v` in :math:`\mathbb{R}^n` the overlap
 :math:`t = \langle u, v \rangle` has an exact law, :math:`(1 + t)/2 \sim
 \mathrm{Beta}((n-1)/2, (n-1)/2)`, and the largest overlap among ``m`` such directions has a
-finite-``n`` Poisson law built on its exact tail (THEORY.md section 2).
+finite-``n`` Poisson law built on its exact tail (see the theory page of the docs).
 
 Conventions for the width ``n``:
 
