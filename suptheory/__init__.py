@@ -61,6 +61,10 @@ _LAZY: dict[str, str] = {
     "zero_rows": "suptheory.analysis.metrics",
     "analyze": "suptheory.analysis.analyze",
     "EmbeddingReport": "suptheory.analysis.analyze",
+    # ground truth: Monte Carlo of the decoding task itself over whole dictionaries
+    "simulate_decoding": "suptheory.empirical.decoding",
+    "DecodingSimulation": "suptheory.empirical.decoding",
+    "harmonic_frame": "suptheory.empirical.decoding",
     # Monte Carlo twins of the closed forms (seeded, estimates with standard errors)
     "simulate_interference": "suptheory.empirical.simulate",
     "simulate_levels": "suptheory.empirical.simulate",
@@ -115,7 +119,8 @@ __all__ = [
     "row_norms", "zero_rows", "analyze", "EmbeddingReport", "simulate_interference",
     "simulate_levels", "simulate_max_levels", "simulate_max_coherence",
     "InterferenceSimulation", "LevelsSimulation", "MaxLevelsSimulation",
-    "MaxCoherenceSimulation", "train_toy_models", "ToyModelResult", "TOY_MODELS", "PRESETS",
+    "MaxCoherenceSimulation", "simulate_decoding", "DecodingSimulation", "harmonic_frame",
+    "train_toy_models", "ToyModelResult", "TOY_MODELS", "PRESETS",
     "toy_preset", "optimize_packing", "PackingResult", "STICKY_DIMENSIONALITIES",
     "nearest_sticky", "classify_dimensionality", "DimensionalityClasses", "tegum_factors",
     "describe_geometry", "GeometrySummary", "check", "CheckReport", "CheckRow", "sweep",

@@ -50,7 +50,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
-from scipy.special import ndtr, ndtri
+from scipy.special import log_ndtr, ndtr
 
 from suptheory._kernels import simulate as _k
 from suptheory._runner import ChunkRunner
@@ -633,7 +633,7 @@ class MaxLevelsSimulation:
     levels: int  #: largest L whose simulated error rate (and every smaller L's) is <= error
     levels_low: int  #: the same with the error rate raised by 1.96 standard errors
     levels_high: int  #: the same with the error rate lowered by 1.96 standard errors
-    theory: float  #: the closed form of distinguishable_levels at the same error
+    theory: float  #: continuous L of the normal law (end levels counted) at the same error
     #: largest L whose normal-approximation error (end levels counted) is <= error; None when
     #: the embedding is too large for its exact moments
     theory_levels: int | None
@@ -662,13 +662,16 @@ def simulate_max_levels(
 
     The noise of ``trials`` read-outs is drawn once (as in :func:`simulate_levels`, kept in
     memory: 16 bytes per trial), then ``L = 2, 3, ...`` are decoded on those same trials
-    until the error rate exceeds ``error``. Beside it, the closed form
+    until the error rate exceeds ``error``. Beside it, the closed form for a normal noise of
+    the setting's exact standard deviation ``sigma``, end levels included,
 
-    .. math:: L = 1 + \frac{a}{2 \sigma z}, \qquad z = \Phi^{-1}(1 - \mathrm{error}/2),
+    .. math:: \frac{2 (L - 1)}{L}\, \Phi\!\left(-\frac{a}{2 (L - 1) \sigma}\right)
+              = \mathrm{error}
 
-    (``distinguishable_levels(n, m, l, a, error=error, model="random")`` for random
-    directions) and the largest whole ``L`` meeting the budget under the normal
-    approximation with the end levels counted exactly (see :func:`simulate_levels`).
+    solved for a continuous ``L`` (``distinguishable_levels`` of a normal-law model; for
+    random directions at a fixed count :func:`suptheory.distinguishable_levels` uses the exact
+    law instead), and the largest whole ``L`` meeting the budget under that normal
+    approximation (see :func:`simulate_levels`).
 
     Parameters
     ----------
@@ -691,7 +694,7 @@ def simulate_max_levels(
     >>> r = simulate_max_levels(1024, 10_000, 4, error=0.05, trials=20_000, seed=0,
     ...                         progress=False)
     >>> r.theory_levels, round(r.theory, 2)
-    (5, 5.08)
+    (5, 5.28)
     >>> r.levels_low <= r.theory_levels <= r.levels_high
     True
     """
@@ -699,9 +702,8 @@ def simulate_max_levels(
     err = as_scalar(error, "error", low=0, high=1, low_open=True, high_open=True)
     trials = check_int(trials, "trials", low=2, high=MAX_COUNT)
     rng = as_generator(seed)
-    z = float(ndtri(1 - err / 2))
     sigma = st.theory_std
-    theory = 1 + st.a / (2 * sigma * z) if sigma > 0 else math.inf if sigma == 0 else math.nan
+    theory = _normal_levels(st.a, sigma, err)
     cap = 1 << 24
     noise_parts: list[np.ndarray] = []
     u_parts: list[np.ndarray] = []
@@ -755,6 +757,27 @@ def simulate_max_levels(
         censored=censored,
         curve=curve,
     )
+
+
+def _normal_levels(a: float, sigma: float, err: float) -> float:
+    """Continuous ``L`` with ``2 (L - 1) / L Phi(-a / (2 (L - 1) sigma)) = err`` (end levels)."""
+    if not math.isfinite(sigma):
+        return math.nan
+    if sigma == 0:
+        return math.inf
+    from scipy.optimize import brentq  # only here: the module stays light to import
+
+    def g(u: float) -> float:  # u = ln(L - 1); increasing
+        gap = math.exp(u)
+        tail = float(log_ndtr(-a / (2 * gap * sigma)))
+        return math.log(2 * gap / (1 + gap)) + tail - math.log(err)
+
+    lo, hi = math.log(a / sigma) - 10.0, math.log(a / sigma) + 10.0
+    while g(hi) < 0:
+        hi += 10.0
+    while g(lo) > 0:
+        lo -= 10.0
+    return 1.0 + math.exp(brentq(g, lo, hi, xtol=1e-14, rtol=1e-14))
 
 
 def _safe_levels(absnoise: np.ndarray, a: float, err: float, T: int) -> int:
