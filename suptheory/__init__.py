@@ -32,6 +32,7 @@ from suptheory.theory.bounds import welch_bound, higher_order_welch_bound, ortho
 from suptheory.theory.bounds import levenshtein_bound, coherence_lower_bound, gerzon_bound
 from suptheory.theory.bounds import rank_bound, rank_max_features, greedy_existence
 from suptheory.theory.bounds import log_greedy_existence, kabatiansky_levenshtein_rate
+from suptheory.theory.bounds import kabatiansky_levenshtein_cheap
 from suptheory.theory.compressed_sensing import cs_phase_transition
 # --- theory: read-out models, capacity at a density, solve, calculate ---
 from suptheory.theory.readout import bits_per_feature, distinguishable_levels  # noqa: I001
@@ -110,6 +111,7 @@ __all__ = [
     "welch_bound", "higher_order_welch_bound", "orthoplex_bound", "levenshtein_bound",
     "coherence_lower_bound", "gerzon_bound", "rank_bound", "rank_max_features",
     "greedy_existence", "log_greedy_existence", "kabatiansky_levenshtein_rate",
+    "kabatiansky_levenshtein_cheap",
     "cs_phase_transition", "bits_per_feature", "distinguishable_levels", "interference",
     "log_max_features", "max_active", "max_features", "min_width", "pair_interference",
     "readout_error", "capacity_error", "interference_distribution",

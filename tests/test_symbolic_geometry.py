@@ -106,7 +106,9 @@ def test_bounds_against_twins():
     assert_allclose(st.rank_max_features(100.0, small),
                     lam(sy.rank_max_features_expr, sy.n, sy.eps)(100.0, small), rtol=1e-13)
     assert_allclose(st.kabatiansky_levenshtein_rate(EPS, N),
-                    lam(sy.kabatiansky_levenshtein_expr, sy.eps, sy.n)(EPS, N), rtol=1e-13)
+                    lam(sy.kabatiansky_levenshtein_expr, sy.eps, sy.n)(EPS, N), rtol=1e-12)
+    assert_allclose(st.kabatiansky_levenshtein_cheap(EPS, N),
+                    lam(sy.kabatiansky_levenshtein_cheap_expr, sy.eps, sy.n)(EPS, N), rtol=1e-13)
 
 
 @pytest.mark.parametrize("mu", [0.05, 0.1, 0.2])

@@ -60,6 +60,7 @@ __all__ = [
     "rank_max_features_expr",
     "greedy_existence_expr",
     "kabatiansky_levenshtein_expr",
+    "kabatiansky_levenshtein_cheap_expr",
     "dmm_gauss_g",
     "dmm_ratio",
     "dmm_delta_of_zeta",
@@ -152,8 +153,14 @@ rank_bound_expr: sympy.Expr = m / (1 + (m - 1) * eps**2)
 rank_max_features_expr: sympy.Expr = sympy.solve(sympy.Eq(rank_bound_expr, n), m)[0]
 #: greedy existence: 1 / P(|t| >= eps)
 greedy_existence_expr: sympy.Expr = 1 / overlap_tail_expr
-#: Kabatiansky-Levenshtein asymptotic bound on ln M
-kabatiansky_levenshtein_expr: sympy.Expr = n * eps**2 / 4 * sympy.log(4 * sympy.E / eps**2)
+#: Kabatiansky-Levenshtein (1978) asymptotic bound on ln M: n R(eps) ln 2, s = sin(acos eps)
+_s = sympy.sqrt(1 - eps**2)
+kabatiansky_levenshtein_expr: sympy.Expr = n * (
+    (1 + _s) / (2 * _s) * sympy.log((1 + _s) / (2 * _s))
+    - (1 - _s) / (2 * _s) * sympy.log((1 - _s) / (2 * _s))
+)
+#: Tao's cheap form of it
+kabatiansky_levenshtein_cheap_expr: sympy.Expr = n * eps**2 / 4 * sympy.log(4 * sympy.E / eps**2)
 
 # ----------------------------------------------------------------------------- compressed sensing
 

@@ -214,7 +214,15 @@ def _eps(model: str, n: np.ndarray, m: np.ndarray, q: float) -> np.ndarray:
 
 
 def _solve_log_m(model: str, n: np.ndarray, t: np.ndarray, q: float) -> np.ndarray:
-    """``ln`` of the largest ``m`` with ``eps(n, m) <= t`` (1-D arrays in, same length)."""
+    """``ln`` of the largest ``m`` with ``eps(n, m) <= t`` (1-D arrays in, same length).
+
+    A target ``t`` near the float range (``l`` subnormal) overflows to ``inf``: the answer.
+    """
+    with np.errstate(over="ignore"):
+        return _solve_log_m_impl(model, n, t, q)
+
+
+def _solve_log_m_impl(model: str, n: np.ndarray, t: np.ndarray, q: float) -> np.ndarray:
     if model == "linsefors":
         log_m: np.ndarray = n * t**2 / 8.0
         return log_m
@@ -222,8 +230,8 @@ def _solve_log_m(model: str, n: np.ndarray, t: np.ndarray, q: float) -> np.ndarr
         return np.where(1.0 / np.sqrt(n) <= t, np.inf, -np.inf)
     if model == "optimal":
         # (m - n) / (n (m - 1)) <= t^2  <=>  m (1 - n t^2) <= n (1 - t^2)
-        nt2 = n * t * t
-        with np.errstate(divide="ignore", invalid="ignore"):
+        with np.errstate(over="ignore", divide="ignore", invalid="ignore"):
+            nt2 = n * t * t  # t = inf (l -> 0): every m works
             out: np.ndarray = np.where(
                 nt2 < 1.0, np.log(n) + np.log1p(-np.minimum(t * t, 1.0)) - np.log1p(-nt2), np.inf
             )
@@ -302,12 +310,15 @@ def _log_m_from_log_pairs(log_pairs: np.ndarray) -> np.ndarray:
 
 
 def _worst_log_m(n: np.ndarray, t: np.ndarray, q: float) -> np.ndarray:
-    """Closed-form inverse of the Poisson-Beta law: ``C(m, 2) = -ln q / P(|<u,v>| >= t)``."""
+    """Closed-form inverse of the independent-pairs law: ``C(m, 2) = ln q / ln(1 - T(t))``."""
     out = np.full(n.shape, np.inf)  # t >= 1: overlaps never exceed 1, every m works
     idx = np.flatnonzero(t < 1.0)
     if idx.size:
         log_tail = np.asarray(log_overlap_tail(t[idx], n[idx]), dtype=np.float64)
-        out[idx] = _log_m_from_log_pairs(np.log(-np.log(q)) - log_tail)
+        with np.errstate(divide="ignore", under="ignore"):
+            exact = np.log(-np.log1p(-np.exp(np.minimum(log_tail, 0.0))))
+        log_rate = np.where(log_tail < -20.0, log_tail, exact)  # -ln(1 - T) ~ T for small T
+        out[idx] = _log_m_from_log_pairs(np.log(-np.log(q)) - log_rate)
     return out
 
 
