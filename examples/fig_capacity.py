@@ -5,8 +5,8 @@ neurons, uniform importance, are trained at densities p from 1 down to 1/300. Ea
 model's *features represented* -- rows of W with norm >= 1/2, and the paper's ``||W||_F^2``
 -- is drawn against 1/p = 1/(1 - S) beside ``capacity_at_density(n, p, model)`` for each
 read-out model: the largest m whose ``l = p m`` active features a linear read-out tolerates
-(``max_active(n, m) >= p m``, snr = 1; THEORY.md section 5). The dashed line is m itself: a
-model cannot represent more features than it is offered.
+(``max_active(n, m) >= p m``, snr = 1; see the theory page of the docs). The dashed line is m
+itself: a model cannot represent more features than it is offered.
 
 The trainings run as a ``sweep`` over p (a process pool; ``--store`` resumes a killed run).
 

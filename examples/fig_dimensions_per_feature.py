@@ -7,8 +7,8 @@ public notebook's "Feature geometry" cell that draws this plot: p = 20 ** -linsp
 i.e. 1/(1-S) from 1 (dense) to 20. For each density: the dimensions per feature
 ``D* = n / ||W||_F^2`` (the line) and every feature's dimensionality
 ``D_i = ||W_i||^2 / sum_j (W^_i . W_j)^2`` (the dots; ``feature_dimensionality``), against
-1/(1 - S) = 1/p on a log axis, with the sticky fractions 1, 3/4, 2/3, 1/2, 2/5, 3/8 (THEORY.md
-section 6) as horizontal lines.
+1/(1 - S) = 1/p on a log axis, with the sticky fractions 1, 3/4, 2/3, 1/2, 2/5, 3/8
+(Elhage et al. 2022) as horizontal lines.
 
 What it shows (default size, seed 0, measured): D* stays at 1 while dense (1/p <= 1.4),
 drops, then sticks at 1/2 for 1/p ~ 2.6-3.5, where every represented feature (58 of them)

@@ -1,11 +1,12 @@
-"""Read-out noise against the number of active features under the four read-out models.
+"""Read-out noise against the number of active features under the read-out models.
 
 Closed forms only (no simulation, no training): a GPT-2-small-like layer, n = 768 with an SAE
 of m = 24,576 features. Left: the noise sigma = a eps sqrt(l) of one read-out against l under
-``linsefors`` (the seed), ``random`` (exact for random directions), ``worst`` (the median
-largest overlap among m random directions) and ``optimal`` (the best coherence lower bound),
-with the line noise = signal. Right: the seed's pessimism, the ratio of its noise to the
-exact random-direction noise, against m — it is sqrt(8 ln m) whatever n and l.
+the rms models ``random`` (exact for random directions) and ``optimal`` (the rms floor of any
+arrangement), and the largest-overlap proxies ``linsefors`` (Linsefors 2024), ``worst`` (the
+median largest overlap among m random directions) and ``packing`` (the best coherence lower
+bound), with the line noise = signal. Right: Linsefors's pessimism, the ratio of his noise to
+the exact random-direction noise, against m -- it is sqrt(8 ln m) whatever n and l.
 
     python examples/fig_readout_models.py --out docs/figures
 """
@@ -24,10 +25,11 @@ import numpy as np  # noqa: E402
 from suptheory import interference  # noqa: E402
 
 MODELS = {
-    "linsefors": ("seed: JL worst case as typical", "C3", "-"),
-    "worst": ("largest pair among m random directions", "C1", "--"),
-    "random": ("random directions (exact)", "C0", "-"),
-    "optimal": ("best coherence lower bound", "C2", ":"),
+    "linsefors": ("proxy, Linsefors (2024): JL worst case", "C3", "-"),
+    "worst": ("proxy: largest pair among m random directions", "C1", "--"),
+    "packing": ("proxy: best coherence lower bound", "C4", "-."),
+    "random": ("rms: random directions (exact)", "C0", "-"),
+    "optimal": ("rms floor of any arrangement", "C2", ":"),
 }
 
 
@@ -39,7 +41,7 @@ def main(argv: list[str] | None = None) -> Path:
     args = parser.parse_args(argv)
     n, m = args.n, args.m
 
-    l = np.geomspace(1, 1000, 200)  # noqa: E741 - THEORY.md's name
+    l = np.geomspace(1, 1000, 200)  # noqa: E741 - the project's name
     fig, (left, right) = plt.subplots(1, 2, figsize=(11, 4.2))
     for model, (label, color, style) in MODELS.items():
         left.loglog(l, interference(n, m, l, model=model), style, color=color,
@@ -58,8 +60,8 @@ def main(argv: list[str] | None = None) -> Path:
     right.semilogx(ms, np.sqrt(8 * np.log(ms)), "k:", label="sqrt(8 ln m)")
     right.axvline(m, color="0.6", lw=0.8)
     right.set_xlabel("m, number of features")
-    right.set_ylabel("how much noisier the seed's read-out is")
-    right.set_title("the seed's pessimism")
+    right.set_ylabel("how much noisier Linsefors's read-out is")
+    right.set_title("Linsefors's pessimism")
     right.legend(fontsize=8)
     right.grid(True, which="major", alpha=0.3)
 

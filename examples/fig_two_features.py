@@ -11,7 +11,7 @@ and each result classified:
 - "feature 0 only" / "feature 1 only": one represented, the other dropped,
 - "other": anything else (both on the same side, or neither).
 
-Overlaid: the closed-form boundary of THEORY.md section 6, where the antipodal pair
+Overlaid: the closed-form boundary (see the theory page of the docs), where the antipodal pair
 W = [1, -1], b = 0 (expected loss (1 + r) p^2 / 6) stops beating dropping the less important
 feature (min(1, r) (p/3 - p^2/4)):
 
@@ -45,7 +45,7 @@ CLASSES = ("superposition", "feature 0 only", "feature 1 only", "other")
 
 
 def closed_form_boundary(r: Any) -> Any:
-    """THEORY.md section 6: p* = 4 min(1, r) / (2 (1 + r) + 3 min(1, r))."""
+    """The closed-form boundary p* = 4 min(1, r) / (2 (1 + r) + 3 min(1, r))."""
     r = np.asarray(r, dtype=np.float64)
     s = np.minimum(1.0, r)
     return 4 * s / (2 * (1 + r) + 3 * s)

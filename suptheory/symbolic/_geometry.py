@@ -84,17 +84,14 @@ overlap_density: sympy.Expr = (
 #: P(|t| >= eps) = I_{1-eps^2}((n-1)/2, 1/2)
 overlap_tail_expr: sympy.Expr = sympy.betainc_regularized((n - 1) / 2, _half, 0, 1 - eps**2)
 _pairs = m * (m - 1) / 2
-#: Poisson-Beta law of the largest overlap: P(L <= t)
-max_coherence_cdf_expr: sympy.Expr = sympy.exp(-_pairs * overlap_tail_expr.subs(eps, t))
-#: the tail level y that the q-quantile's t satisfies: I_{1-t^2}((n-1)/2, 1/2) = y
-max_coherence_tail_level: sympy.Expr = sympy.solve(
-    sympy.Eq(sympy.exp(-_pairs * sympy.Symbol("y", positive=True)), q),
-    sympy.Symbol("y", positive=True),
-)[0]
+#: independent-pairs law of the largest overlap: P(L <= t) = (1 - T(t))^C(m, 2)
+max_coherence_cdf_expr: sympy.Expr = (1 - overlap_tail_expr.subs(eps, t)) ** _pairs
 _y = tail_level = sympy.Symbol("y", positive=True)
+#: the tail level y that the q-quantile's t satisfies: I_{1-t^2}((n-1)/2, 1/2) = y
+max_coherence_tail_level: sympy.Expr = sympy.solve(sympy.Eq((1 - _y) ** _pairs, q), _y)[0]
 #: inverse in m: the number of directions whose q-quantile has pair tail y (the root > 1)
 max_coherence_inverse_m: sympy.Expr = next(
-    r for r in sympy.solve(sympy.Eq(_pairs, -sympy.log(q) / _y), m)
+    r for r in sympy.solve(sympy.Eq(_pairs, sympy.log(q) / sympy.log(1 - _y)), m)
     if r.subs({q: sympy.Rational(1, 2), _y: sympy.Rational(1, 10)}).evalf() > 1
 )
 #: Cai-Jiang asymptotic sqrt(4 ln m / n)

@@ -351,7 +351,7 @@ def _log_pair_tail(t: np.ndarray, a: np.ndarray) -> np.ndarray:
     log_t = _log_tail_s(t * t, a)
     with np.errstate(divide="ignore", invalid="ignore", under="ignore"):
         exact = np.log(-np.log1p(-np.exp(np.minimum(log_t, 0.0))))
-    out: np.ndarray = np.where(log_t < -20.0, log_t, exact)  # -ln(1 - T) = T (1 + T/2 ...)
+    out: np.ndarray = np.where(log_t < -700.0, log_t, exact)  # -ln(1 - T) = T where T underflows
     return out
 
 
@@ -416,8 +416,8 @@ def _log_tail_at_quantile(log_pairs: np.ndarray, log_neg_log_q: np.ndarray) -> n
     """``ln T`` at the quantile: ``T(L_q) = -expm1(ln q / C(m, 2))`` (independent pairs)."""
     x = log_neg_log_q - log_pairs  # ln(-ln q / C)
     with np.errstate(over="ignore", under="ignore", divide="ignore"):
-        exact = np.log(-np.expm1(-np.exp(np.maximum(x, -30.0))))
-    out: np.ndarray = np.where(x < -20.0, x, exact)  # -expm1(-y) = y (1 - y/2 + ...)
+        exact = np.log(-np.expm1(-np.exp(np.maximum(x, -710.0))))
+    out: np.ndarray = np.where(x < -700.0, x, exact)  # -expm1(-y) = y where y underflows
     return out
 
 

@@ -236,7 +236,10 @@ def _solve_log_m_impl(model: str, n: np.ndarray, t: np.ndarray, q: float) -> np.
                 nt2 < 1.0, np.log(n) + np.log1p(-np.minimum(t * t, 1.0)) - np.log1p(-nt2), np.inf
             )
         below = np.where(nt2 >= 1.0, np.inf, -np.inf)  # n < 1: the random rule
-        return np.where(n < 1.0, below, np.where(t >= 1.0, np.inf, out))
+        # the floor stays below 1 / sqrt(n) for every m: where that meets t, every m works
+        # (the same test as the random model's, so optimal >= random holds without rounding)
+        out = np.where((t >= 1.0) | (1.0 / np.sqrt(n) <= t), np.inf, out)
+        return np.where(n < 1.0, below, out)
     if model == "worst":
         return _worst_log_m(n, t, q)
     return _packing_log_m(n, t)
@@ -317,7 +320,7 @@ def _worst_log_m(n: np.ndarray, t: np.ndarray, q: float) -> np.ndarray:
         log_tail = np.asarray(log_overlap_tail(t[idx], n[idx]), dtype=np.float64)
         with np.errstate(divide="ignore", under="ignore"):
             exact = np.log(-np.log1p(-np.exp(np.minimum(log_tail, 0.0))))
-        log_rate = np.where(log_tail < -20.0, log_tail, exact)  # -ln(1 - T) ~ T for small T
+        log_rate = np.where(log_tail < -700.0, log_tail, exact)  # -ln(1 - T) = T where T underflows
         out[idx] = _log_m_from_log_pairs(np.log(-np.log(q)) - log_rate)
     return out
 
