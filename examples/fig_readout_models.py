@@ -1,11 +1,12 @@
-"""Read-out noise against the number of active features under the four read-out models.
+"""Read-out noise against the number of active features under the read-out models.
 
 Closed forms only (no simulation, no training): a GPT-2-small-like layer, n = 768 with an SAE
 of m = 24,576 features. Left: the noise sigma = a eps sqrt(l) of one read-out against l under
-``linsefors`` (Linsefors 2024), ``random`` (exact for random directions), ``worst`` (the median
-largest overlap among m random directions) and ``optimal`` (the best coherence lower bound),
-with the line noise = signal. Right: the pessimism of Linsefors's model, the ratio of its
-noise to the exact random-direction noise, against m — it is sqrt(8 ln m) whatever n and l.
+the rms models ``random`` (exact for random directions) and ``optimal`` (the rms floor of any
+arrangement), and the largest-overlap proxies ``linsefors`` (Linsefors 2024), ``worst`` (the
+median largest overlap among m random directions) and ``packing`` (the best coherence lower
+bound), with the line noise = signal. Right: Linsefors's pessimism, the ratio of his noise to
+the exact random-direction noise, against m -- it is sqrt(8 ln m) whatever n and l.
 
     python examples/fig_readout_models.py --out docs/figures
 """
@@ -24,10 +25,11 @@ import numpy as np  # noqa: E402
 from suptheory import interference  # noqa: E402
 
 MODELS = {
-    "linsefors": ("Linsefors (2024), JL worst case as typical", "C3", "-"),
-    "worst": ("largest pair among m random directions", "C1", "--"),
-    "random": ("random directions (exact)", "C0", "-"),
-    "optimal": ("best coherence lower bound", "C2", ":"),
+    "linsefors": ("proxy, Linsefors (2024): JL worst case", "C3", "-"),
+    "worst": ("proxy: largest pair among m random directions", "C1", "--"),
+    "packing": ("proxy: best coherence lower bound", "C4", "-."),
+    "random": ("rms: random directions (exact)", "C0", "-"),
+    "optimal": ("rms floor of any arrangement", "C2", ":"),
 }
 
 

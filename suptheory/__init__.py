@@ -34,11 +34,14 @@ from suptheory.theory.bounds import welch_bound, higher_order_welch_bound, ortho
 from suptheory.theory.bounds import levenshtein_bound, coherence_lower_bound, gerzon_bound
 from suptheory.theory.bounds import rank_bound, rank_max_features, greedy_existence
 from suptheory.theory.bounds import log_greedy_existence, kabatiansky_levenshtein_rate
+from suptheory.theory.bounds import kabatiansky_levenshtein_cheap
 from suptheory.theory.compressed_sensing import cs_phase_transition
 # --- theory: read-out models, capacity at a density, solve, calculate ---
 from suptheory.theory.readout import bits_per_feature, distinguishable_levels  # noqa: I001
 from suptheory.theory.readout import interference, log_max_features, max_active
 from suptheory.theory.readout import max_features, min_width, pair_interference
+from suptheory.theory.readout import readout_error, capacity_error
+from suptheory.theory.interference_law import interference_distribution
 from suptheory.theory.density import capacity_at_density
 from suptheory.theory.report import Report, calculate
 # --- theory: toy models on 1-sparse data: the k-gon critical points ---
@@ -68,6 +71,10 @@ _LAZY: dict[str, str] = {
     "EmbeddingReport": "suptheory.analysis.analyze",
     "compare": "suptheory.analysis.compare",
     "Comparison": "suptheory.analysis.compare",
+    # ground truth: Monte Carlo of the decoding task itself over whole dictionaries
+    "simulate_decoding": "suptheory.empirical.decoding",
+    "DecodingSimulation": "suptheory.empirical.decoding",
+    "harmonic_frame": "suptheory.empirical.decoding",
     # Monte Carlo twins of the closed forms (seeded, estimates with standard errors)
     "simulate_interference": "suptheory.empirical.simulate",
     "simulate_levels": "suptheory.empirical.simulate",
@@ -126,8 +133,10 @@ __all__ = [
     "welch_bound", "higher_order_welch_bound", "orthoplex_bound", "levenshtein_bound",
     "coherence_lower_bound", "gerzon_bound", "rank_bound", "rank_max_features",
     "greedy_existence", "log_greedy_existence", "kabatiansky_levenshtein_rate",
+    "kabatiansky_levenshtein_cheap",
     "cs_phase_transition", "bits_per_feature", "distinguishable_levels", "interference",
     "log_max_features", "max_active", "max_features", "min_width", "pair_interference",
+    "readout_error", "capacity_error", "interference_distribution",
     "capacity_at_density", "Report", "calculate", "kgon", "kgon_loss", "one_sparse_loss",
     "dead_feature_loss", "NoSolutionError", "solve", "load_embedding",
     "coherence", "CoherenceResult", "overlap_histogram", "overlap_quantiles",
@@ -136,7 +145,8 @@ __all__ = [
     "EmbeddingReport", "compare", "Comparison", "simulate_interference",
     "simulate_levels", "simulate_max_levels", "simulate_max_coherence",
     "InterferenceSimulation", "LevelsSimulation", "MaxLevelsSimulation",
-    "MaxCoherenceSimulation", "train_toy_models", "ToyModelResult", "TOY_MODELS", "PRESETS",
+    "MaxCoherenceSimulation", "simulate_decoding", "DecodingSimulation", "harmonic_frame",
+    "train_toy_models", "ToyModelResult", "TOY_MODELS", "PRESETS",
     "toy_preset", "DATA_LAWS", "snapshot_steps", "optimize_packing", "PackingResult",
     "STICKY_DIMENSIONALITIES",
     "nearest_sticky", "classify_dimensionality", "DimensionalityClasses", "tegum_factors",

@@ -18,6 +18,7 @@ from suptheory import (
     gerzon_bound,
     greedy_existence,
     higher_order_welch_bound,
+    kabatiansky_levenshtein_cheap,
     kabatiansky_levenshtein_rate,
     levenshtein_bound,
     log_greedy_existence,
@@ -178,8 +179,23 @@ def test_greedy_and_kl_numbers():
     assert_allclose(math.log(greedy_existence(0.2, 768)), log_greedy_existence(0.2, 768))
     assert greedy_existence(0.5, 1e6) == math.inf
     assert math.isfinite(log_greedy_existence(0.5, 1e6))
-    # Kabatiansky-Levenshtein: (n eps^2 / 4) ln(4 e / eps^2), hand value
-    assert_allclose(kabatiansky_levenshtein_rate(0.1, 100), 0.25 * math.log(400 * math.e))
+    # Tao's cheap form: (n eps^2 / 4) ln(4 e / eps^2), hand value
+    assert_allclose(kabatiansky_levenshtein_cheap(0.1, 100), 0.25 * math.log(400 * math.e))
+
+
+def test_kabatiansky_levenshtein_1978_rate():
+    # (1/n) log2 M <= ((1+s)/(2s)) log2((1+s)/(2s)) - ((1-s)/(2s)) log2((1-s)/(2s)),
+    # s = sin(theta), cos(theta) = eps: 0.025384 bits per dimension at eps 0.1, 0.401414 at 0.5
+    bits = np.asarray(kabatiansky_levenshtein_rate([0.1, 0.5], 1.0)) / math.log(2)
+    assert_allclose(bits, [0.025384, 0.401414], atol=5e-7)
+    # the cheap form is weaker, up to 15% below at eps = 0.5, and agrees in order at small eps
+    ratio = kabatiansky_levenshtein_cheap(0.5, 1.0) / kabatiansky_levenshtein_rate(0.5, 1.0)
+    assert 0.84 < ratio < 0.86
+    eps = np.array([1e-3, 1e-2, 0.1, 0.3, 0.6, 0.9])
+    assert np.all(kabatiansky_levenshtein_cheap(eps, 1) <= kabatiansky_levenshtein_rate(eps, 1))
+    # no code beats it: the greedy existence bound (achievable) lies below
+    assert np.all(log_greedy_existence(eps[2:], 4096) <= kabatiansky_levenshtein_rate(eps[2:],
+                                                                                      4096))
 
 
 # ----------------------------------------------------------------------------- laws
@@ -248,7 +264,7 @@ def test_bad_eps(bad):
         with pytest.raises((ValueError, TypeError), match="eps must"):
             f(100, bad)
     for f in (rank_max_features, greedy_existence, log_greedy_existence,
-              kabatiansky_levenshtein_rate):
+              kabatiansky_levenshtein_rate, kabatiansky_levenshtein_cheap):
         args = (100, bad) if f is rank_max_features else (bad, 100)
         with pytest.raises((ValueError, TypeError), match="eps must"):
             f(*args)

@@ -247,3 +247,22 @@ def test_embedding_report(tmp_path):
     # the histogram the figure shows counts every pair
     counts, _ = res["histogram"]
     assert counts.sum() == r.m * (r.m - 1) // 2
+
+
+# --------------------------------------------------------------------------- capacity at 1% error
+
+
+def test_capacity_error(tmp_path):
+    res = run("fig_capacity_error", tmp_path)
+    n, error = res["n"], res["error"]
+    # every curve falls with m; the exact and normal laws differ by the tails only (a few per
+    # cent where l >= 2), Linsefors's formula (the union bound at error -> 1) differs more
+    for key in ("exact", "normal", "linsefors"):
+        assert np.all(np.diff(res[key]) <= 1e-12)
+    big = res["exact"] >= 2
+    assert np.all(np.abs(res["exact"][big] / res["normal"][big] - 1) < 0.15)
+    for s in res["sims"]:
+        # the largest whole l the decoding simulation allows is the exact law's, within the
+        # simulation's band
+        theory = math.floor(suptheory.max_active(n, s["m"], error=error))
+        assert s["low"] <= theory <= s["high"], s

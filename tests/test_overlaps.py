@@ -10,7 +10,7 @@ import pytest
 from hypothesis import example, given
 from hypothesis import strategies as st
 from numpy.testing import assert_allclose
-from scipy import integrate, special
+from scipy import integrate, special, stats
 
 from suptheory import (
     expected_max_coherence_random,
@@ -77,7 +77,7 @@ def mc_max_overlap(m: int, n: int, trials: int, seed: int) -> np.ndarray:
 
 
 def bisect_quantile(m: float, n: float, q: float) -> float:
-    """Quantile by bisection on the cdf in log space, using only the forward tail betaincc."""
+    """Quantile by bisection on the independent-pairs cdf (1 - T)^C(m, 2), forward tail only."""
     lam = math.log(m) + math.log(m - 1) - math.log(2)
     target = math.log(-math.log(q))
     a = (n - 1) / 2
@@ -85,7 +85,7 @@ def bisect_quantile(m: float, n: float, q: float) -> float:
     for _ in range(200):
         mid = 0.5 * (lo + hi)
         tail = special.betaincc(0.5, a, mid * mid)
-        if tail > 0 and lam + math.log(tail) > target:  # too many exceedances: go up
+        if tail > 0 and lam + math.log(-math.log1p(-tail)) > target:  # too many: go up
             lo = mid
         else:
             hi = mid
@@ -350,3 +350,40 @@ def test_finite_everywhere_without_warnings():
 def test_quantile_rounds_to_one(m, n):
     # 1 - t^2 is below 1e-300 here: t is 1 to double precision
     assert max_coherence_random(m, n) == 1.0
+
+
+# ----------------------------------------------------------------------------- small m
+
+
+def test_largest_overlap_of_two_directions_is_exact():
+    # m = 2: L = |<u, v>|, P(L <= t) = 1 - P(|t| >= t) exactly (the Poisson form gave a median
+    # of 0.0143 at n = 768; the exact median is 0.02436)
+    n = 768
+    assert max_coherence_random(2, n) == pytest.approx(0.02436, abs=5e-6)
+    for t in (0.01, 0.05, 0.1):
+        assert max_coherence_cdf(t, 2, n) == pytest.approx(1 - overlap_tail(t, n), rel=1e-13)
+    exact_median = 2 * stats.beta((n - 1) / 2, (n - 1) / 2).ppf(0.75) - 1
+    assert max_coherence_random(2, n) == pytest.approx(exact_median, rel=1e-10)
+    # E|<u, v>| = Gamma(n/2) / (sqrt(pi) Gamma((n+1)/2))
+    mean = math.exp(special.gammaln(n / 2) - special.gammaln((n + 1) / 2)) / math.sqrt(math.pi)
+    assert expected_max_coherence_random(2, n) == pytest.approx(mean, rel=1e-8)
+
+
+def test_largest_overlap_of_three_directions_against_monte_carlo():
+    # m = 3: within Monte Carlo error (the three pairs are not independent, but nearly)
+    rng = np.random.default_rng(12)
+    n, trials = 768, 20_000
+    u = rng.standard_normal((trials, 3, n))
+    u /= np.linalg.norm(u, axis=2, keepdims=True)
+    g = np.einsum("tin,tjn->tij", u, u)
+    big = np.max(np.abs(g[:, [0, 0, 1], [1, 2, 2]]), axis=1)
+    assert max_coherence_random(3, n) == pytest.approx(0.04562, abs=5e-5)
+    # the median's standard error from the order statistic: sqrt(q (1 - q) / T) / f(median)
+    med = np.median(big)
+    f = np.mean(np.abs(big - med) < 5e-4) / 1e-3
+    se = math.sqrt(0.25 / trials) / f
+    assert abs(med - max_coherence_random(3, n)) < 3 * se
+    assert abs(big.mean() - expected_max_coherence_random(3, n)) < 3 * big.std() / math.sqrt(trials)
+    for t in (0.04, 0.06):
+        p = max_coherence_cdf(t, 3, n)
+        assert abs(np.mean(big <= t) - p) < 3 * math.sqrt(p * (1 - p) / trials)

@@ -1,5 +1,5 @@
 """Read-out models: formulas against independent references, laws, bad and extreme input."""
-# ruff: noqa: E741  (l is THEORY.md's name for the number of active features)
+# ruff: noqa: E741  (l is the project's name for the number of active features)
 
 import math
 
@@ -16,7 +16,8 @@ from suptheory.theory.compressed_sensing import cs_phase_transition
 from suptheory.theory.overlaps import max_coherence_random
 from tests.helpers import actives, snrs
 
-MODELS = ("linsefors", "random", "worst", "optimal")
+MODELS = ("random", "optimal", "linsefors", "worst", "packing")
+PROXIES = ("linsefors", "worst", "packing")
 CAPS = (*MODELS, "l1")
 
 widths_ = st.floats(min_value=8.0, max_value=1e5)
@@ -26,7 +27,7 @@ feats_ = st.floats(min_value=2.0, max_value=1e9)
 # ------------------------------------------------------------------ the formulas themselves
 
 
-def test_linsefors_is_the_seed_verbatim():
+def test_linsefors_verbatim():
     n, m, l = 768.0, 16384.0, 5.0
     eps = math.sqrt(8 * math.log(m) / n)
     assert st_.pair_interference(n, m, model="linsefors") == pytest.approx(eps, rel=1e-15)
@@ -56,32 +57,68 @@ def test_random_noise_against_monte_carlo():
 
 
 def test_linsefors_over_random_is_sqrt_8_ln_m():
-    # THEORY.md section 2: smaller than the seed's by sqrt(8 ln m): 8.6x at m = 10^4
+    # smaller than Linsefors's by sqrt(8 ln m): 8.6x at m = 10^4
     ratio = st_.interference(100, 1e4, 3, model="linsefors") / st_.interference(100, 1e4, 3)
     assert ratio == pytest.approx(math.sqrt(8 * math.log(1e4)))
     assert round(ratio, 1) == 8.6
 
 
-def test_worst_and_optimal_use_the_overlap_law_and_bounds():
+def test_worst_and_packing_use_the_overlap_law_and_bounds():
     n, m, l = 256.0, 5000.0, 4.0
     assert st_.pair_interference(n, m, model="worst", q=0.9) == max_coherence_random(m, n, q=0.9)
-    assert st_.interference(n, m, l, model="optimal") == pytest.approx(
+    assert st_.interference(n, m, l, model="packing") == pytest.approx(
         coherence_lower_bound(m, n) * 2.0
     )
 
 
+def test_optimal_is_the_frame_potential_floor():
+    # mean squared overlap of any m unit vectors >= (m - n) / (n (m - 1)) (Welch 1974;
+    # Benedetto-Fickus 2003): at n = 768, m = 1e6, l = 32 the rms noise floor is 0.20405
+    assert st_.interference(768, 1e6, 32, model="optimal") == pytest.approx(0.20405, abs=5e-6)
+    assert st_.interference(768, 1e6, 32, model="optimal") < st_.interference(768, 1e6, 32)
+    n, m, l, r = 300.0, 5000.0, 7.0, 1.7
+    eps2 = (m - n) / (n * (m - 1))
+    assert st_.pair_interference(n, m, model="optimal") == pytest.approx(math.sqrt(eps2))
+    # closed forms: l_max, n_min, m_max (THEORY sheet section 5), each a round trip
+    assert st_.max_active(n, m, snr=r, model="optimal") == pytest.approx(1 / (eps2 * r * r))
+    n_min = st_.min_width(m, l, snr=r, model="optimal")
+    assert n_min == pytest.approx(l * r * r * m / (m - 1 + l * r * r))
+    assert st_.interference(n_min, m, l, model="optimal") == pytest.approx(1 / r)
+    l_big = 3 * n / r**2
+    m_max = st_.max_features(n, l_big, snr=r, model="optimal")
+    assert m_max == pytest.approx(n * (l_big * r * r - 1) / (l_big * r * r - n))
+    assert st_.interference(n, m_max, l_big, model="optimal") == pytest.approx(1 / r)
+    assert st_.max_features(n, 0.5 * n / r**2, snr=r, model="optimal") == math.inf
+    # the issue's example: min_width(m=4096, l=8) is 8 under random, just below under optimal
+    assert st_.min_width(4096, 8, model="optimal") == pytest.approx(8 * 4096 / 4103)
+    assert st_.min_width(4096, 8, model="optimal") <= st_.min_width(4096, 8)
+
+
+@given(n=st.floats(1.0, 1e6), m=st.floats(1.0, 1e30), l=actives, s=snrs)
+def test_optimal_never_above_random(n, m, l, s):
+    for fn, kw in ((st_.interference, {"m": m, "l": l}), (st_.pair_interference, {"m": m})):
+        assert fn(n=n, model="optimal", **kw) <= fn(n=n, model="random", **kw) * (1 + 1e-12)
+    assert st_.max_active(n, m, snr=s, model="optimal") >= st_.max_active(n, m, snr=s) * (
+        1 - 1e-12
+    )
+    assert st_.min_width(m, l, snr=s, model="optimal") <= st_.min_width(m, l, snr=s) * (1 + 1e-12)
+    lo = st_.log_max_features(n, l, snr=s)
+    hi = st_.log_max_features(n, l, snr=s, model="optimal")
+    assert hi == lo or hi >= lo - 1e-12 * abs(lo)
+
+
 @pytest.mark.parametrize(("n", "m", "mu2"), [(3, 6, 1 / 5), (7, 28, 1 / 9), (23, 276, 1 / 25)])
-def test_optimal_capacity_recovers_equiangular_tight_frames(n, m, mu2):
+def test_packing_capacity_recovers_equiangular_tight_frames(n, m, mu2):
     # Welch's bound is met by ETFs: 6 lines in R^3 at 1/sqrt(5), 28 in R^7 at 1/3, 276 in R^23
-    # at 1/5 -- at overlap target mu (l = 1 / mu^2, snr = 1) the optimal capacity is exactly m
-    assert st_.max_features(n, 1 / mu2, model="optimal") == pytest.approx(m, rel=1e-9)
+    # at 1/5 -- at overlap target mu (l = 1 / mu^2, snr = 1) the packing capacity is exactly m
+    assert st_.max_features(n, 1 / mu2, model="packing") == pytest.approx(m, rel=1e-9)
 
 
-def test_optimal_inverse_matches_bounds_everywhere():
+def test_packing_inverse_matches_bounds_everywhere():
     rng = np.random.default_rng(3)
     n = rng.uniform(2, 3000, 400)
     t = rng.uniform(0.01, 0.99, 400)
-    lm = st_.log_max_features(n, 1 / t**2, model="optimal")
+    lm = st_.log_max_features(n, 1 / t**2, model="packing")
     ok = np.isfinite(lm) & (lm < 700)
     m = np.exp(lm[ok])
     assert np.all(coherence_lower_bound(m * (1 - 1e-9), n[ok]) <= t[ok] + 1e-9)
@@ -124,68 +161,94 @@ def test_l1_has_no_noise():
 # ------------------------------------------------------------------ error budget
 
 
-def test_seed_is_union_bound_with_margin_one_half():
-    # P(any of m wrong) <= 2 m Phi(-theta sqrt(n/l)) <= m exp(-theta^2 n / (2 l)); at theta = 1/2
-    # and error -> 1 the Chernoff version gives exactly ln m = n / (8 l) = the seed's capacity.
+def test_linsefors_is_union_bound_with_margin_one_half():
+    # P(any of m wrong) <= m P(Z > a/2) and, for a normal Z, P(Z > a/2) <= exp(-n / (8 l))
+    # (Chernoff at margin 1/2); at error -> 1 this is exactly ln m = n / (8 l), Linsefors's.
     n, l = np.array([100.0, 768, 4096, 1e5]), np.array([1.0, 32, 5, 1000])
-    theta, error = 0.5, 1.0
-    chernoff_log_m = theta**2 * n / (2 * l) + np.log(error)
+    chernoff_log_m = n / (8 * l)
     assert_allclose(chernoff_log_m, st_.log_max_features(n, l, model="linsefors"), rtol=1e-15)
-    # with the exact normal tail the union bound allows more (2 Phi(-x) <= exp(-x^2/2)) ...
+    # the Chernoff step: Phi(-x) <= exp(-x^2 / 2) at x = sqrt(n / l) / 2
+    assert np.all(stats.norm.logsf(np.sqrt(n / l) / 2) <= -chernoff_log_m)
+    # the exact law keeps the exponent and allows more (its tails are lighter still)
     exact = st_.log_max_features(n, l, error=1 - 1e-12, model="random")
     assert np.all(exact >= chernoff_log_m)
-    # ... by (1/2) ln(pi n / (2 l)) + ln(1/2) + o(1): the same exponent n / (8 l)
-    # (Mills ratio: the next term is -ln(1 - 1/x^2) with x^2 = n / (4 l))
-    lead = 0.5 * np.log(np.pi * n / (2 * l)) - np.log(2)
-    assert np.all(np.abs(exact - chernoff_log_m - lead) <= 4 * l / n)
+    normal = -stats.norm.logsf(np.sqrt(n / l) / 2)
+    assert np.all(exact >= normal - 1e-9)
 
 
-def test_random_error_capacity_against_scipy_normal():
+def test_random_error_capacity_is_the_one_sided_union_bound():
     n, l, error = 4096.0, 16.0, 0.05
     m = st_.max_features(n, l, error=error)
-    # union bound: m * P(|N(0, sigma)| >= a/2) = error, sigma = sqrt(l/n) a
-    p_one = 2 * stats.norm.sf(0.5 / math.sqrt(l / n))
+    # m P(Z > a/2) = error with the exact law; one-sided, not 2 Phi
+    p_one = st_.readout_error(n, 1.0, l)
     assert m * p_one == pytest.approx(error, rel=1e-10)
+    assert st_.capacity_error(n, m, l) == pytest.approx(error, rel=1e-10)
     # the same condition through max_active and min_width
-    assert st_.max_active(n, m, error=error) == pytest.approx(l, rel=1e-9)
-    assert st_.min_width(m, l, error=error) == pytest.approx(n, rel=1e-9)
+    assert st_.max_active(n, m, error=error) == pytest.approx(l, rel=1e-6)
+    assert st_.min_width(m, l, error=error) == pytest.approx(n, rel=1e-6)
+    # the normal law would give a smaller capacity at this l (its tails are heavier)
+    assert m > error / stats.norm.sf(0.5 / math.sqrt(l / n))
+
+
+def test_issue_examples():
+    # n = 256, m = 4096, error = 0.01: l = 3 works (whole-dictionary Monte Carlo: 0.00695)
+    assert st_.capacity_error(256, 4096, 3) == pytest.approx(0.00695, abs=3 * 0.0002)
+    assert math.floor(st_.max_active(256, 4096, error=0.01)) == 3
+    # n = 64, m = 256: l = 1 works (P = 0.0026)
+    assert st_.capacity_error(64, 256, 1) < 0.01
+    assert st_.max_active(64, 256, error=0.01) >= 1
+    # levels with their end levels: 3.52 (without them 3.41)
+    assert st_.distinguishable_levels(768, 16384, 5, error=0.01) == pytest.approx(3.52, abs=0.005)
 
 
 @pytest.mark.parametrize("model", MODELS)
 def test_error_capacity_meets_its_budget(model):
     n, l, error = 2048.0, 3.0, 0.01
     m = st_.max_features(n, l, error=error, model=model)
-    assume_finite = np.isfinite(m)
-    if not assume_finite:
+    if not np.isfinite(m):
         pytest.skip("no bound caps m")
     sigma = st_.interference(n, m, l, model=model)
-    union = 2 * m * stats.norm.sf(0.5 / sigma)
-    assert union == pytest.approx(error, rel=1e-8)
+    p_one = st_.readout_error(n, m, l, model=model)
+    if model != "random":
+        assert p_one == pytest.approx(stats.norm.sf(0.5 / sigma), rel=1e-12)
+    # rms models: union bound over the m read-outs; proxies: one read-out (no double count)
+    budget = m * p_one if model in ("random", "optimal") else p_one
+    assert budget == pytest.approx(error, rel=1e-8)
 
 
-def test_levels_at_error_budget_against_scipy():
+@pytest.mark.parametrize("model", MODELS)
+def test_levels_at_error_budget_with_end_levels(model):
     n, m, l, error = 768.0, 16384.0, 5.0, 0.01
-    for model in MODELS:
-        L = st_.distinguishable_levels(n, m, l, error=error, model=model)
+    L = st_.distinguishable_levels(n, m, l, error=error, model=model)
+    half = 1 / (2 * (L - 1))
+    # nearest-level decoding of L equally likely levels: 2 (L - 1) / L P(Z > a / (2 (L - 1)))
+    p = st_.readout_error(n, m, l, threshold=half, model=model)
+    assert 2 * (L - 1) / L * p == pytest.approx(error, rel=1e-9)
+    if model != "random":
         sigma = st_.interference(n, m, l, model=model)
-        # nearest-level decoding with spacing a/(L-1) errs with prob 2 Phi(-(a/(L-1)) / (2 sigma))
-        assert 2 * stats.norm.sf(1 / (L - 1) / (2 * sigma)) == pytest.approx(error, rel=1e-10)
-        assert st_.bits_per_feature(n, m, l, error=error, model=model) == pytest.approx(
-            math.log2(L)
-        )
+        assert p == pytest.approx(stats.norm.sf(half / sigma), rel=1e-12)
+    assert st_.bits_per_feature(n, m, l, error=error, model=model) == pytest.approx(
+        math.log2(L)
+    )
+    # at L = 2 the levels are the on/off read-out
+    e2 = st_.readout_error(n, m, l, model=model)
+    assert st_.distinguishable_levels(n, m, l, error=e2, model=model) == pytest.approx(2.0)
 
 
-def test_levels_error_monte_carlo():
+def test_levels_error_monte_carlo_with_end_levels():
+    # every level equally likely, the end levels included (normal noise: the optimal model)
     rng = np.random.default_rng(7)
     n, m, l, error = 64.0, 1000.0, 2.0, 0.1
-    L = st_.distinguishable_levels(n, m, l, error=error)
-    sigma = st_.interference(n, m, l)
-    spacing = 1 / (L - 1)
-    trials = 200_000
-    level = rng.integers(1, 1000, trials)  # interior levels: two-sided errors as in the formula
+    L = st_.distinguishable_levels(n, m, l, error=error, model="optimal")
+    sigma = st_.interference(n, m, l, model="optimal")
+    k = math.floor(L)  # a whole number of levels below the capacity
+    spacing = 1 / (k - 1)
+    trials = 400_000
+    level = rng.integers(0, k, trials)
     x = level * spacing + rng.normal(0, sigma, trials)
-    wrong = np.mean(np.rint(x / spacing) != level)
-    assert abs(wrong - error) < 4 * math.sqrt(error * (1 - error) / trials)
+    wrong = np.mean(np.clip(np.rint(x / spacing), 0, k - 1) != level)
+    p = 2 * (k - 1) / k * stats.norm.sf(spacing / 2 / sigma)
+    assert abs(wrong - p) < 4 * math.sqrt(p * (1 - p) / trials)
 
 
 # ------------------------------------------------------------------ conventions
@@ -197,10 +260,11 @@ def test_zero_active_and_single_feature():
     assert st_.bits_per_feature(768, 1e4, 0) == math.inf
     assert st_.max_features(768, 0, model="worst") == math.inf
     assert st_.min_width(1e4, 0, model="linsefors") == 0.0
-    for model in ("linsefors", "worst"):
+    for model in ("linsefors", "worst", "optimal"):
         assert st_.interference(768, 1, 5, model=model) == 0.0
         assert st_.max_active(768, 1, model=model) == math.inf
-    assert st_.max_active(768, 700, model="optimal") == math.inf  # m <= n: orthogonal
+    for model in ("optimal", "packing"):
+        assert st_.max_active(768, 700, model=model) == math.inf  # m <= n: orthogonal
 
 
 def test_random_snr_capacity_does_not_depend_on_m():
@@ -291,9 +355,12 @@ def test_linsefors_below_random_only_for_tiny_m():
 @given(n=widths_, m=st.floats(2.0, 1e9))
 def test_model_order_of_pair_interference(n, m):
     assume(m > 2)
-    opt = st_.pair_interference(n, m, model="optimal")
+    packing = st_.pair_interference(n, m, model="packing")
     worst = st_.pair_interference(n, m, model="worst")
-    assert opt <= worst + 1e-12
+    assert packing <= worst + 1e-12
+    # rms floor <= rms of random <= largest overlap of random directions
+    rms = st_.pair_interference(n, m, model="optimal")
+    assert rms <= st_.pair_interference(n, m, model="random") * (1 + 1e-12)
 
 
 # ------------------------------------------------------------------ broadcasting
@@ -383,7 +450,7 @@ def test_extreme_input_is_finite(model):
     assert math.isfinite(st_.min_width(1e30, 50.0, model=model))
     assert math.isfinite(st_.min_width(1e30, 50.0, model=model, error=1e-9))
     lm = st_.log_max_features(1e7, 1e3, model=model, error=1e-6)
-    assert math.isfinite(lm) or model == "optimal"
+    assert math.isfinite(lm) or model in ("optimal", "packing")
     mm = st_.max_features(1e7, 1e3, model=model, error=1e-6)
     assert (mm == math.inf) == (lm > math.log(np.finfo(float).max))
 
@@ -397,21 +464,17 @@ def test_max_features_is_inf_only_on_overflow():
     assert math.isfinite(st_.log_max_features(1e7, 1e-6, model="l1"))
 
 
-@pytest.mark.parametrize("model", ["worst", "optimal", "linsefors"])
+@pytest.mark.parametrize("model", ["linsefors", "worst"])
 def test_error_capacity_beyond_the_float_range_stays_finite(model):
     from suptheory.theory.overlaps import log_overlap_tail
 
     n, l, error = 1e9, 1.0, 1e-3
     u = st_.log_max_features(n, l, error=error, model=model)
-    assert 709.8 < u < 1e7
+    assert 709.8 < u < 1e9
     assert st_.max_features(n, l, error=error, model=model) == math.inf
-    # at u the per-pair overlap target t(u) = 1 / (2 sqrt(l) z(error / m)) is met exactly
-    from scipy.optimize import brentq
-    from scipy.special import log_ndtr
-
-    log_p = math.log(error / 2) - u  # the per-read-out tail, far below the float range
-    z = brentq(lambda x: log_ndtr(-x) - log_p, 1.0, 1e4, xtol=1e-14, rtol=1e-15)
-    t = 1 / (2 * math.sqrt(l) * z)
+    # proxies: one read-out, Phi(-a / (2 sigma)) = error, so the target overlap is
+    # t = 1 / (2 sqrt(l) z) with z = Phi^{-1}(1 - error), whatever m
+    t = 1 / (2 * math.sqrt(l) * stats.norm.isf(error))
     if model == "worst":  # Poisson-Beta law: C(m, 2) P(|<u,v>| >= t) = ln 2 at the median
         log_pairs = 2 * u - math.log(2)
         assert log_pairs + log_overlap_tail(t, n) == pytest.approx(math.log(math.log(2)), abs=1e-6)
@@ -419,14 +482,36 @@ def test_error_capacity_beyond_the_float_range_stays_finite(model):
         assert u == pytest.approx(n * t**2 / 8, rel=1e-10)
 
 
+def test_optimal_error_capacity_beyond_the_float_range():
+    # rms floor with a union bound: m_max = n (l r^2 - 1) / (l r^2 - n), r = 2 z(error / m);
+    # l is chosen so that l r^2 = n at m = e^800: the capacity lies beyond the float range
+    from scipy.optimize import brentq
+    from scipy.special import log_ndtr
+
+    def z_of(u, error):
+        log_p = math.log(error) - u
+        return brentq(lambda x: log_ndtr(-x) - log_p, 1.0, 1e4, xtol=1e-14, rtol=1e-15)
+
+    n, error = 1e4, 1e-3
+    l = n / (4 * z_of(800.0, error) ** 2)
+    u = st_.log_max_features(n, l, error=error, model="optimal")
+    assert u == pytest.approx(800, rel=1e-9)  # m_max -> inf as l r^2 -> n from above
+    assert st_.max_features(n, l, error=error, model="optimal") == math.inf
+    # away from that pole the root is the closed form at r(u)
+    l = 2 * n / (4 * z_of(5.0, error) ** 2)
+    u = st_.log_max_features(n, l, error=error, model="optimal")
+    lr2 = l * (2 * z_of(u, error)) ** 2
+    assert u == pytest.approx(math.log(n * (lr2 - 1) / (lr2 - n)), rel=1e-8)
+
+
 @pytest.mark.parametrize("model", MODELS)
 @settings(max_examples=25)  # each example runs four root searches
-@given(n=widths_, m=feats_, l=actives, e=st.floats(1e-12, 0.5), k=st.floats(1.01, 1.9))
+@given(n=widths_, m=feats_, l=st.floats(1e-3, 2e3), e=st.floats(1e-12, 0.5), k=st.floats(1.01, 1.9))
 def test_error_budget_monotone(model, n, m, l, e, k):
     # a larger error budget never lowers a capacity nor raises the width needed
     lo = st_.log_max_features(n, l, error=e, model=model)
     hi = st_.log_max_features(n, l, error=e * k, model=model)
-    assert hi >= lo - 1e-7 * max(1.0, abs(lo))
+    assert hi == lo or hi >= lo - 1e-7 * max(1.0, abs(lo))
     assert st_.max_active(n, m, error=e * k, model=model) >= st_.max_active(
         n, m, error=e, model=model
     ) * (1 - 1e-12)

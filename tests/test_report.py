@@ -1,38 +1,62 @@
 """calculate() -> Report: the same numbers as the single functions, printed and serialised."""
-# ruff: noqa: E741  (l is THEORY.md's name for the number of active features)
+# ruff: noqa: E741  (l is the project's name for the number of active features)
 
 import json
 import math
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import suptheory as st_
 from suptheory import Report, calculate, explain
 from suptheory.cli._common import dumps
 
-MODELS = ("linsefors", "random", "worst", "optimal")
+MODELS = ("random", "optimal", "linsefors", "worst", "packing")
+
+
+def _assert_entries_are_the_functions(n, m, l, a, budget):
+    # one home for the mathematics: every entry *equals* the single public function's value
+    r = calculate(n, m, l, a, **budget)
+    for model in MODELS:
+        assert r.pair_interference[model] == st_.pair_interference(n, m, model=model)
+        assert r.noise[model] == st_.interference(n, m, l, a, model=model)
+        assert r.l_max[model] == st_.max_active(n, m, model=model, **budget)
+        assert r.log_m_max[model] == st_.log_max_features(n, l, model=model, **budget)
+        assert r.m_max[model] == st_.max_features(n, l, model=model, **budget)
+        lev = st_.distinguishable_levels(n, m, l, a, model=model, **budget)
+        assert r.levels[model] == lev
+        assert r.bits[model] == st_.bits_per_feature(n, m, l, a, model=model, **budget)
+    assert r.l_max["l1"] == st_.max_active(n, m, model="l1")
+    assert r.log_m_max["l1"] == st_.log_max_features(n, l, model="l1")
+    assert r.m_max["l1"] == st_.max_features(n, l, model="l1")
+    assert r.noise["l1"] is None and r.levels["l1"] is None
+    return r
 
 
 @pytest.mark.parametrize("budget", [{"snr": 1.0}, {"snr": 2.5}, {"error": 0.01}])
 def test_report_equals_the_functions(budget):
-    n, m, l, a = 768.0, 24576.0, 32.0, 2.0
-    r = calculate(n, m, l, a, **budget)
+    r = _assert_entries_are_the_functions(768.0, 24576.0, 32.0, 2.0, budget)
     assert isinstance(r, Report)
     assert r.models == (*MODELS, "l1")
-    for model in MODELS:
-        assert r.pair_interference[model] == pytest.approx(st_.pair_interference(n, m, model=model))
-        assert r.noise[model] == pytest.approx(st_.interference(n, m, l, a, model=model))
-        assert r.l_max[model] == pytest.approx(st_.max_active(n, m, model=model, **budget))
-        lm = st_.log_max_features(n, l, model=model, **budget)
-        assert r.log_m_max[model] == pytest.approx(lm)
-        assert r.m_max[model] == pytest.approx(st_.max_features(n, l, model=model, **budget))
-        lev = st_.distinguishable_levels(n, m, l, a, model=model, **budget)
-        assert r.levels[model] == pytest.approx(lev)
-        assert r.bits[model] == pytest.approx(math.log2(lev))
-    assert r.l_max["l1"] == pytest.approx(st_.max_active(n, m, model="l1"))
-    assert r.log_m_max["l1"] == pytest.approx(st_.log_max_features(n, l, model="l1"))
-    assert r.noise["l1"] is None and r.levels["l1"] is None
+    # the drift the issue found: calculate's own l_max was 767.9999999999998
+    assert calculate(768, 24576, 32).l_max["random"] == 768.0
+
+
+@settings(max_examples=30)
+@given(
+    n=st.floats(1.0, 1e5),
+    m=st.floats(1.0, 1e12),
+    l=st.one_of(st.just(0.0), st.floats(1e-6, 300.0)),  # (subnormal l overflows l1's inverse)
+    a=st.floats(0.01, 100.0),
+    budget=st.one_of(
+        st.builds(lambda s: {"snr": s}, st.floats(0.1, 10.0)),
+        st.builds(lambda e: {"error": e}, st.floats(1e-9, 0.5)),
+    ),
+)
+def test_report_entries_are_exactly_the_functions(n, m, l, a, budget):
+    _assert_entries_are_the_functions(n, m, l, a, budget)
 
 
 def test_table_is_aligned_and_complete():
@@ -46,7 +70,15 @@ def test_table_is_aligned_and_complete():
     assert [row.split()[0] for row in rows] == [*MODELS, "l1"]
     # right-aligned numeric columns end at the same place as their headers
     end = header.index("bits") + len("bits")
-    assert all(row[end - 1] != " " for row in rows[:4])
+    assert all(row[end - 1] != " " for row in rows[:5])
+    # two labelled groups, never mixed: rms models, then the largest-overlap proxies
+    rms = lines.index("[rms noise: what a typical read-out hears]")
+    proxies = next(i for i, t in enumerate(lines) if t.startswith("[largest-overlap proxies"))
+    assert [t.split()[0] for t in lines[rms + 1 : proxies]] == ["random", "optimal"]
+    assert [t.split()[0] for t in lines[proxies + 1 : proxies + 4]] == [
+        "linsefors", "worst", "packing"
+    ]
+    assert "Linsefors (2024)" in text and "seed" not in text
 
 
 def test_to_dict_and_json():

@@ -295,13 +295,15 @@ def test_levels_on_embedding_uses_exact_moments():
                                          (256, 100.0, 0.2)])
 def test_max_levels_against_closed_form(n, l, error):  # noqa: E741
     r = S.simulate_max_levels(n, 1e5, l, error=error, trials=40_000, seed=4, **Q)
+    # the normal law (end levels counted) at the exact sigma; the random model's exact law
+    # differs from it by little at these l
     assert r.theory == pytest.approx(distinguishable_levels(n, 1e5, l, error=error,
-                                                            model="random"), rel=1e-10)
+                                                            model="random"), rel=2e-3)
     # the whole-number answer under the normal law lies inside the simulation's 95% band
     assert r.levels_low <= r.theory_levels <= r.levels_high
     assert r.levels_low <= r.levels <= r.levels_high
-    # the end-level factor only helps: THEORY's form never claims more levels
-    assert math.floor(r.theory) <= r.theory_levels
+    # the continuous closed form and its whole-number answer agree
+    assert math.floor(r.theory) == r.theory_levels
     assert int(r) == r.levels and not r.censored
     assert r.curve.error[r.curve.levels == r.levels + 1][0] > error
 

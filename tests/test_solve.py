@@ -1,17 +1,17 @@
 """solve(): every parameter of every relation round-trips; errors are exceptions, not warnings."""
-# ruff: noqa: E741  (l is THEORY.md's name for the number of active features)
+# ruff: noqa: E741  (l is the project's name for the number of active features)
 
 import math
 
 import numpy as np
 import pytest
-from hypothesis import assume, example, given
+from hypothesis import assume, example, given, settings
 from hypothesis import strategies as st
 
 import suptheory as st_
 from suptheory import NoSolutionError, solve
 
-MODELS = ("linsefors", "random", "worst", "optimal")
+MODELS = ("random", "optimal", "linsefors", "worst", "packing")
 widths_ = st.floats(min_value=16.0, max_value=1e5)
 ratios = st.floats(min_value=1.5, max_value=1e6)  # m / n
 actives_ = st.floats(min_value=0.5, max_value=500.0)
@@ -28,10 +28,12 @@ def _roundtrip(base, model, targets, rtol):
 
 
 def _in_smooth_region(model, n, m):
-    # the optimal model's bounds jump where the orthoplex bound switches on, m = n (n + 1) / 2;
+    # the packing model's bounds jump where the orthoplex bound switches on, m = n (n + 1) / 2;
     # solving for m (or n) at a jump returns the jump, so keep the round trip off it
-    if model == "optimal":
+    if model == "packing":
         return n + 1 < m < n * (n + 1) / 2 * 0.999
+    if model == "optimal":  # below m = n the rms floor is 0: nothing to invert
+        return m > n * 1.001
     return True
 
 
@@ -50,7 +52,8 @@ def test_snr_relation_roundtrips(model, n, r, l):
 
 
 @pytest.mark.parametrize("model", MODELS)
-@given(n=widths_, r=ratios, error=st.floats(1e-12, 0.9))
+@settings(max_examples=40)  # the random model's exact law: root searches over FFTs
+@given(n=widths_, r=ratios, error=st.floats(1e-12, 0.45))
 def test_error_relation_roundtrips(model, n, r, error):
     m = n * r
     assume(_in_smooth_region(model, n, m))

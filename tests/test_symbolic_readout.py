@@ -1,5 +1,5 @@
 """The read-out functions against their sympy twins (lambdified) on grids."""
-# ruff: noqa: E741  (l is THEORY.md's name for the number of active features)
+# ruff: noqa: E741  (l is the project's name for the number of active features)
 
 import numpy as np
 import pytest
@@ -26,15 +26,15 @@ def _f(expr, *syms):
 
 
 def _extra(model):
-    """Values for the worst / optimal models' overlap symbols, from the numeric layer."""
+    """Values for the worst / packing models' overlap symbols, from the numeric layer."""
     if model == "worst":
         return {S.L: max_coherence_random(M, N)}
-    if model == "optimal":
+    if model == "packing":
         return {S.mu: coherence_lower_bound(M, N)}
     return {}
 
 
-@pytest.mark.parametrize("model", ["linsefors", "random", "worst", "optimal"])
+@pytest.mark.parametrize("model", ["random", "optimal", "linsefors", "worst", "packing"])
 def test_noise_levels_and_max_active(model):
     ex = _extra(model)
     syms = (S.n, S.m, S.l, S.a, S.snr, *ex)
@@ -47,43 +47,56 @@ def test_noise_levels_and_max_active(model):
     )
     l_max = _f(S.readout_max_active[model], *syms)(*vals)
     assert_allclose(st_.max_active(N, M, snr=SNR, model=model), l_max * np.ones_like(N), rtol=1e-12)
-    lev_err = _f(S.readout_levels_error[model], S.error, *syms)(ERR, *vals)
-    assert_allclose(
-        st_.distinguishable_levels(N, M, LL, A, model=model, error=ERR), lev_err, rtol=1e-10
-    )
+    if model != "random":  # normal noise: the levels equation (with end levels) holds at L
+        lev = st_.distinguishable_levels(N, M, LL, A, model=model, error=ERR)
+        resid = _f(S.readout_levels_error_equation[model], S.levels, S.error, *syms)(
+            lev, ERR, *vals
+        )
+        assert_allclose(resid / ERR, 0.0, atol=1e-8)
 
 
 def test_closed_form_inverses():
     lm = _f(S.readout_log_max_features["linsefors"], S.n, S.l, S.snr)(N, LL, SNR)
     assert_allclose(st_.log_max_features(N, LL, SNR, model="linsefors"), lm, rtol=1e-13)
-    for model in ("linsefors", "random"):
+    for model in ("linsefors", "random", "optimal"):
         nm = _f(S.readout_min_width[model], S.m, S.l, S.snr)(M, LL, SNR)
-        assert_allclose(st_.min_width(M, LL, SNR, model=model), nm, rtol=1e-13)
+        ok = nm >= 1  # below one neuron the floor is the random value (a convention)
+        assert_allclose(st_.min_width(M, LL, SNR, model=model)[ok], nm[ok], rtol=1e-12)
+    big = N / SNR**2 * rng.uniform(1.01, 50, 200)  # l snr^2 > n: the floor caps m
+    mm = _f(S.readout_max_features["optimal"], S.n, S.l, S.snr)(N, big, SNR)
+    assert_allclose(st_.max_features(N, big, SNR, model="optimal"), mm, rtol=1e-9)
 
 
 def test_error_budget_forms():
-    z = _f(S.readout_z_union, S.error, S.m)(ERR, M)
-    # random model, capacity under the union bound: a / sigma = 2 z(error / m)
-    assert_allclose(st_.max_active(N, M, error=ERR), N / (2 * z) ** 2, rtol=1e-10)
-    with np.errstate(divide="ignore"):  # erfc underflows for wide layers: compare the rest
-        lm = _f(S.random_log_max_features_error, S.n, S.l, S.a, S.error)(N, LL, A, ERR)
-    ok = np.isfinite(lm)
-    assert ok.sum() > 50
-    got = st_.log_max_features(N, LL, error=ERR)
-    assert_allclose(got[ok], lm[ok], rtol=1e-9, atol=1e-9)
+    # rms floor: one-sided union bound, a / sigma = 2 Phi^{-1}(1 - error / m)
+    z = _f(S.readout_z_rms, S.error, S.m)(ERR, M)
+    lmax = _f(S.readout_max_active["optimal"], S.n, S.m, S.snr)(N, M, 2 * z)
+    assert_allclose(st_.max_active(N, M, error=ERR, model="optimal"), lmax, rtol=1e-9)
+    # largest-overlap proxies: one read-out, a / sigma = 2 Phi^{-1}(1 - error)
+    z1 = _f(S.readout_z_proxy, S.error)(ERR)
+    lmax = _f(S.readout_max_active["linsefors"], S.n, S.m, S.snr)(N, M, 2 * z1)
+    got = st_.max_active(N, M, error=ERR, model="linsefors")
+    small = ERR < 0.5  # P(Z > a/2) <= 1/2 always: a budget of 1/2 or more never binds
+    assert_allclose(got[small], lmax[small], rtol=1e-9)
+    assert np.all(got[~small] == np.inf)
+    # random model at l = 1: the exact Beta tail
+    nn = N[:40]
+    lm = np.array([float(S.random_log_max_features_error_l1.subs({S.n: v, S.error: e}).evalf(30))
+                   for v, e in zip(nn, ERR[:40], strict=True)])
+    assert_allclose(st_.log_max_features(nn, 1.0, error=ERR[:40]), lm, rtol=1e-10)
 
 
-def test_seed_is_the_union_bound_at_margin_one_half():
+def test_linsefors_is_the_union_bound_at_margin_one_half():
     at_half = S.union_bound_log_m.subs({S.theta: sympy.Rational(1, 2), S.error: 1})
     assert sympy.simplify(at_half - S.readout_log_max_features["linsefors"].subs(S.snr, 1)) == 0
 
 
-def test_welch_inverse_is_the_optimal_capacity_where_welch_binds():
+def test_welch_inverse_is_the_packing_capacity_where_welch_binds():
     n = np.array([3.0, 7.0, 23.0, 768.0])
     mu2 = np.array([1 / 5, 1 / 9, 1 / 25, 0.00125])
     m = _f(S.welch_max_features, S.n, S.mu)(n, np.sqrt(mu2))
     assert_allclose(m, [6, 28, 276, n[3] * (1 - mu2[3]) / (1 - n[3] * mu2[3])], rtol=1e-12)
-    assert_allclose(st_.max_features(n, 1 / mu2, model="optimal"), m, rtol=1e-9)
+    assert_allclose(st_.max_features(n, 1 / mu2, model="packing"), m, rtol=1e-9)
 
 
 def test_phase_transition_parametrisation():

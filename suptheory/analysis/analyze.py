@@ -2,8 +2,8 @@
 
 The metrics of a given ``(m, n)`` embedding (:mod:`~suptheory.analysis.metrics`,
 :mod:`~suptheory.analysis.coherence`) beside the values the
-closed-form layer gives for ``m`` random directions in ``R^n`` (THEORY.md section 2) and the
-lower bounds no arrangement can beat (section 4).
+closed-form layer gives for ``m`` random directions in ``R^n`` and the lower bounds no
+arrangement can beat (see the theory page of the docs).
 """
 
 from __future__ import annotations
@@ -254,7 +254,7 @@ def analyze(W: Any, *, quantiles: Any = (0.5, 0.99), l: Any = None,  # noqa: E74
     threshold counts; a second, the exact quantiles of ``|cos|``; the per-feature rms overlap
     comes from the frame operator (:func:`suptheory.rms_overlap`). The toy-model metrics
     ``D*`` and ``D_i``, and sets them beside the law of ``k`` random directions in ``R^n``
-    (THEORY.md section 2) and the best lower bound (section 4). The packing score
+    (see the theory page of the docs) and the best lower bound. The packing score
 
     .. math::
 

@@ -359,8 +359,8 @@ def overlap_histogram(W: Any, bins: Any = 50, *, threads: int | None = None,
 
     Blocked float64 GEMMs (memory ``O(block * m)``), counted with :func:`numpy.histogram`'s
     rule (bins ``[e_k, e_{k+1})``, the last one closed); values outside the edges are not
-    counted. For random directions the overlap follows THEORY.md section 2
-    (:func:`suptheory.overlap_distribution`).
+    counted. For random directions the overlap follows the exact Beta law of
+    :func:`suptheory.overlap_distribution`.
 
     .. math::
 

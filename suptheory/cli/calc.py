@@ -29,11 +29,17 @@ under each read-out model side by side:
   m_max     largest number of features with l active (and ln m_max, finite when m_max is not)
   levels    distinguishable activation levels a / (snr sigma); bits = log2(levels)
 
-models: linsefors (the seed: eps = sqrt(8 ln m / n), the JL worst case taken as typical),
-random (exact for random directions: eps = 1/sqrt(n) rms), worst (the q-quantile of the
-largest overlap among m random directions), optimal (the best lower bound on the coherence
-of any m lines in R^n: Welch, Levenshtein, orthoplex, higher-order Welch), and l1
-(noiseless compressed-sensing decoding, Donoho-Tanner threshold; capacities only).
+Two groups of models answer two different questions and are printed apart.
+rms models (what a typical read-out hears): random (exact for random directions: eps =
+1/sqrt(n) rms, the exact interference law under --error) and optimal (the rms floor no
+arrangement beats: eps = sqrt((m - n) / (n (m - 1))), met by tight frames).
+largest-overlap proxies (the worst pair, as if every pair were that large): linsefors
+(Linsefors 2024: eps = sqrt(8 ln m / n), the JL worst case taken as typical), worst (the
+q-quantile of the largest overlap among m random directions) and packing (the best lower
+bound on the coherence of any m lines in R^n: Welch, Levenshtein, orthoplex, higher-order
+Welch). And l1 (noiseless compressed-sensing decoding, Donoho-Tanner threshold; capacities
+only). With --error, an on/off read-out errs one-sidedly with P(Z > a/2): the rms models
+bound P(any of the m read-outs wrong) by the union bound, the proxies one read-out.
 """
 EPILOG = "example: suptheory calc --n 768 --m 24576 --l 32 --explain"
 

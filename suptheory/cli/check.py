@@ -27,7 +27,7 @@ closed form beside its empirical twin, with the uncertainty and a verdict:
   noise     read-out noise simulated for a random embedding, a trained toy-model embedding
             and an optimised packing, against the four read-out models
   coherence largest overlap of random directions (simulated) against the finite-n law,
-            the Cai-Jiang asymptotic and the seed's sqrt(8 ln m / n); the packing's
+            the Cai-Jiang asymptotic and Linsefors's sqrt(8 ln m / n); the packing's
             coherence against the best lower bound
   capacity  features a toy model trained at density p represents (and the active features
             it carries) against each model's capacity

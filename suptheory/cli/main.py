@@ -88,7 +88,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser = Parser(
         prog="suptheory",
         description=(
-            "The calculator for superposition in neural networks. Notation as in THEORY.md: "
+            "The calculator for superposition in neural networks. Notation: "
             "n = width (neurons), m = number of features, l = features active at once, "
             "p = density (probability a feature is active), a = activation amplitude, "
             "eps = overlap between two feature directions, snr = required signal-to-noise "

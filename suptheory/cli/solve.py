@@ -16,15 +16,17 @@ import argparse
 from typing import Any
 
 from suptheory.cli._common import dumps, number
+from suptheory.theory._params import CAPACITY_MODELS
 
 TARGETS = ("n", "m", "l", "a", "snr", "error", "noise")
-MODELS = ("random", "linsefors", "worst", "optimal", "l1")
+MODELS = CAPACITY_MODELS
 HELP = "solve a read-out relation for its one missing parameter"
 DESCRIPTION = """\
 Solve for TARGET, given the other parameters of one relation (model as in `suptheory calc`):
 
   --n --m --l [--snr]        a / sigma(n, m, l) = snr      (snr defaults to 1)
-  --n --m --l --error        a / sigma = 2 Phi^-1(1 - error / (2 m))   (union bound)
+  --n --m --l --error        error = m P(Z > a/2)   (rms models: union bound over m
+                             read-outs, exact law for random; proxies: P(Z > a/2))
   --n --m --l [--a] --noise  sigma(n, m, l, a) = noise     (the only one where a enters)
   --n --m --l  --model l1    l = n rho(n / m)              (compressed sensing)
 

@@ -1,4 +1,4 @@
-"""The geometry of solutions: sticky feature dimensionalities and tegum factors (THEORY.md §6).
+"""The geometry of solutions: sticky feature dimensionalities and tegum factors.
 
 Elhage et al. (2022) found that the feature dimensionalities ``D_i`` of trained toy models stick
 at a few fractions -- 1 (a dedicated dimension), 3/4 (tetrahedron), 2/3 (triangle), 1/2

@@ -1,8 +1,8 @@
 """The packing optimiser: low-coherence embeddings of ``m`` directions in R^n (sphere descent).
 
-Finds arrangements of ``m`` unit vectors (rows of an ``(m, n)`` embedding, THEORY.md notation)
+Finds arrangements of ``m`` unit vectors (rows of an ``(m, n)`` embedding, the project's notation)
 whose largest overlap is as small as possible -- the empirical optimum that the coherence lower
-bounds of THEORY.md section 4 (Welch, orthoplex, Levenshtein) are compared against:
+bounds (Welch, orthoplex, Levenshtein; see the theory page of the docs) are compared against:
 
 - ``"coherence"``: lines through the origin (Grassmannian line packing), minimise
   ``max_{i != j} |<w_i, w_j>|`` (Conway, Hardin & Sloane 1996);

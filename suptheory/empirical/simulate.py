@@ -1,9 +1,9 @@
 r"""Monte Carlo twins of the closed forms: read-out noise, decodable levels, largest overlap.
 
 Each simulation is seeded (``seed=``: an int, a ``SeedSequence`` or a ``Generator``), returns
-its estimate with a standard error beside the closed form it checks (THEORY.md §§2, 5), and
-gives the same numbers whatever numba's thread count: the wrapper draws every random number
-from one ``numpy.random.Generator`` in fixed chunks of trials, the kernels
+its estimate with a standard error beside the closed form it checks (see the theory page of
+the docs), and gives the same numbers whatever numba's thread count: the wrapper draws every
+random number from one ``numpy.random.Generator`` in fixed chunks of trials, the kernels
 (:mod:`suptheory._kernels.simulate`) only fill their outputs, one slot per trial.
 
 The simulated read-out. Feature ``i`` is read by projecting the layer's activation
@@ -33,8 +33,8 @@ Every law has mean ``l``, so the noise variance of random directions is the theo
 adds kurtosis ``~ 3 / l``), which matters for decoding error rates at small ``l``.
 
 Amplitudes (``amplitudes=``): ``"fixed"`` -- every active feature at ``a`` (the read-out
-models of THEORY.md §5); ``"uniform"`` -- uniform on ``[0, a)`` as in the toy models
-(THEORY.md §6), which divides the noise variance by 3.
+models); ``"uniform"`` -- uniform on ``[0, a)`` as in the toy models
+(Elhage et al. 2022), which divides the noise variance by 3.
 
 Long runs show progress (a bar on a terminal, else a line on stderr every 10 s;
 ``progress=False`` hides it) and stop cleanly on ``KeyboardInterrupt`` between chunks: the
@@ -50,7 +50,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
-from scipy.special import ndtr, ndtri
+from scipy.special import log_ndtr, ndtr
 
 from suptheory._kernels import simulate as _k
 from suptheory._runner import ChunkRunner
@@ -105,7 +105,7 @@ class _Setting:
 
     n: int
     m: float
-    l: float  # noqa: E741 - THEORY.md's name
+    l: float  # noqa: E741 - the project's name
     a: float
     count: str
     amplitudes: str
@@ -162,7 +162,7 @@ def _setting(
     if l_ > m_ - 1:
         raise ValueError(f"l must be in [0, m - 1] = [0, {m_ - 1:g}] (other features); got {l_:g}")
     alpha1, alpha2 = (a_, a_**2) if amplitudes == "fixed" else (a_ / 2, a_**2 / 3)
-    # THEORY.md §2: Var = E|S| E x^2 / n exactly for random directions, mean 0.
+    # Var = E|S| E x^2 / n exactly for random directions, mean 0.
     random_law = math.sqrt(l_ * alpha2 / n_)
     if W is None:
         mean, std = 0.0, random_law
@@ -171,7 +171,7 @@ def _setting(
     return _Setting(n_, m_, l_, a_, count, amplitudes, W, alpha1, alpha2, mean, std, random_law)
 
 
-def _count_second_moment(l: float, N: float, count: str) -> float:  # noqa: E741 - THEORY.md's name
+def _count_second_moment(l: float, N: float, count: str) -> float:  # noqa: E741 - the project's name
     """E|S|^2 under each count law (mean l)."""
     if count == "binomial":
         return l * (1.0 - l / N) + l * l if N > 0 else 0.0
@@ -182,7 +182,7 @@ def _count_second_moment(l: float, N: float, count: str) -> float:  # noqa: E741
 
 
 def _embedding_moments(
-    W: np.ndarray, l: float, alpha1: float, alpha2: float, count: str  # noqa: E741 - THEORY.md's name
+    W: np.ndarray, l: float, alpha1: float, alpha2: float, count: str  # noqa: E741 - the project's name
 ) -> tuple[float, float]:
     """Exact mean and std of the noise of a unit-row embedding (NaN when too costly).
 
@@ -284,7 +284,7 @@ class InterferenceSimulation:
 
     n: int
     m: float
-    l: float  # noqa: E741 - THEORY.md's name
+    l: float  # noqa: E741 - the project's name
     a: float
     trials: int  #: trials actually run (fewer than asked if interrupted)
     source: str  #: "random" directions or an "embedding"
@@ -319,7 +319,7 @@ class InterferenceSimulation:
 def simulate_interference(
     n: Any = None,
     m: Any = None,
-    l: Any = None,  # noqa: E741 - THEORY.md's name
+    l: Any = None,  # noqa: E741 - the project's name
     a: Any = 1.0,
     *,
     trials: Any = 100_000,
@@ -338,7 +338,7 @@ def simulate_interference(
     .. math:: \nu = \sum_{j \in S} x_j \langle w_i, w_j \rangle,
               \qquad \operatorname{Var} \nu = \frac{E|S| \, E x^2}{n} = \frac{l a^2}{n}
 
-    (THEORY.md §2: exact for uniform random directions, whatever the count law; the
+    (exact for uniform random directions, whatever the count law; the
     ``"random"`` read-out model of §5, ``interference(n, m, l, a, model="random")``).
 
     Parameters
@@ -385,7 +385,8 @@ def simulate_interference(
 
     References
     ----------
-    .. [1] THEORY.md §2 (exact statistics of random directions) and §5 (read-out models).
+    .. [1] T. T. Cai, J. Fan and T. Jiang, "Distributions of angles in random packing on
+       spheres", JMLR 14 (2013) 1837-1864 (exact statistics of random directions).
     .. [2] M. E. Muller, "A note on a method for generating points uniformly on
        n-dimensional spheres", Comm. ACM 2(4), 1959.
     .. [3] J. Bentley and B. Floyd, "Programming pearls: a sample of brilliance",
@@ -477,7 +478,7 @@ class LevelsSimulation:
 
     n: int
     m: float
-    l: float  # noqa: E741 - THEORY.md's name
+    l: float  # noqa: E741 - the project's name
     a: float
     trials: int
     source: str
@@ -517,7 +518,7 @@ def _decode(noise: np.ndarray, u: np.ndarray, levels: np.ndarray, a: float) -> n
 def simulate_levels(
     n: Any = None,
     m: Any = None,
-    l: Any = None,  # noqa: E741 - THEORY.md's name
+    l: Any = None,  # noqa: E741 - the project's name
     a: Any = 1.0,
     *,
     levels: Any = None,
@@ -534,7 +535,7 @@ def simulate_levels(
     ``0, a/(L-1), ..., a``, adds the read-out noise of :func:`simulate_interference` (same
     ``count``, ``amplitudes``, ``embedding``), and decodes to the nearest level. Every
     ``L`` in ``levels`` is evaluated on the same trials (common random numbers). Beside it,
-    the normal approximation of THEORY.md §5 with the noise's exact mean and std,
+    the normal approximation with the noise's exact mean and std,
 
     .. math:: P_{err}(L) \approx \frac{L-1}{L}
               \left[\Phi\!\left(-\frac{h - \mu}{\sigma}\right)
@@ -542,7 +543,7 @@ def simulate_levels(
               \qquad h = \frac{a}{2 (L - 1)}.
 
     The factor ``(L - 1) / L`` is there because the two end levels can err on one side
-    only; THEORY.md's ``2 Phi(-h / sigma)`` (random directions, ``mu = 0``) omits it, so it
+    only; the normal form ``2 Phi(-h / sigma)`` (random directions, ``mu = 0``) omits it, so it
     is an upper bound, tight for many levels.
 
     When is the normal approximation accurate? The noise is a sum of ``|S|`` overlaps
@@ -567,7 +568,8 @@ def simulate_levels(
 
     References
     ----------
-    .. [1] THEORY.md §5 (levels at an error budget).
+    .. [1] J. G. Proakis and M. Salehi, "Digital Communications", 5th ed., McGraw-Hill
+       (2008), section 4.3 (levels at an error budget).
 
     Examples
     --------
@@ -634,7 +636,7 @@ class MaxLevelsSimulation:
     levels: int  #: largest L whose simulated error rate (and every smaller L's) is <= error
     levels_low: int  #: the same with the error rate raised by 1.96 standard errors
     levels_high: int  #: the same with the error rate lowered by 1.96 standard errors
-    theory: float  #: THEORY.md §5: 1 + a / (2 sigma z), z = Phi^-1(1 - error / 2)
+    theory: float  #: continuous L of the normal law (end levels counted) at the same error
     #: largest L whose normal-approximation error (end levels counted) is <= error; None when
     #: the embedding is too large for its exact moments
     theory_levels: int | None
@@ -648,7 +650,7 @@ class MaxLevelsSimulation:
 def simulate_max_levels(
     n: Any = None,
     m: Any = None,
-    l: Any = None,  # noqa: E741 - THEORY.md's name
+    l: Any = None,  # noqa: E741 - the project's name
     a: Any = 1.0,
     *,
     error: Any = 0.01,
@@ -663,13 +665,16 @@ def simulate_max_levels(
 
     The noise of ``trials`` read-outs is drawn once (as in :func:`simulate_levels`, kept in
     memory: 16 bytes per trial), then ``L = 2, 3, ...`` are decoded on those same trials
-    until the error rate exceeds ``error``. Beside it, THEORY.md §5's closed form
+    until the error rate exceeds ``error``. Beside it, the closed form for a normal noise of
+    the setting's exact standard deviation ``sigma``, end levels included,
 
-    .. math:: L = 1 + \frac{a}{2 \sigma z}, \qquad z = \Phi^{-1}(1 - \mathrm{error}/2),
+    .. math:: \frac{2 (L - 1)}{L}\, \Phi\!\left(-\frac{a}{2 (L - 1) \sigma}\right)
+              = \mathrm{error}
 
-    (``distinguishable_levels(n, m, l, a, error=error, model="random")`` for random
-    directions) and the largest whole ``L`` meeting the budget under the normal
-    approximation with the end levels counted exactly (see :func:`simulate_levels`).
+    solved for a continuous ``L`` (``distinguishable_levels`` of a normal-law model; for
+    random directions at a fixed count :func:`suptheory.distinguishable_levels` uses the exact
+    law instead), and the largest whole ``L`` meeting the budget under that normal
+    approximation (see :func:`simulate_levels`).
 
     Parameters
     ----------
@@ -684,14 +689,15 @@ def simulate_max_levels(
 
     References
     ----------
-    .. [1] THEORY.md §5 (levels at an error budget).
+    .. [1] J. G. Proakis and M. Salehi, "Digital Communications", 5th ed., McGraw-Hill
+       (2008), section 4.3 (levels at an error budget).
 
     Examples
     --------
     >>> r = simulate_max_levels(1024, 10_000, 4, error=0.05, trials=20_000, seed=0,
     ...                         progress=False)
     >>> r.theory_levels, round(r.theory, 2)
-    (5, 5.08)
+    (5, 5.28)
     >>> r.levels_low <= r.theory_levels <= r.levels_high
     True
     """
@@ -699,9 +705,8 @@ def simulate_max_levels(
     err = as_scalar(error, "error", low=0, high=1, low_open=True, high_open=True)
     trials = check_int(trials, "trials", low=2, high=MAX_COUNT)
     rng = as_generator(seed)
-    z = float(ndtri(1 - err / 2))
     sigma = st.theory_std
-    theory = 1 + st.a / (2 * sigma * z) if sigma > 0 else math.inf if sigma == 0 else math.nan
+    theory = _normal_levels(st.a, sigma, err)
     cap = 1 << 24
     noise_parts: list[np.ndarray] = []
     u_parts: list[np.ndarray] = []
@@ -755,6 +760,27 @@ def simulate_max_levels(
         censored=censored,
         curve=curve,
     )
+
+
+def _normal_levels(a: float, sigma: float, err: float) -> float:
+    """Continuous ``L`` with ``2 (L - 1) / L Phi(-a / (2 (L - 1) sigma)) = err`` (end levels)."""
+    if not math.isfinite(sigma):
+        return math.nan
+    if sigma == 0:
+        return math.inf
+    from scipy.optimize import brentq  # only here: the module stays light to import
+
+    def g(u: float) -> float:  # u = ln(L - 1); increasing
+        gap = math.exp(u)
+        tail = float(log_ndtr(-a / (2 * gap * sigma)))
+        return math.log(2 * gap / (1 + gap)) + tail - math.log(err)
+
+    lo, hi = math.log(a / sigma) - 10.0, math.log(a / sigma) + 10.0
+    while g(hi) < 0:
+        hi += 10.0
+    while g(lo) > 0:
+        lo -= 10.0
+    return 1.0 + math.exp(brentq(g, lo, hi, xtol=1e-14, rtol=1e-14))
 
 
 def _safe_levels(absnoise: np.ndarray, a: float, err: float, T: int) -> int:
@@ -835,7 +861,7 @@ def simulate_max_coherence(
 
     Each trial draws an ``(m, n)`` standard normal matrix (its rows, normalized, are uniform
     directions) and computes its exact coherence ``max_{i<j} |<u_i, u_j>|`` with
-    :func:`suptheory.coherence`. Beside it, THEORY.md §2's finite-``n`` law
+    :func:`suptheory.coherence`. Beside it, the finite-``n`` law
 
     .. math:: P(L \le t) \approx \exp\!\left(-\binom{m}{2} I_{1-t^2}\!\left(\tfrac{n-1}{2},
               \tfrac12\right)\right), \qquad E L = \int_0^1 (1 - P(L \le t))\, dt.
@@ -864,7 +890,8 @@ def simulate_max_coherence(
 
     References
     ----------
-    .. [1] THEORY.md §2 (largest overlap among random directions).
+    .. [1] T. T. Cai and T. Jiang, J. Multivariate Anal. 107 (2012) 24-39 (largest overlap
+       among random directions).
     .. [2] T. T. Cai and T. Jiang, "Phase transition in limiting distributions of coherence
        of high-dimensional random matrices", J. Multivariate Anal. 107, 2012.
     .. [3] H. A. David and H. N. Nagaraja, "Order Statistics", 3rd ed., Wiley 2003, §7.1.

@@ -1,6 +1,6 @@
 """Toy models of superposition (Elhage et al. 2022), trained many instances at once.
 
-The trainer of THEORY.md section 6: small auto-encoders that must squeeze ``m`` sparse
+The toy-model trainer (Elhage et al. 2022): small auto-encoders that must squeeze ``m`` sparse
 features through ``n`` neurons. Forward and backward passes are written by hand and compiled
 with numba (:mod:`suptheory._kernels.toy`); the optimiser is PyTorch's Adam/AdamW step for
 step. Weights are stored as ``(instances, m, n)`` arrays whose rows are the feature
@@ -425,7 +425,7 @@ def train_toy_models(
 
         \text{relu: } x' = \mathrm{ReLU}(W W^\top x + b)
 
-    (THEORY.md's :math:`\mathrm{ReLU}(W^T W x + b)` with its ``(n, m)`` matrix, the transpose
+    (the toy models' :math:`\mathrm{ReLU}(W^T W x + b)` with its ``(n, m)`` matrix, the transpose
     of ours), ``"linear"``: :math:`x' = W W^\top x + b`, ``"hidden-relu"``:
     :math:`h = \mathrm{ReLU}(W^\top x)`, :math:`x' = \mathrm{ReLU}(W h + b)`, and ``"abs"``
     (computation in superposition, untied): :math:`h = \mathrm{ReLU}(W^\top x)`,
@@ -437,7 +437,7 @@ def train_toy_models(
         \frac{1}{B m} \sum_{s=1}^{B} \sum_{i=1}^{m} I_i \, (y_{s,i} - x'_{s,i})^2 ,
 
     the mean over batch and features (``y = x`` except for ``"abs"``); reported losses are
-    ``m`` times it (the sum over features of THEORY.md section 6, mean over samples).
+    ``m`` times it (the sum over features, mean over samples).
 
     Parameters
     ----------

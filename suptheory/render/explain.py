@@ -7,7 +7,7 @@ import math
 import textwrap
 
 from suptheory._text import format_number
-from suptheory.theory.readout import CAPACITY_MODELS
+from suptheory.theory._params import CAPACITY_MODELS
 from suptheory.theory.report import Report
 
 __all__ = ["explain"]
@@ -20,7 +20,7 @@ def explain(report: Report) -> str:
     --------
     >>> from suptheory import calculate
     >>> print(explain(calculate(768, 16384, 5)))  # doctest: +ELLIPSIS
-    Noise. The seed's model (linsefors) is 8.8 times more pessimistic than ...
+    Noise. Linsefors's (2024) model is 8.8 times more pessimistic than ...
     """
     if not report.scalar:
         raise ValueError("explain() reads one layer: give scalar n, m, l, a, snr")
@@ -34,38 +34,42 @@ def explain(report: Report) -> str:
         return "With m = 1 there is a single feature: nothing interferes with it."
     f = format_number
     budget = f"snr = {f(report.snr)}" if report.error is None else f"error = {report.error:g}"
-    seed_reads = "cannot be read at all" if noise["linsefors"] >= report.a else "can be read"
+    lin_reads = "cannot be read at all" if noise["linsefors"] >= report.a else "can be read"
     paras = [
-        f"Noise. The seed's model (linsefors) is {noise['linsefors'] / noise['random']:.1f} "
+        f"Noise. Linsefors's (2024) model is {noise['linsefors'] / noise['random']:.1f} "
         f"times more pessimistic than the exact random-direction noise (the factor "
         f"sqrt(8 ln m)): it takes the Johnson-Lindenstrauss worst case as the typical "
         f"overlap. With {f(l)} of {f(m)} features active in {f(n)} neurons, random "
         f"directions give read-out noise {f(noise['random'])} a: {f(lev['random'])} "
-        f"levels ({f(report.bits['random'])} bits) at {budget}, where the seed says a "
-        f"feature {seed_reads} (noise {f(noise['linsefors'])} a).",
+        f"levels ({f(report.bits['random'])} bits) at {budget}, where Linsefors's model "
+        f"says a feature {lin_reads} (noise {f(noise['linsefors'])} a). No arrangement "
+        f"has rms noise below {f(noise['optimal'])} a (the frame-potential floor, met by "
+        f"tight frames): random directions are rms-optimal up to sqrt(1 - n/m).",
         f"Geometry. The largest overlap among {f(m)} random directions is about "
         f"{f(eps['worst'])}, {eps['worst'] / eps['random']:.2g} times their rms overlap "
         f"1/sqrt(n) = {f(eps['random'])}; "
         + (
             f"no arrangement of {f(m)} lines in R^{f(n)} keeps every overlap below "
-            f"{f(eps['optimal'])}. So random directions are already near-optimal on "
-            f"average; a good packing removes the bad pairs (worst-case noise "
-            f"{f(noise['worst'])} a -> {f(noise['optimal'])} a)."
+            f"{f(eps['packing'])}. A good packing removes the worst pairs (largest-overlap "
+            f"proxy {f(noise['worst'])} a -> {f(noise['packing'])} a), not the typical "
+            f"noise."
             if m > n
             else f"but m <= n: the features fit orthogonally, with no interference at all "
-            f"(worst-case noise of random directions {f(noise['worst'])} a -> 0)."
+            f"(largest-overlap proxy of random directions {f(noise['worst'])} a -> 0)."
         ),
     ]
     lm, mm = report.l_max, report.m_max
     if math.isinf(mm["random"]) and report.error is None:
         rand_m = "any number of features (that noise does not depend on m; an error budget, "
         rand_m += "--error, makes m count through the union bound)"
+    elif mm["random"] == 0:
+        rand_m = "not even one feature at this budget"
     elif mm["random"] < 1:
         rand_m = f"not even one feature (m_max = {f(mm['random'])} < 1)"
     else:
         rand_m = f"m_max = {f(mm['random'])} features"
     paras.append(
-        f"Capacity at {budget}. The seed allows l_max = {f(lm['linsefors'])} active "
+        f"Capacity at {budget}. Linsefors's model allows l_max = {f(lm['linsefors'])} active "
         f"features and m_max = {f(mm['linsefors'])} features; random directions allow "
         f"l_max = {f(lm['random'])} and {rand_m}; the worst pair of a random dictionary "
         f"caps m at {f(mm['worst'])}."

@@ -5,9 +5,9 @@ For one layer (width ``n``, ``m`` features, ``l`` of them active) :func:`check` 
 1. the **read-out noise** of one feature -- simulated (:func:`suptheory.simulate_interference`)
    for a random embedding, a trained toy-model embedding (:func:`suptheory.train_toy_models`)
    and an optimised packing (:func:`suptheory.optimize_packing`) -- against the four read-out
-   models' :func:`suptheory.interference`;
+   models' :func:`suptheory.interference` (rms models and largest-overlap proxies);
 2. the **largest overlap** -- simulated for random directions against the finite-``n`` law,
-   the Cai--Jiang asymptotic and the seed's ``sqrt(8 ln m / n)``; the packing optimiser's
+   the Cai--Jiang asymptotic and Linsefors's (2024) ``sqrt(8 ln m / n)``; the packing optimiser's
    result against :func:`suptheory.coherence_lower_bound`;
 3. the **capacity** -- the features a trained toy model represents at density ``p`` against
    :func:`suptheory.capacity_at_density` (``max_features`` at that density) and the active
@@ -22,7 +22,7 @@ The theory layer is imported at module level; the empirical layer (numba) only w
 :func:`check` runs.
 """
 
-# ruff: noqa: E741  (l is THEORY.md's name for the number of active features)
+# ruff: noqa: E741  (l is the project's name for the number of active features)
 from __future__ import annotations
 
 import math
@@ -42,7 +42,8 @@ from suptheory._validate import (
     check_bool,
     check_int,
 )
-from suptheory.theory import readout as _ro
+from suptheory.theory import readout
+from suptheory.theory._params import CAPACITY_MODELS, MODELS, check_q
 from suptheory.theory.bounds import coherence_lower_bound
 from suptheory.theory.density import capacity_at_density
 from suptheory.theory.jl import linsefors_eps
@@ -390,7 +391,7 @@ def _check_settings(
     a_, snr_ = as_scalar(a, "a", **bounds), as_scalar(snr, "snr", **bounds)
     err_ = as_scalar(error, "error", low=0, high=1, low_open=True, high_open=True)
     k_, rtol_ = as_scalar(k, "k", **bounds), as_scalar(rtol, "rtol", low=0)
-    q_ = _ro._q(q)
+    q_ = check_q(q)
     trials_ = _count(trials, "trials", 2)
     ctrials = _count(coherence_trials, "coherence_trials", 2)
     steps_, batch_ = _count(train_steps, "train_steps", 1), _count(train_batch, "train_batch", 1)
@@ -561,11 +562,11 @@ def _row(s: CheckSettings, section: str, quantity: str, source: str, model: str,
 
 
 def _noise_rows(s: CheckSettings, readings: list[_Reading]) -> list[CheckRow]:
-    """Each embedding's noise std against ``interference`` under the four models."""
+    """Each embedding's noise std against ``interference`` under every model."""
     return [_row(s, "noise", "noise std", r.source, model,
-                 _ro.interference(s.n, r.m, r.l, s.a, model=model, q=s.q), r.noise.std,
+                 readout.interference(s.n, r.m, r.l, s.a, model=model, q=s.q), r.noise.std,
                  se=r.noise.std_se, higher=False, note=r.note)
-            for r in readings for model in _ro.MODELS]
+            for r in readings for model in MODELS]
 
 
 def _coherence_rows(s: CheckSettings, mc: Any, packing: Any) -> list[CheckRow]:
@@ -597,13 +598,13 @@ def _capacity_rows(s: CheckSettings, trained: _Trained | None) -> list[CheckRow]
     rows = [_row(s, "capacity", "features represented", "trained", model,
                  min(float(s.m), capacity_at_density(s.n, s.p, s.snr, model, q=s.q)), count,
                  higher=True, censored=censored, note=note)
-            for model in _ro.CAPACITY_MODELS]
+            for model in CAPACITY_MODELS]
     if count >= 1:
         rows += [_row(s, "capacity", "active at once", "trained", model,
-                      _ro.max_active(s.n, count, None if model == "l1" else s.snr, model,
+                      readout.max_active(s.n, count, None if model == "l1" else s.snr, model,
                                      q=s.q),
                       s.p * count, higher=True, censored=censored, note=note)
-                 for model in _ro.CAPACITY_MODELS]
+                 for model in CAPACITY_MODELS]
     return rows
 
 
@@ -615,10 +616,10 @@ def _levels_rows(s: CheckSettings, readings: list[_Reading]) -> list[CheckRow]:
         band = (float(lev.levels_low), float(lev.levels_high))
         cens = " (simulation censored at 2^24 levels)" if lev.censored else ""
         rows += [_row(s, "levels", "levels", r.source, model,
-                      _ro.distinguishable_levels(s.n, r.m, r.l, s.a, model=model,
+                      readout.distinguishable_levels(s.n, r.m, r.l, s.a, model=model,
                                                  error=s.error, q=s.q),
                       lev.levels, band=band, higher=True, note=(r.note + cens).strip())
-                 for model in _ro.MODELS]
+                 for model in MODELS]
     return rows
 
 
@@ -702,7 +703,7 @@ def check(
     a : float
         Activation amplitude, ``> 0``.
     snr : float
-        Required ``a / sigma`` for the capacities (default 1, the seed's).
+        Required ``a / sigma`` for the capacities (default 1, Linsefors's).
     error : float
         Error budget of one read-out's level decoding, in ``(0, 1)``.
     k : float
@@ -739,7 +740,8 @@ def check(
 
     References
     ----------
-    .. [1] THEORY.md sections 2, 4, 5 and 6.
+    .. [1] L. Linsefors, "Some costs of superposition", AI Alignment Forum (2024); the
+       theory page of the docs derives every closed form compared here.
     .. [2] N. Elhage et al., "Toy Models of Superposition", Transformer Circuits Thread, 2022.
     .. [3] L. Linsefors, "Some costs of superposition", AI Alignment Forum (2024).
 

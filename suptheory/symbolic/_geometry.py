@@ -4,7 +4,7 @@ Mirrors :mod:`suptheory.theory.overlaps`, :mod:`suptheory.theory.jl`,
 :mod:`suptheory.theory.bounds` and
 :mod:`suptheory.theory.compressed_sensing`. Where a closed form has an inverse it is derived here
 with ``sympy.solve`` (not typed in), so that tests holding the numeric functions to these
-expressions check the algebra independently. Symbols follow THEORY.md; besides
+expressions check the algebra independently. Symbols follow the project's notation; besides
 ``n, m, eps, q`` there are ``t`` (an overlap level), ``k`` (order of the higher-order Welch
 bound), ``beta`` (Achlioptas), ``c`` (the JL cubic's right-hand side), ``delta`` and
 ``kappa`` (compressed sensing) and ``zeta`` (the Donoho-Maleki-Montanari threshold).
@@ -60,6 +60,7 @@ __all__ = [
     "rank_max_features_expr",
     "greedy_existence_expr",
     "kabatiansky_levenshtein_expr",
+    "kabatiansky_levenshtein_cheap_expr",
     "dmm_gauss_g",
     "dmm_ratio",
     "dmm_delta_of_zeta",
@@ -75,7 +76,7 @@ _half = sympy.Rational(1, 2)
 
 # ----------------------------------------------------------------------------- overlaps
 
-#: density of t = <u, v> for uniform unit vectors in R^n (THEORY.md section 2)
+#: density of t = <u, v> for uniform unit vectors in R^n (Cai, Fan and Jiang 2013)
 overlap_density: sympy.Expr = (
     sympy.gamma(n / 2) / (sympy.sqrt(sympy.pi) * sympy.gamma((n - 1) / 2))
     * (1 - t**2) ** ((n - 3) / 2)
@@ -83,17 +84,14 @@ overlap_density: sympy.Expr = (
 #: P(|t| >= eps) = I_{1-eps^2}((n-1)/2, 1/2)
 overlap_tail_expr: sympy.Expr = sympy.betainc_regularized((n - 1) / 2, _half, 0, 1 - eps**2)
 _pairs = m * (m - 1) / 2
-#: Poisson-Beta law of the largest overlap: P(L <= t)
-max_coherence_cdf_expr: sympy.Expr = sympy.exp(-_pairs * overlap_tail_expr.subs(eps, t))
-#: the tail level y that the q-quantile's t satisfies: I_{1-t^2}((n-1)/2, 1/2) = y
-max_coherence_tail_level: sympy.Expr = sympy.solve(
-    sympy.Eq(sympy.exp(-_pairs * sympy.Symbol("y", positive=True)), q),
-    sympy.Symbol("y", positive=True),
-)[0]
+#: independent-pairs law of the largest overlap: P(L <= t) = (1 - T(t))^C(m, 2)
+max_coherence_cdf_expr: sympy.Expr = (1 - overlap_tail_expr.subs(eps, t)) ** _pairs
 _y = tail_level = sympy.Symbol("y", positive=True)
+#: the tail level y that the q-quantile's t satisfies: I_{1-t^2}((n-1)/2, 1/2) = y
+max_coherence_tail_level: sympy.Expr = sympy.solve(sympy.Eq((1 - _y) ** _pairs, q), _y)[0]
 #: inverse in m: the number of directions whose q-quantile has pair tail y (the root > 1)
 max_coherence_inverse_m: sympy.Expr = next(
-    r for r in sympy.solve(sympy.Eq(_pairs, -sympy.log(q) / _y), m)
+    r for r in sympy.solve(sympy.Eq(_pairs, sympy.log(q) / sympy.log(1 - _y)), m)
     if r.subs({q: sympy.Rational(1, 2), _y: sympy.Rational(1, 10)}).evalf() > 1
 )
 #: Cai-Jiang asymptotic sqrt(4 ln m / n)
@@ -101,7 +99,7 @@ max_coherence_asymptotic_expr: sympy.Expr = sympy.sqrt(4 * sympy.log(m) / n)
 
 # ----------------------------------------------------------------------------- JL
 
-#: the seed's interference sqrt(8 ln m / n) and its inverses
+#: Linsefors's (2024) interference sqrt(8 ln m / n) and its inverses
 linsefors_eps_expr: sympy.Expr = sympy.sqrt(8 * sympy.log(m) / n)
 linsefors_inverse_m: sympy.Expr = sympy.solve(sympy.Eq(linsefors_eps_expr, eps), m)[0]
 linsefors_inverse_n: sympy.Expr = sympy.solve(sympy.Eq(linsefors_eps_expr, eps), n)[0]
@@ -152,8 +150,14 @@ rank_bound_expr: sympy.Expr = m / (1 + (m - 1) * eps**2)
 rank_max_features_expr: sympy.Expr = sympy.solve(sympy.Eq(rank_bound_expr, n), m)[0]
 #: greedy existence: 1 / P(|t| >= eps)
 greedy_existence_expr: sympy.Expr = 1 / overlap_tail_expr
-#: Kabatiansky-Levenshtein asymptotic bound on ln M
-kabatiansky_levenshtein_expr: sympy.Expr = n * eps**2 / 4 * sympy.log(4 * sympy.E / eps**2)
+#: Kabatiansky-Levenshtein (1978) asymptotic bound on ln M: n R(eps) ln 2, s = sin(acos eps)
+_s = sympy.sqrt(1 - eps**2)
+kabatiansky_levenshtein_expr: sympy.Expr = n * (
+    (1 + _s) / (2 * _s) * sympy.log((1 + _s) / (2 * _s))
+    - (1 - _s) / (2 * _s) * sympy.log((1 - _s) / (2 * _s))
+)
+#: Tao's cheap form of it
+kabatiansky_levenshtein_cheap_expr: sympy.Expr = n * eps**2 / 4 * sympy.log(4 * sympy.E / eps**2)
 
 # ----------------------------------------------------------------------------- compressed sensing
 

@@ -2,9 +2,10 @@ r"""Symbolic twins of :mod:`suptheory.theory.readout`: each model's noise, capac
 
 The inverses are not typed in: they are derived here with ``sympy.solve`` from the noise, so a
 test that holds the numeric functions to these expressions checks the algebra independently.
-Symbols follow THEORY.md: ``n, m, l, a, snr, error``; ``L`` is the largest overlap of the
-``worst`` model, ``mu`` the coherence lower bound of the ``optimal`` model, ``theta`` a
-decision margin, ``z`` the optimal threshold of the Donoho--Tanner curve.
+Symbols follow the project's notation: ``n, m, l, a, snr, error``; ``L`` is the largest overlap
+of the ``worst`` model, ``mu`` the coherence lower bound of the ``packing`` model, ``theta`` a
+decision margin, ``z`` the optimal threshold of the Donoho--Tanner curve, ``levels`` the number
+of levels ``L`` of :func:`~suptheory.distinguishable_levels`.
 
 Examples
 --------
@@ -37,17 +38,20 @@ __all__ = [
     "readout_max_active",
     "readout_log_max_features",
     "readout_min_width",
-    "readout_levels_error",
-    "readout_z_union",
-    "random_log_max_features_error",
+    "readout_max_features",
+    "readout_levels_error_equation",
+    "levels",
+    "readout_z_rms",
+    "readout_z_proxy",
+    "random_log_max_features_error_l1",
     "union_bound_log_m",
     "welch_max_features",
     "cs_rho_z",
     "cs_delta_z",
 ]
 
-n, m, l, a, snr, error, theta, L, mu, z = sympy.symbols(  # noqa: E741
-    "n m l a snr error theta L mu z", positive=True
+n, m, l, a, snr, error, theta, L, mu, z, levels = sympy.symbols(  # noqa: E741
+    "n m l a snr error theta L mu z levels", positive=True
 )
 _u = sympy.Symbol("u", positive=True)  # u = ln m
 
@@ -59,10 +63,11 @@ def _Phi(x: sympy.Expr) -> sympy.Expr:
 
 #: interference per pair, eps
 readout_pair: dict[str, sympy.Expr] = {
-    "linsefors": sympy.sqrt(8 * sympy.log(m) / n),
     "random": 1 / sympy.sqrt(n),
+    "optimal": sympy.sqrt((m - n) / (n * (m - 1))),  # the frame-potential floor, m > n
+    "linsefors": sympy.sqrt(8 * sympy.log(m) / n),
     "worst": L,
-    "optimal": mu,
+    "packing": mu,
 }
 #: read-out noise sigma = a eps sqrt(l)
 readout_noise: dict[str, sympy.Expr] = {k: a * v * sympy.sqrt(l) for k, v in readout_pair.items()}
@@ -85,26 +90,36 @@ readout_max_active: dict[str, sympy.Expr] = {
 readout_log_max_features: dict[str, sympy.Expr] = {
     "linsefors": _solve(readout_levels["linsefors"].subs(m, sympy.exp(_u)), _u),
 }
+#: m_max: a / sigma = snr solved for m (the rms floor: n (l snr^2 - 1) / (l snr^2 - n))
+readout_max_features: dict[str, sympy.Expr] = {
+    "optimal": _solve(readout_levels["optimal"], m),
+}
 #: n_min: a / sigma = snr solved for n
 readout_min_width: dict[str, sympy.Expr] = {
-    k: _solve(readout_levels[k], n) for k in ("linsefors", "random")
+    k: _solve(readout_levels[k], n) for k in ("linsefors", "random", "optimal")
 }
-#: the two-sided quantile of a budget shared by m read-outs: Phi^{-1}(1 - error / (2 m))
-readout_z_union: sympy.Expr = sympy.sqrt(2) * sympy.erfcinv(error / m)
-#: levels at an error budget for one read-out: 1 + a / (2 sigma z), z = Phi^{-1}(1 - error / 2)
-readout_levels_error: dict[str, sympy.Expr] = {
-    k: 1 + a / (2 * v * sympy.sqrt(2) * sympy.erfcinv(error)) for k, v in readout_noise.items()
+#: one-sided quantile of a budget shared by m read-outs (rms models): Phi^{-1}(1 - error / m)
+readout_z_rms: sympy.Expr = sympy.sqrt(2) * sympy.erfcinv(2 * error / m)
+#: one-sided quantile of one read-out's budget (largest-overlap proxies): Phi^{-1}(1 - error)
+readout_z_proxy: sympy.Expr = sympy.sqrt(2) * sympy.erfcinv(2 * error)
+#: levels at an error budget, normal noise: 2 (L - 1) / L Phi(-a / (2 (L - 1) sigma)) = error
+#: (the end levels err on one side only); an equation in ``levels``, solved numerically
+readout_levels_error_equation: dict[str, sympy.Expr] = {
+    k: 2 * (levels - 1) / levels * _Phi(-a / (2 * (levels - 1) * v)) - error
+    for k, v in readout_noise.items()
+    if k != "random"
 }
-#: random model, error form: 2 m Phi(-a / (2 sigma)) = error solved for ln m
-random_log_max_features_error: sympy.Expr = sympy.log(
-    sympy.solve(sympy.Eq(2 * m * _Phi(-a / (2 * readout_noise["random"])), error), m)[0]
+#: random model at l = 1, error form: m P(t > 1/2) = error with the exact Beta tail
+#: P(t > x) = I_{1 - x^2}((n - 1)/2, 1/2) / 2, solved for ln m
+random_log_max_features_error_l1: sympy.Expr = sympy.log(error) - sympy.log(
+    sympy.betainc_regularized((n - 1) / 2, sympy.Rational(1, 2), 0, sympy.Rational(3, 4)) / 2
 )
 #: union bound with the Chernoff tail: m exp(-theta^2 n / (2 l)) = error solved for ln m
 union_bound_log_m: sympy.Expr = sympy.expand_log(
     sympy.log(sympy.solve(sympy.Eq(m * sympy.exp(-(theta**2) * n / (2 * l)), error), m)[0]),
     force=True,
 )
-#: Welch's bound mu^2 = (m - n) / (n (m - 1)) solved for m (the rank lemma)
+#: Welch's bound mu^2 = (m - n) / (n (m - 1)) solved for m (the rank lemma; the packing model)
 welch_max_features: sympy.Expr = sympy.simplify(
     sympy.solve(sympy.Eq(mu**2, (m - n) / (n * (m - 1))), m)[0]
 )

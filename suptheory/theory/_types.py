@@ -40,8 +40,9 @@ __all__ = [
     "wrap_int",
 ]
 
-#: Read-out models with a linear read-out noise (``interference``, ``distinguishable_levels``).
-NoiseModel: TypeAlias = Literal["linsefors", "random", "worst", "optimal"]
+#: Read-out models with a linear read-out noise (``interference``, ``distinguishable_levels``):
+#: first the rms models (``random``, ``optimal``), then the largest-overlap proxies.
+NoiseModel: TypeAlias = Literal["random", "optimal", "linsefors", "worst", "packing"]
 #: Models with a capacity: the noise models and noiseless ``l1`` (compressed-sensing) decoding.
 CapacityModel: TypeAlias = Literal[NoiseModel, "l1"]
 #: The forms of the Johnson--Lindenstrauss lemma accepted by ``convention=``.

@@ -1,6 +1,6 @@
 r"""The compressed-sensing phase transition: how many active features an l1 decoder recovers.
 
-Non-linear read-out (the ``"l1"`` model of THEORY.md section 5): an l1-minimisation or AMP
+Non-linear read-out (the ``"l1"`` read-out model): an l1-minimisation or AMP
 decoder recovers ``k`` active features out of ``N = m`` from ``n`` linear measurements
 (Gaussian measurement matrix, large-system limit) when ``k/n < rho(n/N)``, the
 Donoho-Tanner weak threshold.

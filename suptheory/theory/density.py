@@ -37,7 +37,7 @@ def capacity_at_density(
 
     where :math:`l_{\max}` is :func:`suptheory.max_active` under ``model`` at ``snr``
     (decreasing in ``m``, so the fixed point is unique). Closed forms: random directions
-    :math:`m^* = n / (p\,\mathrm{snr}^2)`; the seed's model :math:`m^* \ln m^* =
+    :math:`m^* = n / (p\,\mathrm{snr}^2)`; Linsefors's (2024) model :math:`m^* \ln m^* =
     n / (8 p\, \mathrm{snr}^2)`, i.e. :math:`m^* = \exp W_0(n / (8 p\, \mathrm{snr}^2))`.
     Solved for every model by bisection in ``ln m`` on ``[0, 700]``: ``inf`` where even
     ``m = e^700`` fits (e.g. ``optimal`` once no bound caps ``m``), 0 where not even one
@@ -66,7 +66,8 @@ def capacity_at_density(
 
     References
     ----------
-    .. [1] THEORY.md sections 1, 5 and 6.
+    .. [1] L. Linsefors, "Some costs of superposition", AI Alignment Forum (2024); the theory
+       page of the docs derives the density form.
     .. [2] L. Linsefors, "Some costs of superposition", AI Alignment Forum (2024).
 
     Examples

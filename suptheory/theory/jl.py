@@ -1,7 +1,7 @@
 r"""Johnson-Lindenstrauss conventions: how wide a random projection must be, and its inverse.
 
 The JL lemma is quoted with different constants; each convention here carries its own name
-(THEORY.md section 3):
+(see the theory page of the docs):
 
 ``"dasgupta-gupta"``
     :math:`n \ge 4 \ln m / (\varepsilon^2/2 - \varepsilon^3/3)`, smallest admissible width is
@@ -195,7 +195,7 @@ def jl_eps(
 
 
 def linsefors_eps(m: ArrayLike, n: ArrayLike) -> FloatOrArray:
-    r"""The seed's interference per pair of features: the simple JL bound solved for ``eps``.
+    r"""Linsefors's (2024) interference per pair: the simple JL bound solved for ``eps``.
 
     .. math::
 

@@ -3,7 +3,7 @@ r"""The random-overlap law: how much independent random feature directions inter
 For independent uniform unit vectors :math:`u, v` in :math:`\mathbb{R}^n` the overlap
 :math:`t = \langle u, v \rangle` has an exact law, :math:`(1 + t)/2 \sim
 \mathrm{Beta}((n-1)/2, (n-1)/2)`, and the largest overlap among ``m`` such directions has a
-finite-``n`` Poisson law built on its exact tail (THEORY.md section 2).
+finite-``n`` Poisson law built on its exact tail (see the theory page of the docs).
 
 Conventions for the width ``n``:
 
@@ -346,22 +346,30 @@ def log_overlap_tail(eps: ArrayLike, n: ArrayLike) -> FloatOrArray:
 # ---------------------------------------------------------------- the largest overlap
 
 
+def _log_pair_tail(t: np.ndarray, a: np.ndarray) -> np.ndarray:
+    """``ln(-ln(1 - T))`` for the pair tail ``T = P(|t| >= t)``: ``ln T`` where ``T`` is small."""
+    log_t = _log_tail_s(t * t, a)
+    with np.errstate(divide="ignore", invalid="ignore", under="ignore"):
+        exact = np.log(-np.log1p(-np.exp(np.minimum(log_t, 0.0))))
+    out: np.ndarray = np.where(log_t < -700.0, log_t, exact)  # -ln(1 - T) = T where T underflows
+    return out
+
+
 def max_coherence_cdf(t: ArrayLike, m: ArrayLike, n: ArrayLike) -> FloatOrArray:
     r"""Finite-n law of the largest overlap among ``m`` random directions in R^n.
 
-    For :math:`L = \max_{i<j} |\langle u_i, u_j \rangle|` (Poisson / Chen-Stein
-    approximation with the exact pair tail):
+    For :math:`L = \max_{i<j} |\langle u_i, u_j \rangle|`, the independent-pairs form with
+    the exact pair tail :math:`T(t) = P(|\langle u, v\rangle| \ge t) = I_{1-t^2}((n-1)/2, 1/2)`:
 
     .. math::
 
-        P(L \le t) \approx \exp\left(-\binom{m}{2} I_{1-t^2}\left(\frac{n-1}{2},
-        \frac12\right)\right).
+        P(L \le t) \approx \bigl(1 - T(t)\bigr)^{\binom{m}{2}}.
 
-    It is accurate to Monte Carlo error for ``n`` from 16 to 512 once ``m`` is about 10 or
-    more (Kolmogorov distance below 0.02 against 2000 draws); for ``m = 2, 3`` it is poor
-    (for ``m = 2`` it puts mass ``e^{-1}`` at ``t = 0`` where the exact law has none).
-    For ``n = 1`` the exact law is used: ``L = 1`` whenever ``m > 1``. Evaluated in log
-    space (``m = 1e30``, ``n = 1e7`` are fine).
+    It is exact at ``m = 2``, within Monte Carlo error at ``m = 3``, and equal to the
+    Poisson (Chen-Stein) form :math:`\exp(-\binom{m}{2} T(t))` for ``m`` of about 10 or more,
+    where both match Monte Carlo for ``n`` from 16 to 512 (the Poisson form alone is poor at
+    ``m = 2, 3``: it puts mass ``e^{-1}`` at ``t = 0``). For ``n = 1`` the exact law is used:
+    ``L = 1`` whenever ``m > 1``. Evaluated in log space (``m = 1e30``, ``n = 1e7`` are fine).
 
     Parameters
     ----------
@@ -379,19 +387,24 @@ def max_coherence_cdf(t: ArrayLike, m: ArrayLike, n: ArrayLike) -> FloatOrArray:
 
     References
     ----------
-    Cai & Jiang (2012), JMVA 107 (Chen-Stein Poisson approximation of the coherence);
-    Arratia, Goldstein & Gordon (1989), Ann. Probab. 17 (Chen-Stein method).
+    .. [1] T. T. Cai and T. Jiang, JMVA 107 (2012) 24-39 (Chen-Stein Poisson approximation
+       of the coherence).
+    .. [2] R. Arratia, L. Goldstein and L. Gordon, Ann. Probab. 17 (1989) 9-25.
 
     Examples
     --------
     >>> print(round(max_coherence_cdf(0.2, 1000, 768), 3))
     0.989
+    >>> print(round(max_coherence_cdf(0.5, 2, 64), 6))    # m = 2: 1 - P(|<u, v>| >= 1/2)
+    0.999978
     """
     tt = as_real(t, "t", low=0.0, high=1.0)
     mm = _count(m)
     w = _width(n)
     (tt, mm, w), scalar = broadcast(tt, mm, w)
-    log_lambda = _log_pairs(mm) + _log_tail_s(tt * tt, (w - 1.0) / 2.0)
+    pairs = mm > 1.0
+    tail = _log_pair_tail(tt, (w - 1.0) / 2.0)  # +inf at t = 0 (T = 1)
+    log_lambda = np.where(pairs, _log_pairs(np.where(pairs, mm, 2.0)) + tail, -np.inf)
     with np.errstate(over="ignore"):
         out = np.exp(-np.exp(log_lambda))
     # n = 1 exactly: every pair overlaps by +-1, so L = 1 whenever there is a pair
@@ -399,20 +412,30 @@ def max_coherence_cdf(t: ArrayLike, m: ArrayLike, n: ArrayLike) -> FloatOrArray:
     return wrap(out, scalar)
 
 
+def _log_tail_at_quantile(log_pairs: np.ndarray, log_neg_log_q: np.ndarray) -> np.ndarray:
+    """``ln T`` at the quantile: ``T(L_q) = -expm1(ln q / C(m, 2))`` (independent pairs)."""
+    x = log_neg_log_q - log_pairs  # ln(-ln q / C)
+    with np.errstate(over="ignore", under="ignore", divide="ignore"):
+        exact = np.log(-np.expm1(-np.exp(np.maximum(x, -710.0))))
+    out: np.ndarray = np.where(x < -700.0, x, exact)  # -expm1(-y) = y where y underflows
+    return out
+
+
 def max_coherence_random(m: ArrayLike, n: ArrayLike, q: ArrayLike = 0.5) -> FloatOrArray:
     r"""``q``-quantile of the largest overlap among ``m`` random unit directions in R^n.
 
-    Inverts the finite-n Poisson-Beta law of :func:`max_coherence_cdf` in closed form:
+    Inverts the independent-pairs law of :func:`max_coherence_cdf` in closed form:
 
     .. math::
 
         L_q = \sqrt{s}, \qquad I_{1-s}\left(\frac{n-1}{2}, \frac12\right)
-        = \frac{-\ln q}{\binom{m}{2}},
+        = -\operatorname{expm1}\!\left(\frac{\ln q}{\binom{m}{2}}\right),
 
     with ``s`` from the inverse regularized incomplete beta
     (``scipy.special.betainccinv``); below ``1e-280`` the right-hand side is matched by
-    Newton's method on the log tail. ``m = 1`` gives 0 (no pairs); where
-    :math:`-\ln q \ge \binom{m}{2}` the quantile falls in the law's atom at 0.
+    Newton's method on the log tail. Exact at ``m = 2`` (median 0.02436 at ``n = 768``; the
+    Poisson form gave 0.0143); equal to the Poisson form ``-ln q / C(m, 2)`` once that is
+    small. ``m = 1`` gives 0 (no pairs).
 
     Parameters
     ----------
@@ -435,12 +458,14 @@ def max_coherence_random(m: ArrayLike, n: ArrayLike, q: ArrayLike = 0.5) -> Floa
 
     References
     ----------
-    Cai & Jiang (2012), JMVA 107, 24-39.
+    .. [1] T. T. Cai and T. Jiang, JMVA 107 (2012) 24-39.
 
     Examples
     --------
     >>> print(round(max_coherence_random(16384, 768), 4))
     0.2087
+    >>> print(round(max_coherence_random(2, 768), 5))
+    0.02436
     >>> print(round(max_coherence_random(1e30, 1e7), 6))
     0.005192
     """
@@ -448,10 +473,10 @@ def max_coherence_random(m: ArrayLike, n: ArrayLike, q: ArrayLike = 0.5) -> Floa
     w = _width(n)
     qq = as_real(q, "q", low=0.0, high=1.0, low_open=True, high_open=True)
     (mm, w, qq), scalar = broadcast(mm, w, qq)
-    logy = np.log(-np.log(qq)) - _log_pairs(mm)
-    atom = logy >= 0.0  # includes m = 1 (logy = +inf)
-    s = _inverse_log_tail(np.where(atom, -1.0, logy), (w - 1.0) / 2.0)
-    out = np.where(atom, 0.0, np.sqrt(s))
+    none = mm <= 1.0  # no pairs
+    logy = _log_tail_at_quantile(np.where(none, 0.0, _log_pairs(mm)), np.log(-np.log(qq)))
+    s = _inverse_log_tail(np.where(none, -1.0, np.minimum(logy, 0.0)), (w - 1.0) / 2.0)
+    out = np.where(none, 0.0, np.sqrt(s))
     out = np.where((w == 1.0) & (mm > 1.0), 1.0, out)  # n = 1 exactly: L = 1
     return wrap(out, scalar)
 
@@ -462,22 +487,20 @@ def expected_max_coherence_random(m: ArrayLike, n: ArrayLike) -> FloatOrArray:
     .. math::
 
         E L = \int_0^1 \left(1 - P(L \le t)\right) dt,
-        \qquad P(L \le t) = \exp\left(-\binom{m}{2} I_{1-t^2}\left(\frac{n-1}{2},
-        \frac12\right)\right).
+        \qquad P(L \le t) = \bigl(1 - I_{1-t^2}\bigl(\tfrac{n-1}{2}, \tfrac12\bigr)
+        \bigr)^{\binom{m}{2}}.
 
-    Under this law :math:`G = -\ln\binom{m}{2} - \ln I_{1-L^2}` is standard Gumbel, so
-    :math:`E L = E\, t(G)` with :math:`t(g)` the level whose log tail is
-    :math:`-\ln\binom{m}{2} - g`. The mean is evaluated from one exact inversion at
-    :math:`g = \gamma` (Euler's constant, the Gumbel mean) and a sixth-order Taylor
-    expansion of :math:`t(g)` (series reversion of :math:`-\ln I`, whose derivatives are
-    elementary: the hazard rate of the Beta tail) against the Gumbel's central moments
-    :math:`\pi^2/6, 2\zeta(3), 3\pi^4/20, \ldots`. For fewer than ``1e4`` pairs
-    (``m < 142``), where the expansion is not accurate, :math:`E\, t(G)` is integrated by
-    48-point Gauss-Legendre quadrature over the Gumbel variable instead (48 inversions per
-    point: slower, ~1e-9 accurate).
+    Under this law :math:`G = -\ln\bigl(-\binom{m}{2} \ln(1 - T(L))\bigr)` is standard
+    Gumbel, so :math:`E L = E\, t(G)`. For fewer than ``1e4`` pairs (``m < 142``)
+    :math:`E\, t(G)` is integrated by 48-point Gauss-Legendre quadrature over the Gumbel
+    variable (48 inversions per point, ~1e-9 accurate; exact law at ``m = 2``). For more
+    pairs ``T`` is below ``1e-4`` wherever the law has mass, the independent-pairs and
+    Poisson forms agree, and the mean is evaluated from one exact inversion at
+    :math:`g = \gamma` (Euler's constant) and a sixth-order Taylor expansion of :math:`t(g)`
+    (series reversion of :math:`-\ln T`, whose derivatives are elementary: the hazard rate of
+    the Beta tail) against the Gumbel's central moments :math:`\pi^2/6, 2\zeta(3), \ldots`.
     Relative error against adaptive quadrature of the integral: below 1.5e-5 at ``m = 142``
-    (worst at small ``n``), below 1e-6 for ``m >= 1000, n >= 16``, shrinking as
-    :math:`\ln m` grows.
+    (worst at small ``n``), below 1e-6 for ``m >= 1000, n >= 16``.
 
     Parameters
     ----------
@@ -493,12 +516,14 @@ def expected_max_coherence_random(m: ArrayLike, n: ArrayLike) -> FloatOrArray:
 
     References
     ----------
-    Cai & Jiang (2012), JMVA 107 (Gumbel limit of the coherence).
+    .. [1] T. T. Cai and T. Jiang, JMVA 107 (2012) 24-39 (Gumbel limit of the coherence).
 
     Examples
     --------
     >>> print(round(expected_max_coherence_random(16384, 768), 4))
     0.2098
+    >>> print(round(expected_max_coherence_random(2, 768), 5))   # E|<u, v>|
+    0.0288
     """
     mm = _count(m)
     w = _width(n)
@@ -577,17 +602,17 @@ def _expected_taylor(lam: np.ndarray, a: np.ndarray) -> np.ndarray:
 
 def _expected_quadrature(lam: np.ndarray, a: np.ndarray) -> np.ndarray:
     # E L = E t(G) = int t(g) exp(-g - e^-g) dg over the Gumbel variable g, with t(g) from
-    # the (cheap) inverse tail. Below g = -ln 40 the Gumbel mass is e^-40, above g = 40 it is
-    # 4e-18; below g = -lam lies the law's atom at L = 0. Gauss-Legendre on [g_lo, 5] (32
+    # the (cheap) inverse tail at T = -expm1(-e^-g / C) (independent pairs). Below g = -ln 40
+    # the Gumbel mass is e^-40, above g = 40 it is 4e-18. Gauss-Legendre on [g_lo, 5] (32
     # nodes, the bulk) and [5, 40] (16 nodes, the exponential tail): ~1e-9 relative.
     out = np.zeros(lam.shape)
-    g_lo = np.maximum(-lam, -np.log(40.0))
+    g_lo = np.full(lam.shape, -np.log(40.0))
     for lo, hi, (nodes, weights) in (
         (g_lo, np.maximum(5.0, g_lo), _GL_BULK),
         (np.maximum(5.0, g_lo), np.maximum(40.0, g_lo), _GL_TAIL),
     ):
         g = lo[None, :] + 0.5 * (nodes[:, None] + 1.0) * (hi - lo)[None, :]
-        logy = np.minimum(-(lam[None, :] + g), 0.0)
+        logy = np.minimum(_log_tail_at_quantile(lam[None, :], -g), 0.0)
         s = _inverse_log_tail(logy, np.broadcast_to(a[None, :], g.shape))
         out += 0.5 * (hi - lo) * (weights @ (np.sqrt(s) * np.exp(-g - np.exp(-g))))
     return np.minimum(out, 1.0)  # the weights' rounding may carry t = 1 a few ulps above 1

@@ -2,52 +2,67 @@ r"""Read-out models: the noise on one linear read-out, and the capacities that f
 
 A layer of width ``n`` stores ``m`` features along unit directions ``w_i``; ``l`` of them are
 active at amplitude ``a``. Reading feature ``i`` back by ``w_i . h`` gives ``x_i`` plus the
-interference of the other active features. Each *model* gives the standard deviation
-``sigma(n, m, l, a)`` of that interference (THEORY.md section 5):
+interference ``Z`` of the other active features. The models answer two different questions,
+and are never mixed in one column:
 
-============  ==========================================  ==================================
-model         interference per pair ``eps``               noise ``sigma = a eps sqrt(l)``
-============  ==========================================  ==================================
-linsefors     ``sqrt(8 ln m / n)`` (the seed's)           ``a sqrt(8 l ln m / n)``
-random        rms ``1 / sqrt(n)`` (exact)                 ``a sqrt(l / n)``
-worst         ``L``: ``q``-quantile of the largest        ``a L sqrt(l)``
-              overlap among ``m`` random directions
-optimal       ``mu_min``: the best lower bound on         ``a mu_min sqrt(l)``
-              the coherence of any ``m`` lines
-============  ==========================================  ==================================
+**rms models** -- what a typical read-out hears:
+
+============  ==============================================  ===============================
+model         interference per pair ``eps``                   noise ``sigma = a eps sqrt(l)``
+============  ==============================================  ===============================
+random        rms ``1 / sqrt(n)``; exact law of ``Z`` known   ``a sqrt(l / n)``
+optimal       rms floor ``sqrt((m - n) / (n (m - 1)))``       ``a sqrt(l (m-n) / (n (m-1)))``
+              (0 for ``m <= n``): no arrangement does better
+============  ==============================================  ===============================
+
+**largest-overlap proxies** -- what the worst pair would give if every overlap were that large:
+
+============  ==============================================  ===============================
+linsefors     ``sqrt(8 ln m / n)`` (Linsefors 2024)           ``a sqrt(8 l ln m / n)``
+worst         ``L``: ``q``-quantile of the largest overlap    ``a L sqrt(l)``
+              among ``m`` random directions
+packing       ``mu_min``: the best lower bound on the         ``a mu_min sqrt(l)``
+              coherence of any ``m`` lines
+============  ==============================================  ===============================
 
 and ``"l1"`` is the non-linear alternative: noiseless compressed-sensing decoding (l1 / AMP)
 with the Donoho--Tanner threshold, for which only capacities make sense.
 
-Everything else follows from ``sigma``. With a required signal-to-noise ratio ``snr`` a read-out
-works when ``a / sigma >= snr``, i.e. ``eps sqrt(l) <= 1 / snr``. With an error budget
-``error`` instead, the noise is taken as normal with variance ``sigma^2`` (exact variance under
-the random model), and an on/off read-out with decision threshold ``a / 2`` (margin
-``theta = 1/2``) errs with probability ``2 Phi(-a / (2 sigma))``.
+**The rms floor.** For any ``m`` unit vectors, ``sum_{i != j} <w_i, w_j>^2 >= m^2 / n - m``
+(the frame potential, Welch 1974; Benedetto and Fickus 2003), with equality exactly for
+unit-norm tight frames such as harmonic frames. So the mean squared overlap is at least
+``(m - n) / (n (m - 1))`` and ``optimal <= random`` everywhere: random directions are
+rms-optimal up to ``sqrt(1 - n / m)``.
 
-**What** ``error`` **means.** In the capacities (:func:`max_active`, :func:`max_features`,
-:func:`log_max_features`, :func:`min_width`) ``error`` bounds the probability that *any* of the
-``m`` read-outs of one input is wrong: by the union bound each read-out gets ``error / m``, so
-the condition is ``a / sigma >= 2 z`` with ``z = Phi^{-1}(1 - error / (2 m))``. In
-:func:`distinguishable_levels` and :func:`bits_per_feature` it is the probability that *one*
-read-out decodes the wrong level: ``L = 1 + a / (2 sigma z)``, ``z = Phi^{-1}(1 - error / 2)``
-(THEORY.md section 5). The two agree for ``m = 1`` at ``L = 2``.
+**Signal-to-noise.** With a required ``snr`` a read-out works when ``a / sigma >= snr``.
 
-**The seed's capacity is this union bound at margin 1/2.** Under the random model
-``sigma = a sqrt(l / n)``, so one read-out errs with probability ``2 Phi(-theta sqrt(n / l))``.
-Over ``m`` features, ``P(any error) <= 2 m Phi(-theta sqrt(n / l)) <= m exp(-theta^2 n / (2 l))``
-(union bound, then the Chernoff bound ``2 Phi(-x) <= exp(-x^2 / 2)``). Asking for
-``P(any error) <= error`` gives ``ln m <= theta^2 n / (2 l) + ln(error)``; at ``theta = 1/2`` and
-``error -> 1`` this is ``m_max = exp(n / (8 l))`` -- exactly Linsefors's ``exp(n / 8)`` at
-``l = 1`` and his ``l_max = n / (8 ln m)`` solved for ``m``. This module keeps the exact
-normal tail instead of the Chernoff bound: ``ln m_max = ln(error / 2) - ln Phi(-sqrt(n / l) / 2)
-= n / (8 l) + ln(error / 2) + (1/2) ln(pi n / (2 l)) + o(1)``.
+**Error budgets** (``error=``). An on/off feature is read with threshold ``a / 2``; an inactive
+feature is read as on when ``Z > a / 2`` and an active one as off when ``Z < -a / 2``: each is a
+*one-sided* event of probability ``P_1 = P(Z > a / 2)`` (:func:`readout_error`). Under
+``random`` ``P_1`` comes from the exact law of ``Z`` (:func:`interference_distribution`), under
+every other model from a normal law with the model's ``sigma``: ``P_1 = Phi(-a / (2 sigma))``.
+
+- ``random`` and ``optimal`` (rms models) bound the probability that *any* of the ``m``
+  read-outs of one input is wrong by the union bound: the capacities ask ``m P_1 <= error``.
+- ``linsefors``, ``worst`` and ``packing`` already take a worst case over all pairs, so their
+  ``sigma`` holds for every read-out at once; a second union bound over the ``m`` read-outs
+  would count ``m`` twice. For them ``error`` bounds one read-out: ``P_1 <= error``.
+- Levels (:func:`distinguishable_levels`): ``L`` equally likely levels on ``[0, a]``, nearest-level
+  decoding of one read-out; the two end levels err on one side only, so
+  ``P(error) = 2 (L - 1) / L * P(Z > a / (2 (L - 1)))``.
+
+**Linsefors's capacity is the union bound at margin 1/2.** Under ``random``,
+``P(any wrong) <= m P(Z > a / 2)``, and the Chernoff bound for the normal law gives
+``P(Z > a / 2) <= exp(-n / (8 l))``; asking ``P(any wrong) <= error`` gives
+``ln m <= n / (8 l) + ln(error)``, which at ``error -> 1`` is ``m_max = exp(n / (8 l))`` --
+Linsefors's ``exp(n / 8)`` at ``l = 1`` and his ``l_max = n / (8 ln m)``.
 
 **Conventions.** ``l = 0`` means no other feature is active: zero noise, infinitely many
-levels, infinite capacity (``inf`` is the true value there). Capacities are the boundary of
-the feasible region in the continuum (counts may be fractional) and are not capped by
-``l <= m``. Where no count satisfies a condition the "largest count" is 0 (log: ``-inf``);
-where every count does it is ``inf`` -- each case is named in the function's docstring.
+levels, infinite capacity. Fractional ``l`` is an expected count (under the exact law: a mix of
+``floor(l)`` and ``ceil(l)`` active features with mean ``l``). Capacities are the boundary of
+the feasible region in the continuum and are not capped by ``l <= m``. Where no count
+satisfies a condition the "largest count" is 0 (log: ``-inf``); where every count does it is
+``inf``. The theory page of the docs derives every formula.
 
 References
 ----------
@@ -56,32 +71,53 @@ References
    high-dimensional random matrices", J. Multivariate Anal. 107 (2012) 24-39.
 .. [3] L. Welch, "Lower bounds on the maximum cross correlation of signals", IEEE Trans.
    Inf. Theory 20 (1974) 397-399.
-.. [4] D. L. Donoho, A. Maleki and A. Montanari, "Message-passing algorithms for compressed
+.. [4] J. J. Benedetto and M. Fickus, "Finite normalized tight frames", Adv. Comput. Math. 18
+   (2003) 357-385 (the frame potential).
+.. [5] D. L. Donoho, A. Maleki and A. Montanari, "Message-passing algorithms for compressed
    sensing", PNAS 106 (2009) 18914-18919.
 """
 
-# ruff: noqa: E741  (l is THEORY.md's name for the number of active features)
+# ruff: noqa: E741  (l is the project's name for the number of active features)
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
-from typing import TypeVar, get_args, overload
 
 import numpy as np
 from numpy.typing import ArrayLike
 from scipy import special
 
-from suptheory._validate import as_real, broadcast, check_choice
+from suptheory._validate import as_real, broadcast
+from suptheory.theory._params import (
+    CAPACITY_MODELS,
+    MODELS,
+    PROXY_MODELS,
+    RMS_MODELS,
+    check_a,
+    check_budget,
+    check_l,
+    check_m,
+    check_model,
+    check_n,
+    check_q,
+    either_budget,
+)
 from suptheory.theory._rootfind import expand_bracket, find_root
 from suptheory.theory._types import CapacityModel, FloatOrArray, NoiseModel, wrap
 from suptheory.theory.bounds import MAX_WELCH_ORDER, coherence_lower_bound
 from suptheory.theory.compressed_sensing import cs_phase_transition
+from suptheory.theory.interference_law import log_sf_exact
 from suptheory.theory.overlaps import log_overlap_tail, max_coherence_random
 
 __all__ = [
     "MODELS",
+    "RMS_MODELS",
+    "PROXY_MODELS",
     "CAPACITY_MODELS",
     "pair_interference",
     "interference",
+    "readout_error",
+    "capacity_error",
     "max_active",
     "max_features",
     "log_max_features",
@@ -90,84 +126,13 @@ __all__ = [
     "bits_per_feature",
 ]
 
-#: read-out models with a linear read-out noise: ``("linsefors", "random", "worst", "optimal")``
-MODELS: tuple[NoiseModel, ...] = get_args(NoiseModel)
-#: models with a capacity: the linear ones and noiseless l1 (compressed-sensing) decoding
-CAPACITY_MODELS: tuple[CapacityModel, ...] = get_args(CapacityModel)
-
 _LOG_MAX = float(np.log(np.finfo(np.float64).max))  # ln of the largest float, ~709.78
-_NO_L1_NOISE = (
-    "model 'l1' has no linear read-out noise: it is noiseless compressed-sensing decoding "
-    "(l1 / AMP), so only capacities (max_active, max_features, log_max_features, min_width) "
-    "exist for it; use one of 'linsefors', 'random', 'worst', 'optimal'"
-)
-
 
 # ----------------------------------------------------------------------------- validation
+# one set of validators for every caller (readout, calculate, solve, check): see _params
 
-
-def _n(n: ArrayLike) -> np.ndarray:
-    return as_real(n, "n", low=0, low_open=True)
-
-
-def _m(m: ArrayLike) -> np.ndarray:
-    return as_real(m, "m", low=1)
-
-
-def _l(l: ArrayLike) -> np.ndarray:
-    return as_real(l, "l", low=0)
-
-
-def _a(a: ArrayLike) -> np.ndarray:
-    return as_real(a, "a", low=0, low_open=True)
-
-
-def _q(q: ArrayLike) -> float:
-    arr = as_real(q, "q", low=0, high=1, low_open=True, high_open=True)
-    if arr.ndim:
-        raise TypeError(f"q must be a single number in (0, 1); got an array of shape {arr.shape}")
-    return float(arr)
-
-
-_M = TypeVar("_M", bound=str)
-
-
-@overload
-def _model(model: object) -> NoiseModel: ...
-@overload
-def _model(model: object, allowed: tuple[_M, ...]) -> _M: ...
-def _model(model: object, allowed: tuple[str, ...] = MODELS) -> str:
-    """Check ``model`` at run time too: untyped callers may pass anything."""
-    if model == "l1" and "l1" not in allowed:
-        raise ValueError(_NO_L1_NOISE)
-    return check_choice(model, "model", allowed)
-
-
-def _budget(
-    snr: ArrayLike | None, error: ArrayLike | None, model: str
-) -> tuple[np.ndarray | None, np.ndarray | None]:
-    """Validate ``snr`` / ``error``: at most one is given; ``snr`` defaults to 1."""
-    if snr is not None and error is not None:
-        raise ValueError(
-            "give either snr or error, not both (snr defaults to 1 when error is None)"
-        )
-    if model == "l1":
-        if snr is not None or error is not None:
-            raise ValueError(
-                "model 'l1' is noiseless exact recovery: snr and error do not apply to it"
-            )
-        return None, None
-    if error is not None:
-        return None, as_real(error, "error", low=0, high=1, low_open=True, high_open=True)
-    return as_real(1.0 if snr is None else snr, "snr", low=0, low_open=True), None
-
-
-def _either(snr_v: np.ndarray | None, err_v: np.ndarray | None) -> np.ndarray:
-    """The one budget given (``snr`` or ``error``), for a noise model (never both None)."""
-    value = snr_v if err_v is None else err_v
-    if value is None:  # pragma: no cover - _budget returns one of them for noise models
-        raise ValueError("model 'l1' has neither snr nor error")
-    return value
+_n, _m, _l, _a, _q = check_n, check_m, check_l, check_a, check_q
+_model, _budget, _either = check_model, check_budget, either_budget
 
 
 # ----------------------------------------------------------------------------- normal tails
@@ -192,14 +157,21 @@ def _z_from_logp(logp: np.ndarray) -> np.ndarray:
     return z
 
 
-def _z_union(error: np.ndarray, log_m: np.ndarray) -> np.ndarray:
-    """Two-sided quantile for a budget ``error`` shared by ``m`` read-outs (union bound)."""
-    return _z_from_logp(np.log(error) - np.log(2.0) - log_m)
+def _z_one_sided(log_p: np.ndarray) -> np.ndarray:
+    """``z`` with ``Phi(-z) = p``: the one-sided normal quantile, from ``ln p``."""
+    return _z_from_logp(np.asarray(log_p, dtype=np.float64))
 
 
-def _z_single(error: np.ndarray) -> np.ndarray:
-    z: np.ndarray = -special.ndtri(error / 2.0)
-    return z
+def _r_error(model: str, error: np.ndarray, log_m: np.ndarray) -> np.ndarray:
+    """Required ``a / sigma`` under a normal law at an error budget (one-sided, margin 1/2).
+
+    rms models (``optimal``): union bound over the ``m`` read-outs, ``m Phi(-r/2) = error``;
+    largest-overlap proxies: one read-out, ``Phi(-r/2) = error`` (their sigma already holds
+    for the worst pair, so a second union bound would count ``m`` twice).
+    """
+    log_p = np.log(error) - (log_m if model in RMS_MODELS else 0.0)
+    # P(Z > a/2) <= 1/2 always: a budget of 1/2 or more is met at any noise (r = 0)
+    return np.where(log_p >= np.log(0.5), 0.0, 2.0 * _z_one_sided(np.minimum(log_p, np.log(0.5))))
 
 
 # ----------------------------------------------------------------------------- per-pair eps
@@ -214,6 +186,19 @@ def _coherence_bound(m: np.ndarray, n: np.ndarray, q: float = 0.5) -> np.ndarray
     return np.asarray(coherence_lower_bound(m, n), dtype=np.float64)
 
 
+def _rms_floor(n: np.ndarray, m: np.ndarray) -> np.ndarray:
+    """``sqrt((m - n) / (n (m - 1)))`` for ``m > n >= 1``, 0 for ``m <= n``: the rms floor.
+
+    Below one neuron (``n < 1``, a continuum convention only) no arrangement exists and the
+    floor is taken as the random value ``1 / sqrt(n)``, which it meets at ``n = 1``.
+    """
+    with np.errstate(divide="ignore", invalid="ignore"):
+        eps: np.ndarray = np.where(
+            m > n, np.sqrt(np.maximum(m - n, 0.0) / (n * np.maximum(m - 1.0, 1e-300))), 0.0
+        )
+        return np.where(n < 1.0, 1.0 / np.sqrt(n), eps)
+
+
 def _eps(model: str, n: np.ndarray, m: np.ndarray, q: float) -> np.ndarray:
     """Per-pair interference of ``model`` (validated, broadcast float arrays in)."""
     if model == "linsefors":
@@ -221,24 +206,46 @@ def _eps(model: str, n: np.ndarray, m: np.ndarray, q: float) -> np.ndarray:
         return eps
     if model == "random":
         return np.broadcast_to(1.0 / np.sqrt(n), np.broadcast(n, m).shape)
+    if model == "optimal":
+        return _rms_floor(n, m)
     if model == "worst":
         return _coherence_random(m, n, q)
     return _coherence_bound(m, n)
 
 
 def _solve_log_m(model: str, n: np.ndarray, t: np.ndarray, q: float) -> np.ndarray:
-    """``ln`` of the largest ``m`` with ``eps(n, m) <= t`` (1-D arrays in, same length)."""
+    """``ln`` of the largest ``m`` with ``eps(n, m) <= t`` (1-D arrays in, same length).
+
+    A target ``t`` near the float range (``l`` subnormal) overflows to ``inf``: the answer.
+    """
+    with np.errstate(over="ignore"):
+        return _solve_log_m_impl(model, n, t, q)
+
+
+def _solve_log_m_impl(model: str, n: np.ndarray, t: np.ndarray, q: float) -> np.ndarray:
     if model == "linsefors":
         log_m: np.ndarray = n * t**2 / 8.0
         return log_m
     if model == "random":
         return np.where(1.0 / np.sqrt(n) <= t, np.inf, -np.inf)
+    if model == "optimal":
+        # (m - n) / (n (m - 1)) <= t^2  <=>  m (1 - n t^2) <= n (1 - t^2)
+        with np.errstate(over="ignore", divide="ignore", invalid="ignore"):
+            nt2 = n * t * t  # t = inf (l -> 0): every m works
+            out: np.ndarray = np.where(
+                nt2 < 1.0, np.log(n) + np.log1p(-np.minimum(t * t, 1.0)) - np.log1p(-nt2), np.inf
+            )
+        below = np.where(nt2 >= 1.0, np.inf, -np.inf)  # n < 1: the random rule
+        # the floor stays below 1 / sqrt(n) for every m: where that meets t, every m works
+        # (the same test as the random model's, so optimal >= random holds without rounding)
+        out = np.where((t >= 1.0) | (1.0 / np.sqrt(n) <= t), np.inf, out)
+        return np.where(n < 1.0, below, out)
     if model == "worst":
         return _worst_log_m(n, t, q)
-    return _optimal_log_m(n, t)
+    return _packing_log_m(n, t)
 
 
-def _optimal_log_m(n: np.ndarray, t: np.ndarray) -> np.ndarray:
+def _packing_log_m(n: np.ndarray, t: np.ndarray) -> np.ndarray:
     """Closed-form inverse of :func:`~suptheory.theory.bounds.coherence_lower_bound` in ``m``.
 
     Each bound is increasing in ``m``, so the largest ``m`` with ``max_b bound_b(m) <= t`` is
@@ -306,12 +313,15 @@ def _log_m_from_log_pairs(log_pairs: np.ndarray) -> np.ndarray:
 
 
 def _worst_log_m(n: np.ndarray, t: np.ndarray, q: float) -> np.ndarray:
-    """Closed-form inverse of the Poisson-Beta law: ``C(m, 2) = -ln q / P(|<u,v>| >= t)``."""
+    """Closed-form inverse of the independent-pairs law: ``C(m, 2) = ln q / ln(1 - T(t))``."""
     out = np.full(n.shape, np.inf)  # t >= 1: overlaps never exceed 1, every m works
     idx = np.flatnonzero(t < 1.0)
     if idx.size:
         log_tail = np.asarray(log_overlap_tail(t[idx], n[idx]), dtype=np.float64)
-        out[idx] = _log_m_from_log_pairs(np.log(-np.log(q)) - log_tail)
+        with np.errstate(divide="ignore", under="ignore"):
+            exact = np.log(-np.log1p(-np.exp(np.minimum(log_tail, 0.0))))
+        log_rate = np.where(log_tail < -700.0, log_tail, exact)  # -ln(1 - T) = T where T underflows
+        out[idx] = _log_m_from_log_pairs(np.log(-np.log(q)) - log_rate)
     return out
 
 
@@ -350,6 +360,12 @@ def _solve_n(model: str, m: np.ndarray, t: np.ndarray, q: float) -> np.ndarray:
     if model == "random":
         with np.errstate(divide="ignore"):
             return 1.0 / t**2
+    if model == "optimal":
+        # (m - n) / (n (m - 1)) <= t^2  <=>  n >= m / (1 + t^2 (m - 1)); m = 1 needs no width;
+        # below n = 1 (t > 1) the floor is the random value: n = 1 / t^2
+        with np.errstate(divide="ignore"):
+            width = np.where(t > 1.0, 1.0 / (t * t), m / (1.0 + t * t * (m - 1.0)))
+        return np.where(m > 1.0, width, 0.0)
     out = np.zeros(m.shape)
     eps_of = _coherence_random if model == "worst" else _coherence_bound
 
@@ -366,7 +382,7 @@ def _solve_n(model: str, m: np.ndarray, t: np.ndarray, q: float) -> np.ndarray:
     if idx.size == 0:
         return out
     args = (m[idx], t[idx])
-    if model == "optimal":
+    if model == "packing":
         # m <= n lines fit orthogonally (mu_min = 0 <= t at n = m): bracket downward from
         # ln m to a width that fails; none down to n = 1 means every width works (0)
         hi = np.log(m[idx])
@@ -456,7 +472,144 @@ def _l1_max_active(n: np.ndarray, m: np.ndarray) -> np.ndarray:
     return n * np.asarray(cs_phase_transition(delta, signed=False), dtype=np.float64)
 
 
+# ----------------------------------------------------------------------------- exact law
+
+
+def _exact_width(n: np.ndarray) -> np.ndarray:
+    if np.any(n < 1.0):
+        raise ValueError(
+            "n must be >= 1 for the random model's exact interference law (the overlap law "
+            f"of random directions needs n >= 1); got n = {float(np.min(n)):g}"
+        )
+    return n
+
+
+def _log_p1_random(n: np.ndarray, l: np.ndarray, x: np.ndarray) -> np.ndarray:
+    """``ln P(Z > x)`` with ``Z`` the exact unit-amplitude interference (1-D arrays)."""
+    return np.asarray(log_sf_exact(n, l, x), dtype=np.float64).reshape(np.shape(n))
+
+
+def _random_l_max(n: float, log_target: float) -> float:
+    """Largest ``l`` with ``ln P_1(n, l) <= log_target`` (``P_1`` increasing in ``l``).
+
+    Integer ``l`` is the exact convolution; between integers the law is the mixture of the
+    two neighbours, so ``P_1`` is linear there and the fraction is closed-form.
+    """
+    if log_target >= math.log(0.5):
+        return math.inf  # P(Z > a/2) < 1/2 for every l: the budget never binds
+
+    def lp(k: int) -> float:
+        return float(log_sf_exact(n, k, 0.5))
+
+    if lp(1) > log_target:
+        k = 0
+    else:
+        # normal start l0 = n / (2 z)^2, then grow to a bracket and bisect on integers
+        z = float(_z_one_sided(np.array(log_target)))
+        lo, hi = 1, max(2, int(n / (4.0 * z * z)) + 1)
+        while lp(hi) <= log_target:
+            lo, hi = hi, 2 * hi
+            if hi > 1e12:  # pragma: no cover - P_1 -> 1/2 long before
+                return math.inf
+        if lp(lo) > log_target:
+            lo = 1
+        while hi - lo > 1:
+            mid = (lo + hi) // 2
+            if lp(mid) <= log_target:
+                lo = mid
+            else:
+                hi = mid
+        k = lo
+    p_k = math.exp(lp(k)) if k else 0.0
+    p_next = math.exp(lp(k + 1))
+    frac = (math.exp(log_target) - p_k) / (p_next - p_k)
+    return k + min(max(frac, 0.0), 1.0)
+
+
+def _random_min_width(m: np.ndarray, l: np.ndarray, err: np.ndarray) -> np.ndarray:
+    """Smallest ``n >= 1`` with ``m P_1(n, l) <= error`` (``P_1`` decreasing in ``n``)."""
+    out = np.zeros(m.shape)
+    pos = np.flatnonzero(l > 0)
+    if pos.size == 0:
+        return out
+    ll, target = l[pos], np.log(err[pos]) - np.log(m[pos])
+
+    def g(v: np.ndarray, ll_: np.ndarray, tt: np.ndarray) -> np.ndarray:  # decreasing in ln n
+        half = np.full(v.shape, 0.5)
+        gap: np.ndarray = np.maximum(_log_p1_random(np.exp(v), ll_, half) - tt, -1e4)
+        return gap
+
+    lo = np.zeros(pos.size)
+    g_lo = g(lo, ll, target)
+    res = np.ones(pos.size)  # n = 1 already works
+    idx = np.flatnonzero(g_lo > 0)
+    if idx.size:
+        # the normal law's answer l (2 z)^2 is close: bracket around it, then Chandrupatla
+        args = (ll[idx], target[idx])
+        z = _z_one_sided(np.minimum(target[idx], np.log(0.5)))
+        start = np.log(np.maximum(ll[idx] * 4.0 * z * z, 1.0))
+        below = np.maximum(start - 0.25, 0.0)
+        g_below = g(below, *args)
+        a0 = np.where(g_below > 0, below, 0.0)  # a width that fails (0: ln 1 fails)
+        b0, found = expand_bracket(g, a0, np.maximum(start + 0.25, a0 + 0.25), args,
+                                   limit=_LOG_MAX)
+        root = find_root(g, a0, b0, args, xtol=1e-12)
+        res[idx] = np.where(found, np.exp(root), np.inf)
+    out[pos] = res
+    return out
+
+
+def _levels_error(
+    model: str, n: np.ndarray, l: np.ndarray, s_over_a: np.ndarray, err: np.ndarray
+) -> np.ndarray:
+    """``L`` with ``2 (L - 1) / L * P(Z > a / (2 (L - 1))) = error`` (1-D arrays).
+
+    The left side increases from 0 (``L -> 1``) to 1 (``L -> inf``), so there is one root;
+    it is found in ``u = ln(L - 1)``.
+    """
+    out = np.full(n.shape, np.inf)
+    pos = np.flatnonzero(s_over_a > 0)
+    if pos.size == 0:
+        return out
+    nn, ll, ss, ee = n[pos], l[pos], s_over_a[pos], err[pos]
+
+    def g(u: np.ndarray, nn_: np.ndarray, ll_: np.ndarray, ss_: np.ndarray, ee_: np.ndarray
+          ) -> np.ndarray:
+        gap = np.exp(u)  # L - 1
+        half = 0.5 / gap  # threshold Delta / 2 in units of a
+        if model == "random":
+            log_tail = _log_p1_random(nn_, ll_, half)
+        else:
+            log_tail = special.log_ndtr(-half / ss_)
+        val: np.ndarray = np.log(2.0) + u - np.log1p(gap) + log_tail - np.log(ee_)
+        clipped: np.ndarray = np.maximum(val, -1e4)  # -inf beyond the support: keep it finite
+        return clipped
+
+    # normal start: Delta / 2 = z sigma with z from error / 2; then bracket and solve
+    z = _z_one_sided(np.log(ee / 2.0))
+    u0 = np.log(0.5 / (np.maximum(z, 1e-3) * ss))
+    args: tuple[np.ndarray, ...] = (nn, ll, ss, ee)
+    top = g(np.full(u0.shape, 700.0), *args)
+    if np.any(top <= 0):  # the budget is at least the error as L -> inf: every L works
+        keep = np.flatnonzero(top > 0)
+        out[pos[top <= 0]] = np.inf
+        pos, u0 = pos[keep], u0[keep]
+        args = tuple(x[keep] for x in args)
+        if pos.size == 0:
+            return out
+    down = g(u0, *args) > 0
+    b, _ = expand_bracket(
+        g, u0, np.where(down, u0 - 1.0, u0 + 1.0), args, limit=np.where(down, -700.0, 700.0)
+    )
+    root = find_root(g, u0, b, args, xtol=1e-13)
+    out[pos] = 1.0 + np.exp(root)
+    return out
+
+
 # ----------------------------------------------------------------------------- public API
+
+
+
 
 
 def pair_interference(
@@ -466,10 +619,13 @@ def pair_interference(
 
     .. math::
 
-        \epsilon_{\rm linsefors} = \sqrt{8 \ln m / n}, \quad
-        \epsilon_{\rm random} = 1/\sqrt{n}\ (\text{rms}), \quad
+        \epsilon_{\rm random} = \frac{1}{\sqrt n}, \quad
+        \epsilon_{\rm optimal} = \sqrt{\frac{m - n}{n (m - 1)}}, \quad
+        \epsilon_{\rm linsefors} = \sqrt{\frac{8 \ln m}{n}}, \quad
         \epsilon_{\rm worst} = L_q(m, n), \quad
-        \epsilon_{\rm optimal} = \mu_{\min}(m, n)
+        \epsilon_{\rm packing} = \mu_{\min}(m, n)
+
+    The first two are rms overlaps, the last three largest-overlap proxies (module docstring).
 
     Parameters
     ----------
@@ -477,8 +633,8 @@ def pair_interference(
         Width, ``n > 0``.
     m : array_like
         Number of features, ``m >= 1``.
-    model : {"random", "linsefors", "worst", "optimal"}
-        The read-out model (module docstring).
+    model : {"random", "optimal", "linsefors", "worst", "packing"}
+        The read-out model.
     q : float
         Quantile of the largest overlap for ``model="worst"``, in (0, 1).
 
@@ -490,6 +646,7 @@ def pair_interference(
     References
     ----------
     .. [1] L. Linsefors, "Some costs of superposition", AI Alignment Forum (2024).
+    .. [2] L. Welch, IEEE Trans. Inf. Theory 20 (1974) 397-399 (the rms floor).
 
     Examples
     --------
@@ -497,6 +654,8 @@ def pair_interference(
     0.3179
     >>> round(pair_interference(768, 16384, model="random"), 4)
     0.0361
+    >>> round(pair_interference(768, 16384, model="optimal"), 4)
+    0.0352
     """
     model = _model(model)
     qv = _q(q)
@@ -516,15 +675,18 @@ def interference(
 
     .. math::
 
-        \sigma_{\rm linsefors} = a \sqrt{8 l \ln m / n}, \quad
         \sigma_{\rm random} = a \sqrt{l / n}, \quad
-        \sigma_{\rm worst} = a L_q(m, n) \sqrt{l}, \quad
-        \sigma_{\rm optimal} = a \mu_{\min}(m, n) \sqrt{l}
+        \sigma_{\rm optimal} = a \sqrt{\frac{l (m - n)}{n (m - 1)}}, \quad
+        \sigma_{\rm linsefors} = a \sqrt{8 l \ln m / n}, \quad
+        \sigma_{\rm worst} = a L_q \sqrt{l}, \quad
+        \sigma_{\rm packing} = a \mu_{\min} \sqrt{l}
 
-    The random model is exact for random unit directions: the read-out noise
-    ``sum_j a <w_i, w_j>`` over ``l`` active features has mean 0 and variance ``a^2 l / n``.
-    The seed's (``linsefors``) takes the Johnson--Lindenstrauss worst case
-    ``sqrt(8 ln m / n)`` as the typical overlap and is larger by ``sqrt(8 ln m)``.
+    ``random`` is exact for random unit directions (variance ``a^2 l / n``); ``optimal`` is
+    the rms floor no arrangement beats (the frame potential; equality for unit-norm tight
+    frames), so ``optimal <= random`` everywhere. The proxies are not rms noises: they are
+    what the worst pair would give if every overlap were that large (Linsefors's takes the
+    Johnson--Lindenstrauss worst case ``sqrt(8 ln m / n)`` and is ``sqrt(8 ln m)`` above
+    ``random``).
 
     Parameters
     ----------
@@ -536,9 +698,9 @@ def interference(
         Number of (other) features active at once, ``l >= 0``; ``l = 0`` gives zero noise.
     a : array_like
         Activation amplitude, ``a > 0``.
-    model : {"random", "linsefors", "worst", "optimal"}
+    model : {"random", "optimal", "linsefors", "worst", "packing"}
         The read-out model; ``"l1"`` raises ``ValueError`` (it has no linear read-out noise).
-        ``worst`` and ``optimal`` need ``n >= 1`` (their overlap laws and bounds do).
+        ``worst`` and ``packing`` need ``n >= 1`` (their overlap laws and bounds do).
     q : float
         Quantile of the largest overlap for ``model="worst"``, in (0, 1).
 
@@ -550,7 +712,8 @@ def interference(
     References
     ----------
     .. [1] L. Linsefors, "Some costs of superposition", AI Alignment Forum (2024).
-    .. [2] THEORY.md sections 1, 2 and 5.
+    .. [2] J. J. Benedetto and M. Fickus, "Finite normalized tight frames", Adv. Comput.
+       Math. 18 (2003) 357-385.
 
     Examples
     --------
@@ -558,6 +721,8 @@ def interference(
     0.7109
     >>> round(interference(768, 16384, 5, model="random"), 4)
     0.0807
+    >>> round(interference(768, 1e6, 32, model="optimal"), 5)
+    0.20405
     >>> interference(768, 16384, 5, model="l1")
     Traceback (most recent call last):
     ...
@@ -567,6 +732,139 @@ def interference(
     qv = _q(q)
     (nv, mv, lv, av), scalar = broadcast(_n(n), _m(m), _l(l), _a(a))
     return wrap(av * _eps(model, nv, mv, qv) * np.sqrt(lv), scalar)
+
+
+def _p1(
+    model: str, n: np.ndarray, m: np.ndarray, l: np.ndarray, x: np.ndarray, q: float
+) -> np.ndarray:
+    """``ln P(Z > x a)`` of one read-out under ``model`` (1-D arrays, ``x`` in units of ``a``)."""
+    if model == "random":
+        return _log_p1_random(_exact_width(n), l, x)
+    s = _eps(model, n, m, q) * np.sqrt(l)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        z = np.where(s > 0, x / np.where(s > 0, s, 1.0), np.where(x < 0, -np.inf, np.inf))
+    out: np.ndarray = special.log_ndtr(-z)
+    return out
+
+
+def readout_error(
+    n: ArrayLike,
+    m: ArrayLike,
+    l: ArrayLike,
+    a: ArrayLike = 1.0,
+    threshold: ArrayLike | None = None,
+    model: NoiseModel = "random",
+    *,
+    q: float = 0.5,
+) -> FloatOrArray:
+    r"""Probability that one read-out of an inactive feature crosses the threshold.
+
+    .. math::
+
+        P_1 = P(Z > \theta), \qquad \theta = a / 2 \ \text{by default}
+
+    The one-sided event of reading an inactive feature as on (by symmetry also the
+    probability of reading an active one as off). Under ``random`` ``Z`` has its exact law
+    (:func:`interference_distribution`: the ``l``-fold convolution of the Beta overlap law;
+    at ``l = 1`` exactly the Beta tail); under every other model ``Z`` is taken as normal with
+    the model's ``sigma`` (:func:`interference`): ``P_1 = Phi(-theta / sigma)``. ``random``
+    does not depend on ``m``.
+
+    Parameters
+    ----------
+    n, m, l, a : array_like
+        Width (``> 0``; ``>= 1`` under ``random``), number of features (``>= 1``), active
+        features (``>= 0``, may be fractional) and amplitude (``> 0``).
+    threshold : array_like, optional
+        Decision threshold ``theta`` (default ``a / 2``).
+    model : {"random", "optimal", "linsefors", "worst", "packing"}
+        The read-out model.
+    q : float
+        Quantile of the largest overlap for ``model="worst"``.
+
+    Returns
+    -------
+    float or numpy.ndarray
+        ``P_1``.
+
+    References
+    ----------
+    .. [1] T. T. Cai, J. Fan and T. Jiang, "Distributions of angles in random packing on
+       spheres", JMLR 14 (2013) 1837-1864.
+
+    Examples
+    --------
+    >>> print(f"{readout_error(64, 256, 1):.4g}")    # the Beta tail; normal: 3.17e-05
+    1.114e-05
+    >>> print(f"{readout_error(768, 1e4, 32):.5g}")
+    0.0071515
+    >>> print(f"{readout_error(768, 1e4, 32, model='optimal'):.4g}")
+    0.005398
+    """
+    model = _model(model)
+    qv = _q(q)
+    av = _a(a)
+    th = av / 2.0 if threshold is None else as_real(threshold, "threshold")
+    (nv, mv, lv, av, tv), scalar = broadcast(_n(n), _m(m), _l(l), av, th)
+    shape = nv.shape
+    flat = [np.ascontiguousarray(x).reshape(-1) for x in (nv, mv, lv, av, tv)]
+    log_p = _p1(model, flat[0], flat[1], flat[2], flat[4] / flat[3], qv)
+    return wrap(np.exp(log_p).reshape(shape), scalar)
+
+
+def capacity_error(
+    n: ArrayLike,
+    m: ArrayLike,
+    l: ArrayLike,
+    model: NoiseModel = "random",
+    *,
+    q: float = 0.5,
+) -> FloatOrArray:
+    r"""The error level at which ``(n, m, l)`` is exactly at capacity under ``error=``.
+
+    .. math::
+
+        \text{rms models: } m\, P(Z > a/2), \qquad \text{proxies: } P(Z > a/2)
+
+    For ``random`` and ``optimal`` this is the union bound on the probability that any of the
+    ``m`` read-outs of one input is wrong (may exceed 1, where the bound says nothing); for the
+    largest-overlap proxies it is the error of one read-out (module docstring). The
+    capacities :func:`max_active`, :func:`max_features` and :func:`min_width` with ``error=``
+    invert this function.
+
+    Parameters
+    ----------
+    n, m, l : array_like
+        Width, number of features, active features.
+    model : {"random", "optimal", "linsefors", "worst", "packing"}
+        The read-out model.
+    q : float
+        Quantile of the largest overlap for ``model="worst"``.
+
+    Returns
+    -------
+    float or numpy.ndarray
+        The error budget.
+
+    References
+    ----------
+    .. [1] L. Linsefors, "Some costs of superposition", AI Alignment Forum (2024).
+
+    Examples
+    --------
+    >>> round(capacity_error(256, 4096, 3), 4)    # l = 3 fits in an error budget of 1%
+    0.0069
+    """
+    model = _model(model)
+    qv = _q(q)
+    (nv, mv, lv), scalar = broadcast(_n(n), _m(m), _l(l))
+    shape = nv.shape
+    nf, mf, lf = (np.ascontiguousarray(x).reshape(-1) for x in (nv, mv, lv))
+    log_p = _p1(model, nf, mf, lf, np.full(nf.shape, 0.5), qv)
+    if model in RMS_MODELS:
+        log_p = log_p + np.log(mf)
+    with np.errstate(over="ignore"):
+        return wrap(np.exp(log_p).reshape(shape), scalar)
 
 
 def max_active(
@@ -583,27 +881,33 @@ def max_active(
     .. math::
 
         l_{\max} = \frac{1}{(r\, \epsilon(n, m))^2}, \qquad
-        r = \mathrm{snr} \ \text{ or } \
-        r = 2\,\Phi^{-1}\!\left(1 - \frac{\mathrm{error}}{2m}\right)
+        l_{\max}^{\rm optimal} = \frac{n (m - 1)}{(m - n)\, r^2}, \qquad
+        l_{\max}^{\rm linsefors} = \frac{n}{8 r^2 \ln m}
 
-    (``a / sigma >= r``). Linsefors: ``n / (8 snr^2 ln m)``; random: ``n / snr^2``. For
+    with ``r = snr`` (``a / sigma >= snr``), or at an error budget ``r = 2 z``:
+    ``z = Phi^{-1}(1 - error / m)`` for ``optimal`` (union bound over the ``m`` read-outs) and
+    ``z = Phi^{-1}(1 - error)`` for the largest-overlap proxies (one read-out). ``random`` with
+    ``error=`` uses the exact law instead: the largest ``l`` with ``m P(Z > a/2) <= error``;
+    its integer part is the largest whole number of active features that meets the budget,
+    and between integers the law mixes the two neighbours (module docstring). For
     ``model="l1"``: ``l_max = n rho(min(1, n / m))`` with the Donoho--Tanner threshold of
-    non-negative features (``m <= n``: ``l_max = n``). ``inf`` where ``eps = 0`` (``m = 1``
-    under ``linsefors``/``worst``; ``m <= n`` under ``optimal``: orthogonal directions fit).
+    non-negative features. ``inf`` where ``eps = 0`` (``m = 1``; ``m <= n`` under
+    ``optimal``).
 
     Parameters
     ----------
     n : array_like
-        Width, ``n > 0``.
+        Width, ``n > 0`` (``>= 1`` for ``random`` with ``error``).
     m : array_like
         Number of features, ``m >= 1``.
     snr : array_like, optional
-        Required ``a / sigma``, ``> 0``; 1 (the seed's "signal stronger than noise") unless
+        Required ``a / sigma``, ``> 0``; 1 (Linsefors's "signal stronger than noise") unless
         ``error`` is given.
-    model : {"random", "linsefors", "worst", "optimal", "l1"}
+    model : {"random", "optimal", "linsefors", "worst", "packing", "l1"}
         The read-out model.
     error : array_like, optional
-        Instead of ``snr``: allowed probability that any of the ``m`` read-outs errs, in (0, 1).
+        Instead of ``snr``: the error budget, in (0, 1) (module docstring: any of the ``m``
+        read-outs for the rms models, one read-out for the proxies).
     q : float
         Quantile of the largest overlap for ``model="worst"``.
 
@@ -623,8 +927,10 @@ def max_active(
     9.89
     >>> round(max_active(768, 16384, snr=2, model="random"), 1)
     192.0
-    >>> round(max_active(768, 16384, error=0.01, model="random"), 1)
-    7.7
+    >>> round(max_active(256, 4096, error=0.01), 2)     # l = 3 works (Monte Carlo: 0.7%)
+    3.03
+    >>> round(max_active(768, 1e6, model="optimal"), 1)
+    768.6
     """
     model = _model(model, CAPACITY_MODELS)
     qv = _q(q)
@@ -635,12 +941,26 @@ def max_active(
         return wrap(_l1_max_active(nv, mv), scalar)
     third = _either(snr_v, err_v)
     (nv, mv, tv), scalar = broadcast(nv, mv, third)
-    r = tv if err_v is None else 2.0 * _z_union(tv, np.log(mv))
+    if model == "random" and err_v is not None:
+        nf, mf, ef = (np.ascontiguousarray(x).reshape(-1) for x in (nv, mv, tv))
+        _exact_width(nf)
+        res = np.array(
+            [_random_l_max(float(a), float(np.log(e) - np.log(b))) for a, b, e in zip(
+                nf, mf, ef, strict=True)]
+        )
+        return wrap(res.reshape(nv.shape), scalar)
+    r = tv if err_v is None else _r_error(model, tv, np.log(mv))
     if model == "random":
         # eps^2 = 1/n exactly: n / r^2 avoids the rounding of 1 / (r / sqrt(n))^2
         return wrap(nv / r**2, scalar)
-    with np.errstate(divide="ignore"):
-        return wrap(1.0 / (r * _eps(model, nv, mv, qv)) ** 2, scalar)
+    if model == "optimal":
+        with np.errstate(divide="ignore", invalid="ignore"):
+            res = np.where(mv > nv, nv * (mv - 1.0) / ((mv - nv) * r**2), np.inf)
+            res = np.where(nv < 1.0, nv / r**2, res)  # below one neuron: the random rule
+        return wrap(res, scalar)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        res = 1.0 / (r * _eps(model, nv, mv, qv)) ** 2
+    return wrap(np.where(r == 0, np.inf, res), scalar)
 
 
 def _log_max_features(
@@ -655,31 +975,35 @@ def _log_max_features(
     if model == "l1":
         return _l1_log_m_max(n, l)
     budget = _either(snr, err)
-    if err is None and np.all(l > 0):  # the common case, without index copies
-        return _solve_log_m(model, n, 1.0 / (budget * np.sqrt(l)), q)
     out = np.full(n.shape, np.inf)
     pos = np.flatnonzero(l > 0)
     if pos.size == 0:
         return out
-    nn, ll = n[pos], l[pos]
+    nn, ll, bb = n[pos], l[pos], budget[pos]
+    if err is not None and model in PROXY_MODELS:
+        # one read-out: the snr form at r = 2 Phi^{-1}(1 - error)
+        bb = _r_error(model, bb, np.zeros(pos.size))
+        err = None
     if err is None:
-        out[pos] = _solve_log_m(model, nn, 1.0 / (budget[pos] * np.sqrt(ll)), q)
+        with np.errstate(divide="ignore"):  # r = 0 at error >= 1/2: every m works
+            out[pos] = _solve_log_m(model, nn, 1.0 / (bb * np.sqrt(ll)), q)
         return out
-    ee = err[pos]
     if model == "random":
-        out[pos] = np.log(ee / 2.0) - special.log_ndtr(-np.sqrt(nn / ll) / 2.0)
+        # m P_1 <= error: ln m_max = ln(error) - ln P_1 (P_1 from the exact law)
+        out[pos] = np.log(bb) - _log_p1_random(_exact_width(nn), ll, np.full(pos.size, 0.5))
         return out
-    # u = ln m is feasible iff u <= ln m_max(t(u)) with the snr-form inverse at the target
-    # overlap t(u) = 1 / (2 sqrt(l) z(error / m)); g(u) = u - ln m_max(t(u)) increases in u
-    # and is <= 0 at u = 0, and the inverse needs no m itself, so ln m may exceed ln(max float)
+
+    # optimal: u = ln m is feasible iff u <= ln m_max(t(u)) with the snr-form inverse at the
+    # target overlap t(u) = 1 / (2 sqrt(l) z(error / m)); g(u) = u - ln m_max(t(u)) increases
     def g(u: np.ndarray, nn_: np.ndarray, le: np.ndarray) -> np.ndarray:
         lv, ev = le[:, 0], le[:, 1]
-        t = 1.0 / (2.0 * np.sqrt(lv) * _z_union(ev, u))
+        with np.errstate(divide="ignore"):
+            t = 1.0 / (np.sqrt(lv) * _r_error(model, ev, u))
         gap: np.ndarray = u - np.minimum(_solve_log_m(model, nn_, t, q), 1e300)
         return gap
 
     res = np.empty(pos.shape)
-    out[pos] = _root_in_log_m(g, nn, np.stack([ll, ee], axis=1), res, limit=1e250)
+    out[pos] = _root_in_log_m(g, nn, np.stack([ll, bb], axis=1), res, limit=1e250)
     return out
 
 
@@ -694,41 +1018,37 @@ def log_max_features(
 ) -> FloatOrArray:
     r"""Natural log of the largest number of features ``m`` (finite where ``m`` overflows).
 
-    With ``t = 1 / (snr sqrt(l))`` the largest ``m`` has ``eps(n, m) <= t``:
-
     .. math::
 
-        \ln m_{\max}^{\rm linsefors} = \frac{n}{8 l\, \mathrm{snr}^2}, \qquad
-        \ln m_{\max}^{\rm random,\,error} = \ln\frac{\mathrm{error}}{2}
-            - \ln \Phi\!\left(-\tfrac12 \sqrt{n / l}\right)
-            \approx \frac{n}{8 l} + \ln\frac{\mathrm{error}}{2} + \frac12 \ln\frac{\pi n}{2 l}
+        \ln m_{\max}^{\rm random,\,error} = \ln \mathrm{error} - \ln P(Z > a/2), \qquad
+        \ln m_{\max}^{\rm linsefors} = \frac{n}{8 l\, r^2}, \qquad
+        m_{\max}^{\rm optimal} = \frac{n (l r^2 - 1)}{l r^2 - n}\ (l r^2 > n;\ \text{else } \infty)
 
-    ``worst`` and ``optimal`` (and ``linsefors`` with ``error``) are solved numerically in
-    ``ln m`` with a vectorised bracketed root finder. Special values, each the true answer:
+    ``random`` with ``error=`` uses the exact law of ``Z``; ``optimal`` under an error budget
+    (``r = 2 Phi^{-1}(1 - error / m)`` depends on ``m``), ``worst`` and ``packing`` are solved
+    numerically in ``ln m``. Special values, each the true answer:
 
     - ``random`` with ``snr``: the noise ``a sqrt(l / n)`` does not depend on ``m``, so the
       answer is ``inf`` where ``n >= l snr^2`` and ``-inf`` (no ``m`` at all) elsewhere; use
       ``error=`` for a finite capacity (the union bound makes ``m`` count).
-    - ``worst`` with ``l snr^2 <= 1``: overlaps never exceed 1, so every ``m`` works: ``inf``.
-    - ``optimal``: ``inf`` where the target overlap ``t`` exceeds the limit of every
-      coherence lower bound as ``m -> inf`` (no known bound caps ``m``; e.g. Welch's limit is
-      ``1/sqrt(n)``); this is "not excluded", not a construction.
+    - ``-inf`` wherever no ``m >= 1`` works (then :func:`max_features` is 0).
+    - ``worst`` with ``l r^2 <= 1``: overlaps never exceed 1, so every ``m`` works: ``inf``.
+    - ``packing``: ``inf`` where the target overlap exceeds the limit of every coherence
+      lower bound as ``m -> inf`` (no known bound caps ``m``; not a construction).
     - ``l = 0``: ``inf``. ``l1`` with ``l > n``: ``-inf``.
-
-    The seed's ``exp(n / (8 l))`` is the union-bound case with margin 1/2 (Notes).
 
     Parameters
     ----------
     n : array_like
-        Width, ``n > 0``.
+        Width, ``n > 0`` (``>= 1`` for ``random`` with ``error``).
     l : array_like
         Number of active features, ``l >= 0``.
     snr : array_like, optional
         Required ``a / sigma`` (default 1 unless ``error`` is given).
-    model : {"random", "linsefors", "worst", "optimal", "l1"}
+    model : {"random", "optimal", "linsefors", "worst", "packing", "l1"}
         The read-out model.
     error : array_like, optional
-        Allowed probability that any of the ``m`` read-outs errs (union bound), in (0, 1).
+        The error budget, in (0, 1) (module docstring).
     q : float
         Quantile of the largest overlap for ``model="worst"``.
 
@@ -739,45 +1059,33 @@ def log_max_features(
 
     Notes
     -----
-    **The seed's capacity is the union bound at margin 1/2.** Under the random model a
-    read-out is ``x_i + nu`` with ``nu`` approximately normal, mean 0 and the exact variance
-    ``sigma^2 = a^2 l / n``.
+    **Linsefors's capacity is the union bound at margin 1/2.** Under the random model a
+    read-out is ``x_i + Z`` with ``Var Z = a^2 l / n``.
 
-    1. An on/off feature (``x_i`` in ``{0, a}``) read with threshold ``a / 2`` -- decision
-       margin ``theta a``, ``theta = 1/2`` -- errs when ``|nu| >= theta a``:
-       ``P_1 = 2 Phi(-theta a / sigma) = 2 Phi(-theta sqrt(n / l))``.
+    1. An on/off feature read with threshold ``a / 2`` errs in one direction only: an inactive
+       one when ``Z > a / 2``, an active one when ``Z < -a / 2``; ``P_1 = P(Z > a / 2)``.
     2. Union bound over the ``m`` read-outs of one input: ``P(any wrong) <= m P_1``.
-    3. Chernoff: ``2 Phi(-x) <= exp(-x^2 / 2)``, so ``P(any wrong) <= m exp(-theta^2 n / (2 l))``.
-    4. Asking for ``P(any wrong) <= error``:
-       ``ln m <= theta^2 n / (2 l) + ln(error)``.
-    5. At ``theta = 1/2`` and ``error -> 1`` (the seed's "signal stronger than noise" is an
-       order-one error level): ``ln m_max = n / (8 l)``, i.e. ``m_max = exp(n / (8 l))`` --
-       Linsefors's ``exp(n / 8)`` at ``l = 1``, and his ``l_max = n / (8 ln m)`` read the other
-       way.
+    3. Chernoff for a normal ``Z``: ``P_1 = Phi(-sqrt(n / l) / 2) <= exp(-n / (8 l))``.
+    4. ``P(any wrong) <= error`` holds once ``ln m <= n / (8 l) + ln(error)``; at
+       ``error -> 1`` this is ``m_max = exp(n / (8 l))`` -- Linsefors's ``exp(n / 8)`` at
+       ``l = 1``, and his ``l_max = n / (8 ln m)`` read the other way.
 
-    With ``error=`` this function keeps step 2 but not step 3 (the exact normal tail):
-
-    .. math::
-
-        \ln m_{\max} = \ln\frac{\mathrm{error}}{2} - \ln\Phi\!\left(-\tfrac12\sqrt{n/l}\right)
-        = \frac{n}{8l} + \ln\frac{\mathrm{error}}{2} + \frac12\ln\frac{\pi n}{2l}
-          + O(l / n),
-
-    the same exponent ``n / (8 l)`` with a correction the Chernoff bound throws away.
+    With ``error=`` this function keeps step 2 and replaces steps 3 by the exact law of ``Z``
+    (lighter tails than the normal at small ``l``): the same exponent ``n / (8 l)``, with the
+    corrections the Chernoff bound throws away.
 
     References
     ----------
     .. [1] L. Linsefors, "Some costs of superposition", AI Alignment Forum (2024).
-    .. [2] THEORY.md section 5.
 
     Examples
     --------
-    >>> log_max_features(768, 1, model="linsefors")   # the seed's n / 8
+    >>> log_max_features(768, 1, model="linsefors")   # Linsefors's n / 8
     96.0
     >>> round(log_max_features(1e7, 1, model="linsefors"))    # exp(1.25e6) overflows
     1250000
     >>> round(log_max_features(768, 32, error=0.5, model="random"), 2)
-    3.55
+    4.24
     """
     model = _model(model, CAPACITY_MODELS)
     qv = _q(q)
@@ -793,6 +1101,7 @@ def log_max_features(
     s = flat[2] if snr_v is not None else None
     e = flat[2] if err_v is not None else None
     res = _log_max_features(flat[0], flat[1], s, e, model, qv)
+    res = np.where(res < 0.0, -np.inf, res)  # no m >= 1 works
     return wrap(res.reshape(shape), scalar)
 
 
@@ -809,11 +1118,11 @@ def max_features(
 
     .. math::
 
-        m_{\max}^{\rm linsefors} = \exp\!\left(\frac{n}{8 l\, \mathrm{snr}^2}\right)
+        m_{\max}^{\rm linsefors} = \exp\!\left(\frac{n}{8 l\, \mathrm{snr}^2}\right), \qquad
+        m_{\max}^{\rm random,\,error} = \frac{\mathrm{error}}{P(Z > a/2)}
 
-    ``inf`` only where the true value exceeds the float range (e.g. ``exp(n / 8)`` for
-    ``n > 5678``) or is infinite (see :func:`log_max_features` for when); use
-    :func:`log_max_features` for a finite answer. Parameters as there.
+    0 where no ``m >= 1`` works; ``inf`` only where the true value exceeds the float range
+    (e.g. ``exp(n / 8)`` for ``n > 5678``) or is infinite (see :func:`log_max_features`).
 
     Parameters
     ----------
@@ -823,10 +1132,10 @@ def max_features(
         Number of active features, ``l >= 0``.
     snr : array_like, optional
         Required ``a / sigma`` (default 1 unless ``error`` is given).
-    model : {"random", "linsefors", "worst", "optimal", "l1"}
+    model : {"random", "optimal", "linsefors", "worst", "packing", "l1"}
         The read-out model.
     error : array_like, optional
-        Allowed probability that any of the ``m`` read-outs errs (union bound), in (0, 1).
+        The error budget, in (0, 1) (module docstring).
     q : float
         Quantile of the largest overlap for ``model="worst"``.
 
@@ -845,6 +1154,8 @@ def max_features(
     20.09
     >>> max_features(1e5, 1, model="linsefors")
     inf
+    >>> max_features(64, 40, error=0.01)
+    0.0
     """
     log_m = log_max_features(n, l, snr, model, error=error, q=q)
     with np.errstate(over="ignore"):
@@ -864,13 +1175,14 @@ def min_width(
 
     .. math::
 
-        n_{\min}^{\rm linsefors} = 8\, l\, r^2 \ln m, \qquad
         n_{\min}^{\rm random} = l\, r^2, \qquad
-        r = \mathrm{snr} \ \text{ or } \ 2\,\Phi^{-1}\!\left(1 - \frac{\mathrm{error}}{2m}\right)
+        n_{\min}^{\rm optimal} = \frac{l r^2 m}{m - 1 + l r^2}, \qquad
+        n_{\min}^{\rm linsefors} = 8\, l\, r^2 \ln m
 
-    ``worst`` and ``optimal`` are solved numerically in ``ln n``; ``l1`` solves
-    ``l = n rho(n / m)`` through the parametric form of the Donoho--Tanner curve. 0 means no
-    width constraint at all (``l = 0``; ``m = 1``; ``worst`` with ``l r^2 <= 1``).
+    with ``r`` as in :func:`max_active`. ``random`` with ``error=`` solves
+    ``m P(Z > a/2) = error`` with the exact law (``n >= 1``); ``worst`` and ``packing`` are
+    solved numerically in ``ln n``; ``l1`` solves ``l = n rho(n / m)``. 0 means no width
+    constraint at all (``l = 0``; ``m = 1``; ``worst`` with ``l r^2 <= 1``).
 
     Parameters
     ----------
@@ -880,10 +1192,10 @@ def min_width(
         Number of active features, ``l >= 0``.
     snr : array_like, optional
         Required ``a / sigma`` (default 1 unless ``error`` is given).
-    model : {"random", "linsefors", "worst", "optimal", "l1"}
+    model : {"random", "optimal", "linsefors", "worst", "packing", "l1"}
         The read-out model.
     error : array_like, optional
-        Allowed probability that any of the ``m`` read-outs errs (union bound), in (0, 1).
+        The error budget, in (0, 1) (module docstring).
     q : float
         Quantile of the largest overlap for ``model="worst"``.
 
@@ -903,6 +1215,8 @@ def min_width(
     400.0
     >>> round(min_width(1e6, 100, model="linsefors"), 1)
     11052.4
+    >>> round(min_width(4096, 8, model="optimal"), 2)
+    7.99
     """
     model = _model(model, CAPACITY_MODELS)
     qv = _q(q)
@@ -916,13 +1230,21 @@ def min_width(
     if model == "l1":
         return wrap(_l1_min_width(mm, ll).reshape(shape), scalar)
     third = np.ascontiguousarray(bc[2]).reshape(-1)
-    r = third if err_v is None else 2.0 * _z_union(third, np.log(mm))
+    if model == "random" and err_v is not None:
+        return wrap(_random_min_width(mm, ll, third).reshape(shape), scalar)
+    r = third if err_v is None else _r_error(model, third, np.log(mm))
     out = np.zeros(mm.shape)
     pos = np.flatnonzero(ll > 0)
     if model == "random":
         out[pos] = ll[pos] * r[pos] ** 2  # n = l r^2 exactly, without 1/t^2's rounding
+    elif model == "optimal":
+        lr2 = ll[pos] * r[pos] ** 2
+        floor = np.where(lr2 >= 1.0, lr2 * mm[pos] / (mm[pos] - 1.0 + lr2), lr2)  # n < 1: random
+        out[pos] = np.where(mm[pos] > 1.0, floor, 0.0)
     elif pos.size:
-        out[pos] = _solve_n(model, mm[pos], 1.0 / (r[pos] * np.sqrt(ll[pos])), qv)
+        with np.errstate(divide="ignore"):
+            t = 1.0 / (r[pos] * np.sqrt(ll[pos]))
+        out[pos] = _solve_n(model, mm[pos], t, qv)
     return wrap(out.reshape(shape), scalar)
 
 
@@ -942,21 +1264,23 @@ def distinguishable_levels(
     .. math::
 
         L_{\rm snr} = \frac{a}{\mathrm{snr}\ \sigma}, \qquad
-        L_{\rm error} = 1 + \frac{a}{2 \sigma z}, \quad z = \Phi^{-1}(1 - \mathrm{error}/2)
+        \frac{2 (L - 1)}{L}\, P\!\left(Z > \frac{a}{2 (L - 1)}\right) = \mathrm{error}
 
-    The first is the seed's ``a / noise`` (levels spaced ``snr`` noise standard deviations
-    apart; below 1 means not even on/off is readable). The second spaces ``L`` levels
-    ``a / (L - 1)`` apart and asks nearest-level decoding of *one* read-out to err with
-    probability at most ``error`` (normal noise with variance ``sigma^2``). Both are
-    independent of ``a`` (every feature has amplitude ``a``, so ``sigma`` scales with it).
-    ``inf`` for ``l = 0`` (no noise).
+    The first is Linsefors's ``a / noise`` (levels spaced ``snr`` noise standard deviations
+    apart; below 1 means not even on/off is readable). The second spaces ``L`` equally likely
+    levels ``a / (L - 1)`` apart on ``[0, a]`` and asks nearest-level decoding of *one*
+    read-out to err with probability ``error``: interior levels err on both sides, the two end
+    levels on one side only, hence ``2 (L - 1) / L``. ``Z`` has the exact law under
+    ``random`` and a normal law with the model's ``sigma`` otherwise; the root in ``L`` is
+    bracketed (the left side increases in ``L``); at ``L = 2`` it is the on/off read-out.
+    Both are independent of ``a``; ``inf`` for ``l = 0`` (no noise).
 
     Parameters
     ----------
     n, m, l, a : array_like
-        Width (``> 0``), number of features (``>= 1``), active features (``>= 0``) and
-        amplitude (``> 0``).
-    model : {"random", "linsefors", "worst", "optimal"}
+        Width (``> 0``; ``>= 1`` for ``random`` with ``error``), number of features
+        (``>= 1``), active features (``>= 0``) and amplitude (``> 0``).
+    model : {"random", "optimal", "linsefors", "worst", "packing"}
         The read-out model; ``"l1"`` raises ``ValueError``.
     snr : array_like, optional
         Required spacing in noise standard deviations (default 1 unless ``error`` is given).
@@ -973,7 +1297,8 @@ def distinguishable_levels(
     References
     ----------
     .. [1] L. Linsefors, "Some costs of superposition", AI Alignment Forum (2024).
-    .. [2] THEORY.md section 5.
+    .. [2] J. G. Proakis and M. Salehi, "Digital Communications", 5th ed., McGraw-Hill (2008),
+       section 4.3 (the symbol error of ``L``-level amplitude modulation).
 
     Examples
     --------
@@ -982,7 +1307,7 @@ def distinguishable_levels(
     >>> round(distinguishable_levels(768, 16384, 5, model="random"), 2)
     12.39
     >>> round(distinguishable_levels(768, 16384, 5, error=0.01, model="random"), 2)
-    3.41
+    3.52
     """
     model = _model(model)
     qv = _q(q)
@@ -990,12 +1315,16 @@ def distinguishable_levels(
     third = _either(snr_v, err_v)
     (nv, mv, lv, av, tv), scalar = broadcast(_n(n), _m(m), _l(l), _a(a), third)
     sigma_over_a = _eps(model, nv, mv, qv) * np.sqrt(lv)
-    with np.errstate(divide="ignore"):
-        if err_v is None:
-            levels = 1.0 / (tv * sigma_over_a)
-        else:
-            levels = 1.0 + 1.0 / (2.0 * sigma_over_a * _z_single(tv))
-    return wrap(levels, scalar)
+    if err_v is None:
+        with np.errstate(divide="ignore"):
+            return wrap(1.0 / (tv * sigma_over_a), scalar)
+    shape = nv.shape
+    flat = [np.ascontiguousarray(x, dtype=np.float64).reshape(-1)
+            for x in (nv, lv, sigma_over_a, tv)]
+    if model == "random":
+        _exact_width(flat[0])
+    levels = _levels_error(model, *flat)
+    return wrap(levels.reshape(shape), scalar)
 
 
 def bits_per_feature(
@@ -1022,7 +1351,7 @@ def bits_per_feature(
     ----------
     n, m, l, a : array_like
         Width, number of features, active features, amplitude.
-    model : {"random", "linsefors", "worst", "optimal"}
+    model : {"random", "optimal", "linsefors", "worst", "packing"}
         The read-out model.
     snr : array_like, optional
         Required spacing in noise standard deviations (default 1 unless ``error`` is given).

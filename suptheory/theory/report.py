@@ -3,11 +3,18 @@ r"""The calculator: every read-out model side by side for one layer, as a :class
 ``calculate(n, m, l)`` answers, under each model of :mod:`suptheory.theory.readout`: how much two
 features interfere, how loud the read-out noise is with ``l`` features active, how many active
 features and how many features the layer could hold at the required ``snr`` (or ``error``),
-and how many activation levels (bits) one read-out tells apart. The ``l1`` row gives the
-capacities of non-linear compressed-sensing decoding, which has no linear read-out noise.
+and how many activation levels (bits) one read-out tells apart. The table shows two groups
+that answer different questions -- the rms models (what a typical read-out hears) and the
+largest-overlap proxies (what the worst pair would give) -- and the ``l1`` row, the capacities
+of non-linear compressed-sensing decoding, which has no linear read-out noise.
+
+Every entry is the value of the single public function (:func:`pair_interference`,
+:func:`interference`, :func:`max_active`, :func:`log_max_features`,
+:func:`distinguishable_levels`; ``m_max = exp(ln m_max)`` as :func:`max_features`, ``bits =
+log2(levels)`` as :func:`bits_per_feature`): one home for the mathematics.
 """
 
-# ruff: noqa: E741  (l is THEORY.md's name for the number of active features)
+# ruff: noqa: E741  (l is the project's name for the number of active features)
 from __future__ import annotations
 
 from collections.abc import Sequence
@@ -19,7 +26,21 @@ from numpy.typing import ArrayLike
 
 from suptheory._text import format_number, render_table
 from suptheory._validate import broadcast
-from suptheory.theory import readout as _ro
+from suptheory.theory import readout
+from suptheory.theory._params import (
+    CAPACITY_MODELS,
+    MODELS,
+    PROXY_MODELS,
+    RMS_MODELS,
+    check_a,
+    check_budget,
+    check_l,
+    check_m,
+    check_model,
+    check_n,
+    check_q,
+    either_budget,
+)
 from suptheory.theory._types import CapacityModel, FloatOrArray, wrap
 
 __all__ = ["Report", "calculate"]
@@ -38,12 +59,18 @@ _HEAD = {
     "bits": "bits",
 }
 _ABOUT = {
-    "linsefors": "seed: JL worst case as typical",
-    "random": "random directions, exact rms",
+    "random": "random directions, exact law",
+    "optimal": "rms floor of any arrangement",
+    "linsefors": "Linsefors (2024): JL worst case",
     "worst": "largest pair, random directions",
-    "optimal": "best lower bound, any packing",
+    "packing": "coherence lower bound, any packing",
     "l1": "l1/AMP decoding, noiseless",
 }
+_GROUPS = (
+    ("rms noise: what a typical read-out hears", RMS_MODELS),
+    ("largest-overlap proxies: the worst pair, as if every pair were that large", PROXY_MODELS),
+    ("non-linear decoding", ("l1",)),
+)
 
 
 @dataclass(frozen=True)
@@ -59,10 +86,11 @@ class Report:
     n, m, l, a, snr, error, q
         The inputs (``error`` is None unless given; then it replaces ``snr``).
     models : tuple of str
-        The rows: ``linsefors``, ``random``, ``worst``, ``optimal``, ``l1``.
+        The rows: the rms models ``random``, ``optimal``; the largest-overlap proxies
+        ``linsefors``, ``worst``, ``packing``; and ``l1``.
     pair_interference : dict
-        Per-pair interference ``eps`` (rms for ``random``, the ``q``-quantile of the largest
-        pair for ``worst``, the coherence lower bound for ``optimal``).
+        Per-pair interference ``eps`` (rms for ``random`` and ``optimal``, the ``q``-quantile of
+        the largest pair for ``worst``, the coherence lower bound for ``packing``).
     noise : dict
         Read-out noise standard deviation ``sigma = a eps sqrt(l)``.
     l_max : dict
@@ -129,19 +157,30 @@ class Report:
             f"a = {num(self.a)}, {budget}"
         )
         head = ["model", *(_HEAD[f] for f in _FIELDS), "reading"]
-        rows = [[k, *(num(getattr(self, q)[k]) for q in _FIELDS), _ABOUT[k]] for k in self.models]
+        rows: list[list[str] | str] = []
+        for label, group in _GROUPS:
+            present = [k for k in group if k in self.models]
+            if not present:
+                continue
+            rows.append(f"[{label}]")
+            rows.extend(
+                [k, *(num(getattr(self, f)[k]) for f in _FIELDS), _ABOUT[k]] for k in present
+            )
         table = render_table(head, rows, align="l" + "r" * len(_FIELDS) + "l")
         rule = "=" * max(len(title), *(len(t) for t in table))
         q_note = "median" if self.q == 0.5 else f"q = {self.q:g} quantile"
         notes = [
-            "eps: interference per pair (random: rms; worst: largest pair, "
-            f"{q_note}; optimal: lower bound)",
+            "eps: interference per pair (random, optimal: rms; worst: largest pair, "
+            f"{q_note}; packing: lower bound on the largest)",
             "noise = a eps sqrt(l); levels = a / (snr noise), bits = log2(levels)"
             if self.error is None
-            else "noise = a eps sqrt(l); levels: P(one read-out decodes the wrong level) <= error",
+            else "noise = a eps sqrt(l); levels: P(one read-out decodes the wrong level, end "
+            "levels one-sided) <= error",
             "l_max, m_max: largest l, m with a / noise >= snr"
             if self.error is None
-            else "l_max, m_max: union bound, P(any of the m read-outs wrong) <= error",
+            else "l_max, m_max: rms models: P(any of the m read-outs wrong) <= error (union "
+            "bound; random: exact law);\n  proxies: P(one read-out wrong) <= error (their eps "
+            "already is a worst case over pairs)",
         ]
         return "\n".join([title, rule, table[0], "-" * len(rule), *table[1:], rule, *notes])
 
@@ -159,17 +198,19 @@ def calculate(
 ) -> Report:
     r"""Compare every read-out model for one layer (or a broadcast grid): a :class:`Report`.
 
-    For each model (``linsefors``, ``random``, ``worst``, ``optimal``) the per-pair overlap
-    ``eps``, the noise :math:`\sigma = a\,\epsilon\sqrt{l}`, the capacities
+    For each model -- the rms models ``random`` and ``optimal``, the largest-overlap proxies
+    ``linsefors``, ``worst`` and ``packing`` -- the per-pair overlap ``eps``, the noise
+    :math:`\sigma = a\,\epsilon\sqrt{l}`, the capacities
 
     .. math::
 
         l_{\max} = \frac{1}{(r \epsilon)^2}, \qquad
         m_{\max} = \max\{m : \epsilon(n, m) \sqrt{l}\, r \le 1\},
 
-    (``r = snr``, or ``2 Phi^{-1}(1 - error / (2m))`` under an error budget), and the levels
-    ``a / (snr sigma)`` (or ``1 + a / (2 sigma z)``) with their bits; for ``l1`` the
-    compressed-sensing capacities. See :mod:`suptheory.theory.readout` for each formula.
+    (``r = snr``; under an error budget the one-sided error of :func:`readout_error`, with the
+    exact law for ``random``), and the levels with their bits; for ``l1`` the
+    compressed-sensing capacities. Each entry is the value of the single function of
+    :mod:`suptheory.theory.readout`, which gives each formula.
 
     Parameters
     ----------
@@ -184,8 +225,8 @@ def calculate(
     q : float
         Quantile of the largest overlap for the ``worst`` model (default: the median).
     models : sequence of str, optional
-        The rows to compute, a subset of ``("linsefors", "random", "worst", "optimal", "l1")``
-        (default: all, in that order).
+        The rows to compute, a subset of
+        ``("random", "optimal", "linsefors", "worst", "packing", "l1")`` (default: all).
 
     Returns
     -------
@@ -195,7 +236,6 @@ def calculate(
     References
     ----------
     .. [1] L. Linsefors, "Some costs of superposition", AI Alignment Forum (2024).
-    .. [2] THEORY.md section 5.
 
     Examples
     --------
@@ -205,65 +245,53 @@ def calculate(
     >>> round(r.log_m_max["linsefors"], 2)     # n / (8 l)
     19.2
     """
-    qv = _ro._q(q)
+    qv = check_q(q)
     if models is None:
-        rows = _ro.CAPACITY_MODELS
+        rows = CAPACITY_MODELS
     else:
         if isinstance(models, str):
             raise TypeError("models must be a sequence of model names, e.g. ('random', 'l1')")
-        rows = tuple(_ro._model(k, _ro.CAPACITY_MODELS) for k in models)
+        rows = tuple(check_model(k, CAPACITY_MODELS) for k in models)
         if not rows:
             raise ValueError("models must name at least one model")
-    snr_v, err_v = _ro._budget(snr, error, "random")
-    third = _ro._either(snr_v, err_v)
-    bc, scalar = broadcast(_ro._n(n), _ro._m(m), _ro._l(l), _ro._a(a), third)
+    snr_v, err_v = check_budget(snr, error, "random")
+    third = either_budget(snr_v, err_v)
+    bc, scalar = broadcast(check_n(n), check_m(m), check_l(l), check_a(a), third)
     shape = bc[0].shape
-    nv, mv, lv, av, tv = (np.ascontiguousarray(x).reshape(-1) for x in bc)
-    sqrt_l = np.sqrt(lv)
-    log_m = np.log(mv)
-    if err_v is None:
-        r_cap = tv
-        r_lev = None
-    else:
-        r_cap = 2.0 * _ro._z_union(tv, log_m)
-        r_lev = _ro._z_single(tv)
+    nv, mv, lv, av, tv = bc
+    s_in = tv if err_v is None else None
+    e_in = tv if err_v is not None else None
     res: dict[str, _ByModel] = {f: {} for f in _FIELDS}
 
-    def put(model: CapacityModel, name: str, value: ArrayLike | None) -> None:
-        res[name][model] = None if value is None else wrap(np.reshape(value, shape), scalar)
+    def put(model: CapacityModel, name: str, value: FloatOrArray | None) -> None:
+        if value is None:
+            res[name][model] = None
+        else:
+            res[name][model] = wrap(np.broadcast_to(np.asarray(value), shape).copy(), scalar)
 
-    for model in (k for k in _ro.MODELS if k in rows):
-        eps = np.asarray(_ro._eps(model, nv, mv, qv), dtype=np.float64)
-        s_over_a = eps * sqrt_l
-        with np.errstate(divide="ignore"):
-            l_max = 1.0 / (r_cap * eps) ** 2
-            if r_lev is None:
-                levels = 1.0 / (tv * s_over_a)
-            else:
-                levels = 1.0 + 1.0 / (2.0 * s_over_a * r_lev)
-            log_mm = _ro._log_max_features(
-                nv, lv, tv if err_v is None else None, tv if err_v is not None else None, model, qv
-            )
-        with np.errstate(over="ignore"):
-            m_max = np.exp(log_mm)
-        put(model, "pair_interference", eps)
-        put(model, "noise", av * s_over_a)
-        put(model, "l_max", l_max)
-        put(model, "m_max", m_max)
+    # every entry is the single public function's value (one home for the mathematics)
+    for model in (k for k in MODELS if k in rows):
+        put(model, "pair_interference", readout.pair_interference(nv, mv, model, qv))
+        put(model, "noise", readout.interference(nv, mv, lv, av, model, qv))
+        put(model, "l_max", readout.max_active(nv, mv, s_in, model, error=e_in, q=qv))
+        log_mm = readout.log_max_features(nv, lv, s_in, model, error=e_in, q=qv)
         put(model, "log_m_max", log_mm)
-        put(model, "levels", levels)
-        put(model, "bits", np.log2(levels))
-    if "l1" in rows:
-        log_l1 = _ro._l1_log_m_max(nv, lv)
-        put("l1", "l_max", _ro._l1_max_active(nv, mv))
         with np.errstate(over="ignore"):
-            put("l1", "m_max", np.exp(log_l1))
+            put(model, "m_max", np.exp(np.asarray(log_mm)))  # = max_features, exactly
+        levels = readout.distinguishable_levels(nv, mv, lv, av, model, snr=s_in, error=e_in, q=qv)
+        put(model, "levels", levels)
+        put(model, "bits", np.log2(np.asarray(levels)))  # = bits_per_feature, exactly
+    if "l1" in rows:
+        put("l1", "l_max", readout.max_active(nv, mv, model="l1"))
+        log_l1 = readout.log_max_features(nv, lv, model="l1")
         put("l1", "log_m_max", log_l1)
+        with np.errstate(over="ignore"):
+            put("l1", "m_max", np.exp(np.asarray(log_l1)))
         for name in ("pair_interference", "noise", "levels", "bits"):
             put("l1", name, None)
 
     def back(x: np.ndarray) -> FloatOrArray:
-        return wrap(x.reshape(shape), scalar)
+        return wrap(np.broadcast_to(x, shape).copy(), scalar)
 
     return Report(
         n=back(nv),

@@ -10,25 +10,27 @@ n, m, l, snr       ``a / sigma(n, m, l) = snr``                   :func:`min_wid
                    (``snr`` defaults to 1 if omitted)             :func:`max_features`,
                                                                   :func:`max_active`,
                                                                   :func:`distinguishable_levels`
-n, m, l, error     ``a / sigma = 2 Phi^{-1}(1 - error / (2m))``   the capacities with ``error=``
-                   (union bound over the ``m`` read-outs)
+n, m, l, error     ``error = capacity_error(n, m, l)``: the       the capacities with ``error=``
+                   one-sided read-out error, times ``m`` (union
+                   bound) for the rms models
 n, m, l, a, noise  ``sigma(n, m, l, a) = noise``                  :func:`interference`
 n, m, l            ``l = n rho(n / m)`` (``model="l1"``)          the ``l1`` capacities
 =================  =============================================  ================================
 
-Closed-form inverses are used where they exist (``linsefors``, ``random``, the ``worst``
-model's Poisson--Beta law and the ``optimal`` model's bounds in ``m``, the parametric
-Donoho--Tanner curve for ``l1``); otherwise (``n`` under ``worst``/``optimal``, ``m`` under an
-error budget) an expanding bracket and a vectorised bracketed root finder in ``ln m`` or
-``ln n``.
-Where a monotone relation jumps (the ``optimal`` model's bounds switch on at
+Every relation is answered by the public function named in the last column (the ``noise``
+relation through the same functions at ``snr = a / noise``): one home for the mathematics.
+Closed-form inverses are used where they exist (``linsefors``, ``random``, ``optimal``, the
+``worst`` model's overlap law and the ``packing`` model's bounds in ``m``, the parametric
+Donoho--Tanner curve for ``l1``); otherwise (``n`` under ``worst``/``packing``, the exact
+law under an error budget) a bracketed root finder in ``ln m`` or ``ln n``.
+Where a monotone relation jumps (the ``packing`` model's bounds switch on at
 ``m = n (n + 1) / 2``) the answer is the jump: the largest ``m`` (smallest ``n``) that
 satisfies the inequality. Where no value of the parameter solves the relation -- or every
 value does, as for ``m`` under the ``random`` model, whose noise does not depend on ``m`` --
 :class:`NoSolutionError` is raised; never a warning, never a NaN.
 """
 
-# ruff: noqa: E741  (l is THEORY.md's name for the number of active features)
+# ruff: noqa: E741  (l is the project's name for the number of active features)
 from __future__ import annotations
 
 from collections.abc import Callable
@@ -36,11 +38,19 @@ from typing import Any, TypedDict, Unpack
 
 import numpy as np
 from numpy.typing import ArrayLike
-from scipy import special
 
 from suptheory._validate import as_real, broadcast
-from suptheory.theory import readout as _ro
-from suptheory.theory._types import CapacityModel, FloatOrArray, wrap
+from suptheory.theory import readout
+from suptheory.theory._params import (
+    CAPACITY_MODELS,
+    check_a,
+    check_l,
+    check_m,
+    check_model,
+    check_n,
+    check_q,
+)
+from suptheory.theory._types import CapacityModel, FloatOrArray, NoiseModel, wrap
 
 __all__ = ["NoSolutionError", "SolveParams", "solve"]
 
@@ -113,8 +123,8 @@ def solve(**kwargs: Unpack[SolveParams]) -> FloatOrArray:
     .. math::
 
         \frac{a}{\sigma(n, m, l)} = \mathrm{snr}, \qquad
-        \frac{a}{\sigma(n, m, l)} = 2\,\Phi^{-1}\!\left(1 - \frac{\mathrm{error}}{2m}\right),
-        \qquad \sigma(n, m, l, a) = \mathrm{noise}, \qquad l = n\, \rho(n/m)
+        \mathrm{error} = m\, P(Z > a/2)\ (\text{rms models}), \qquad
+        \sigma(n, m, l, a) = \mathrm{noise}, \qquad l = n\, \rho(n/m)
 
     Parameters
     ----------
@@ -150,7 +160,7 @@ def solve(**kwargs: Unpack[SolveParams]) -> FloatOrArray:
     --------
     >>> round(solve(n=None, m=1e6, l=100, snr=2, model="random"), 1)
     400.0
-    >>> print(f'{solve(m=None, n=768, l=1, model="linsefors"):.4g}')  # the seed's exp(n / 8)
+    >>> print(f'{solve(m=None, n=768, l=1, model="linsefors"):.4g}')  # Linsefors's exp(n / 8)
     4.923e+41
     >>> round(solve(l=None, n=768, m=16384, snr=1, model="linsefors"), 2)
     9.89
@@ -171,8 +181,8 @@ def solve(**kwargs: Unpack[SolveParams]) -> FloatOrArray:
             f"solve() got unknown keyword(s) {', '.join(map(repr, unknown))}; the parameters are "
             f"{', '.join(_ALL)} (plus model and q)"
         )
-    model = _ro._model(model, _ro.CAPACITY_MODELS)
-    qv = _ro._q(q)
+    model = check_model(model, CAPACITY_MODELS)
+    qv = check_q(q)
     if model == "l1":
         relation: tuple[str, ...] = ("n", "m", "l")
         extra = set(params) - set(relation)
@@ -196,7 +206,7 @@ def solve(**kwargs: Unpack[SolveParams]) -> FloatOrArray:
                 "(every feature has amplitude a, so sigma scales with it); give noise= to "
                 "solve sigma(n, m, l, a) = noise for a"
             )
-        _ro._a(params.pop("a"))  # validated, then unused: it cancels
+        check_a(params.pop("a"))  # validated, then unused: it cancels
     mixed = sorted(set(params) - set(relation))
     if mixed:
         raise ValueError(
@@ -217,10 +227,10 @@ def solve(**kwargs: Unpack[SolveParams]) -> FloatOrArray:
         )
     target = nones[0]
     checkers: dict[str, Callable[[ArrayLike], np.ndarray]] = {
-        "n": _ro._n,
-        "m": _ro._m,
-        "l": _ro._l,
-        "a": _ro._a,
+        "n": check_n,
+        "m": check_m,
+        "l": check_l,
+        "a": check_a,
         "snr": lambda v: as_real(v, "snr", low=0, low_open=True),
         "error": lambda v: as_real(v, "error", low=0, high=1, low_open=True, high_open=True),
         "noise": lambda v: as_real(v, "noise", low=0, low_open=True),
@@ -234,6 +244,10 @@ def solve(**kwargs: Unpack[SolveParams]) -> FloatOrArray:
     return wrap(result.reshape(shape), scalar)
 
 
+def _arr(x: object) -> np.ndarray:
+    return np.asarray(x, dtype=np.float64)
+
+
 def _dispatch(
     target: str,
     relation: tuple[str, ...],
@@ -244,61 +258,71 @@ def _dispatch(
     kind = relation[-1] if model != "l1" else "l1"
     if model == "l1":
         if target == "n":
-            return _ro._l1_min_width(g["m"], g["l"]), "l1 recovery needs l <= n"
+            return _arr(readout.min_width(g["m"], g["l"], model="l1")), "l1 recovery needs l <= n"
         if target == "m":
             why = "m is unbounded (l = 0) or l > n, which no m allows"
-            return np.exp(_ro._l1_log_m_max(g["n"], g["l"])), why
-        return _ro._l1_max_active(g["n"], g["m"]), ""
+            return _arr(readout.max_features(g["n"], g["l"], model="l1")), why
+        return _arr(readout.max_active(g["n"], g["m"], model="l1")), ""
     if kind == "noise":
         return _solve_noise(target, model, g, q)
-    if target in ("snr", "error"):
-        eps = _ro._eps(model, g["n"], g["m"], q)
+    if target == "snr":
+        noise = _arr(readout.interference(g["n"], g["m"], g["l"], 1.0, model, q))
         with np.errstate(divide="ignore"):
-            ratio = 1.0 / (eps * np.sqrt(g["l"]))  # a / sigma
-        if target == "snr":
-            return ratio, "zero noise (l = 0, or no interference at these n, m)"
-        with np.errstate(under="ignore"):
-            log_err = np.log(2.0) + np.log(g["m"]) + special.log_ndtr(-ratio / 2.0)
-        return np.exp(log_err), "the union bound 2 m Phi(-a / (2 sigma)) is not below 1"
-    budget = {"snr": g.get("snr"), "error": g.get("error")}
+            return 1.0 / noise, "zero noise (l = 0, or no interference at these n, m)"
+    if target == "error":
+        err = _arr(readout.capacity_error(g["n"], g["m"], g["l"], model, q=q))
+        return err, "the union bound m P(Z > a/2) of the rms models is not below 1"
+    return _capacity(target, model, g.get("snr"), g.get("error"), g, q, kind)
+
+
+def _capacity(
+    target: str,
+    model: CapacityModel,
+    snr: np.ndarray | None,
+    error: np.ndarray | None,
+    g: dict[str, np.ndarray],
+    q: float,
+    kind: str,
+) -> tuple[np.ndarray, str]:
     if target == "n":
-        res = _ro.min_width(g["m"], g["l"], budget["snr"], model, error=budget["error"], q=q)
-        return np.asarray(res, dtype=np.float64), "every width satisfies it"
+        res = readout.min_width(g["m"], g["l"], snr, model, error=error, q=q)
+        return _arr(res), "every width satisfies it"
     if target == "m":
-        res = _ro.log_max_features(g["n"], g["l"], budget["snr"], model, error=budget["error"], q=q)
+        res = readout.max_features(g["n"], g["l"], snr, model, error=error, q=q)
         why = (
             "the random model's noise a sqrt(l / n) does not depend on m (use error= for a "
             "union-bound capacity)"
             if model == "random" and kind == "snr"
             else "no count of features meets it, or none is excluded (no bound caps m)"
         )
-        with np.errstate(over="ignore"):
-            return np.exp(np.asarray(res, dtype=np.float64)), why
-    res = _ro.max_active(g["n"], g["m"], budget["snr"], model, error=budget["error"], q=q)
-    return np.asarray(res, dtype=np.float64), "there is no interference at these n, m"
+        return _arr(res), why
+    res = readout.max_active(g["n"], g["m"], snr, model, error=error, q=q)
+    return _arr(res), "there is no interference at these n, m"
 
 
 def _solve_noise(
-    target: str, model: str, g: dict[str, np.ndarray], q: float
+    target: str, model: NoiseModel, g: dict[str, np.ndarray], q: float
 ) -> tuple[np.ndarray, str]:
     if target == "noise":
-        return g["a"] * _ro._eps(model, g["n"], g["m"], q) * np.sqrt(g["l"]), "zero noise"
+        noise = readout.interference(g["n"], g["m"], g["l"], g["a"], model, q)
+        return _arr(noise), "zero noise"
     if target == "a":
+        unit = _arr(readout.interference(g["n"], g["m"], g["l"], 1.0, model, q))
         with np.errstate(divide="ignore"):
-            res = g["noise"] / (_ro._eps(model, g["n"], g["m"], q) * np.sqrt(g["l"]))
-        return res, "there is no noise to scale (l = 0 or no interference)"
+            return g["noise"] / unit, "there is no noise to scale (l = 0 or no interference)"
+    # sigma(n, m, l, a) = noise  <=>  a / sigma = snr with snr = a / noise
+    snr = g["a"] / g["noise"]
     if target == "l":
-        with np.errstate(divide="ignore"):
-            res = (g["noise"] / (g["a"] * _ro._eps(model, g["n"], g["m"], q))) ** 2
-        return res, "there is no interference at these n, m"
-    t = g["noise"] / (g["a"] * np.sqrt(g["l"]))
+        return _capacity("l", model, snr, None, g, q, "noise")[0], (
+            "there is no interference at these n, m"
+        )
     if target == "n":
-        return _ro._solve_n(model, g["m"], t, q), "every width (or none) gives that noise"
-    with np.errstate(over="ignore"):
-        res = np.exp(_ro._solve_log_m(model, g["n"], t, q))
+        res = readout.min_width(g["m"], g["l"], snr, model, q=q)
+        return _arr(res), "every width (or none) gives that noise"
+    res = readout.max_features(g["n"], g["l"], snr, model, q=q)
     why = (
         "the random model's noise does not depend on m"
         if model == "random"
         else "no count of features gives that noise"
     )
-    return res, why
+    return _arr(res), why
