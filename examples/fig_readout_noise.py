@@ -10,12 +10,13 @@ active with density l / (m - 1)) is simulated (``simulate_interference``) for
 - one optimised packing (``optimize_packing``, coherence objective),
 
 and drawn against the read-out models' closed forms ``interference(n, m, l, model)``
-(docs/theory.md#readout-models). The right panel divides by the random-direction law
-sqrt(l / n): Linsefors's (2024) model sits sqrt(8 ln m) above it; trained and packed
-embeddings sit on the ``optimal`` line (the rms floor sqrt((m - n) / (n (m - 1))) times
-sqrt(l): a tight frame's rms overlap *is* that floor). A fixed embedding's noise variance
-carries the binomial factor p (1 - p) where random directions give p, so at larger l a trained tight frame sits a factor sqrt(1 - p) below that line (measured at
-the default size: 0.573 +- 0.003 at l = 32 against sqrt(1 - p) 0.614 = 0.574).
+(docs/theory.md#readout-models). The right panel divides by the random-direction law sqrt(l /
+n): Linsefors's (2024) model sits sqrt(8 ln m) above it; trained and packed embeddings sit on
+the ``optimal`` line (the rms floor sqrt((m - n) / (n (m - 1))) times sqrt(l): a tight frame's
+rms overlap *is* that floor). A fixed embedding's noise variance carries the binomial factor p
+(1 - p) where random directions give p, so at larger l a trained tight frame sits a factor
+sqrt(1 - p) below that line (measured at the default size: 0.573 +- 0.003 at l = 32 against
+sqrt(1 - p) 0.614 = 0.574).
 
 The trainings run as a ``sweep`` over l (a process pool; ``--store`` resumes a killed run).
 
