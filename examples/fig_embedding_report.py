@@ -3,7 +3,7 @@
 A decoder W_dec of shape (16,384, 512) (the default; ``--small``: (2,048, 128)) with unit
 rows, built like what trained SAEs show:
 
-- random directions, uniform on the sphere (THEORY.md section 2), plus
+- random directions, uniform on the sphere (docs/theory.md#random-directions), plus
 - a shared mean direction of weight ``--shift`` in every row (as token embeddings and many
   SAE decoders have), which raises every overlap a little, and
 - ``--duplicates`` planted near-duplicates: the last rows are copies of random earlier rows

@@ -9,7 +9,7 @@ import uuid
 import numpy as np
 
 
-def noise(n, l, seed):  # noqa: E741 - THEORY.md notation
+def noise(n, l, seed):  # noqa: E741 - docs/theory.md notation
     """A small Monte Carlo point: the std of a sum of l random unit-variance overlaps."""
     rng = np.random.default_rng(seed)
     x = rng.standard_normal((200, int(l))) / np.sqrt(n)

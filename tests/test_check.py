@@ -30,9 +30,9 @@ def report() -> CheckReport:
 
 
 def test_random_embedding_noise_verdicts(report):
-    # THEORY.md §2: the random model is exact for random directions ...
+    # docs/theory.md §2: the random model is exact for random directions ...
     assert report.row("noise", "random", "random").verdict == "agrees"
-    # ... and the seed's model is larger by sqrt(8 ln m) (§1 vs §2)
+    # ... and Linsefors's model is larger by sqrt(8 ln m) (§1 vs §2)
     row = report.row("noise", "random", "linsefors")
     assert row.verdict == "pessimistic"
     rel_se = row.se / row.empirical
@@ -284,7 +284,7 @@ def test_dense_toy_model_represents_fewer_features_than_offered():
                for row in r.select("noise", "trained"))
     assert r.row("noise", "trained", "random").theory == pytest.approx(
         suptheory.interference(8, count, count - 1, model="random"))
-    # the seed's capacity is below what the trained model holds
+    # Linsefors's capacity is below what the trained model holds
     assert r.row("capacity", "trained", "linsefors", "features represented").verdict == (
         "pessimistic")
 

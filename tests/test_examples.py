@@ -48,7 +48,7 @@ def test_two_features_closed_form_and_quadrature():
     assert mod.closed_form_boundary(1.0) == pytest.approx(4 / 7)
     # symmetric under r -> 1/r (feature roles swapped)
     assert mod.closed_form_boundary(0.2) == pytest.approx(mod.closed_form_boundary(5.0))
-    # the script's exact-loss quadrature against THEORY.md section 6's closed forms
+    # the script's exact-loss quadrature against docs/theory.md section 6's closed forms
     for r in (0.3, 1.0):
         for p in (0.05, 0.5, 0.9):
             anti = mod._loss(np.array([1.0, -1.0, 0.0, 0.0]), r, p)
@@ -100,7 +100,7 @@ def test_dimensions_per_feature(tmp_path):
     assert dstar[-1] < 0.5
     assert np.all(np.diff(dstar) <= 0.02)
     for D in res["D"]:
-        # THEORY.md section 6: 0 <= D_i <= 1 and sum_i D_i <= rank(W) <= n
+        # docs/theory.md section 6: 0 <= D_i <= 1 and sum_i D_i <= rank(W) <= n
         assert np.all((D >= 0) & (D <= 1 + 1e-12))
         assert D.sum() <= n + 1e-9
     # the paper's sticky geometry (measured at the small size, seed 0: at 1/p = 3.6 the 13
@@ -128,9 +128,9 @@ def test_readout_noise(tmp_path):
     res = run("fig_readout_noise", tmp_path)
     sims, n = res["sims"], res["n"]
     for s in sims["random"]:
-        # random directions: the random model is exact (THEORY.md section 2)
+        # random directions: the random model is exact (docs/theory.md section 2)
         assert abs(s["std"] - s["theory_random"]) <= 3 * s["se"]
-        # and the seed's model is sqrt(8 ln m) above it
+        # and Linsefors's model is sqrt(8 ln m) above it
         assert s["theory_linsefors"] / s["std"] > 0.8 * math.sqrt(8 * math.log(s["m"]))
     for src in ("trained", "packing"):
         assert sims[src], f"no {src} points"
@@ -155,7 +155,7 @@ def check_capacity(res: dict) -> None:
     assert frob[0] == pytest.approx(n, rel=0.1)
     # more features the sparser (p decreasing along the grid)
     assert np.all(np.diff(frob) > 0)
-    # the seed's model is pessimistic at every density ...
+    # Linsefors's model is pessimistic at every density ...
     assert np.all(frob > theory["linsefors"])
     # ... the random-direction linear read-out optimistic (or censored at m) ...
     assert np.all(frob <= 1.1 * np.minimum(m, theory["random"]))

@@ -20,7 +20,7 @@ from suptheory.analysis.metrics import (
 
 
 def brute(W):
-    """Direct m x m definitions (THEORY.md section 6): D_i, superposition, unit Gram."""
+    """Direct m x m definitions (docs/theory.md section 6): D_i, superposition, unit Gram."""
     W = np.asarray(W, dtype=np.float64)
     norms = np.linalg.norm(W, axis=1)
     nz = norms > 0

@@ -26,7 +26,7 @@ from suptheory import (
 
 
 def density(t: float, n: float) -> float:
-    """THEORY.md section 2, written out independently of scipy.stats."""
+    """docs/theory.md section 2, written out independently of scipy.stats."""
     logc = math.lgamma(n / 2) - 0.5 * math.log(math.pi) - math.lgamma((n - 1) / 2)
     return math.exp(logc + (n - 3) / 2 * math.log1p(-t * t))
 
@@ -102,7 +102,7 @@ def test_overlap_distribution_moments_exact(n):
     assert_allclose(d.var(), 1.0 / n, rtol=1e-12)
     # scipy expands the shifted moment from raw Beta moments: ~1e-8 cancellation at n = 1e4
     assert_allclose(d.moment(4), 3.0 / (n * (n + 2)), rtol=1e-6)
-    # the density integrates to 1 and matches the closed form of THEORY.md
+    # the density integrates to 1 and matches the closed form of docs/theory.md
     for t in (-0.9, -0.3, 0.0, 0.2, 0.7):
         assert_allclose(d.pdf(t), density(t, n), rtol=1e-9)
     total = integrate.quad(lambda t: density(t, n), -1, 1)[0]

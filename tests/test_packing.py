@@ -294,7 +294,7 @@ def test_counts_as_floats():
 @given(regime=strategies.regimes(min_n=2, max_n=4, max_m=9, superposition=True),
        seed=st.integers(0, 2**16))
 def test_bounds_keep_their_order(regime, seed):
-    # lower bound <= found <= random start (THEORY.md section 4; STYLE.md law 5)
+    # lower bound <= found <= random start (docs/theory.md section 4)
     n, m, _ = regime
     res = optimize_packing(m, n, restarts=1, steps=150, seed=seed, polish=False,
                            progress=False)

@@ -54,7 +54,7 @@ def test_random_noise_std_matches_random_model(n, l, count, amplitudes):  # noqa
     a = 1.7
     r = S.simulate_interference(n, 1000, l, a, trials=20_000, seed=n + int(10 * l),
                                 count=count, amplitudes=amplitudes, **Q)
-    # THEORY.md §2: Var = E|S| E x^2 / n exactly; E x^2 = a^2 (fixed) or a^2 / 3 (uniform)
+    # docs/theory.md §2: Var = E|S| E x^2 / n exactly; E x^2 = a^2 (fixed) or a^2 / 3 (uniform)
     factor = 1.0 if amplitudes == "fixed" else 1 / math.sqrt(3)
     expected = interference(n, 1000, l, a, model="random") * factor
     assert r.theory == pytest.approx(expected, rel=1e-12)
@@ -268,7 +268,7 @@ def test_levels_normal_approximation_at_large_l(n, l, count):  # noqa: E741
     normal = (lv - 1) / lv * 2 * stats.norm.sf(1 / (2 * (lv - 1) * sigma))
     np.testing.assert_allclose(r.theory, normal, rtol=1e-12)
     assert np.all(np.abs(r.error - normal) <= 3 * np.sqrt(normal * (1 - normal) / r.trials))
-    # THEORY.md's two-sided form 2 Phi(-h / sigma) is the same up to the end-level factor
+    # docs/theory.md's two-sided form 2 Phi(-h / sigma) is the same up to the end-level factor
     np.testing.assert_allclose(r.theory * lv / (lv - 1),
                                2 * stats.norm.cdf(-(1 / (lv - 1)) / (2 * sigma)), rtol=1e-12)
 

@@ -90,7 +90,7 @@ def test_random_dictionaries_have_unit_rows(W, seed):
 
 
 def test_random_dictionaries_are_uniform_on_the_sphere():
-    # pooled over one large draw: overlaps have mean 0 and variance 1/n (THEORY.md section 2)
+    # pooled over one large draw: overlaps have mean 0 and variance 1/n (docs/theory.md section 2)
     @settings(max_examples=1, database=None)
     @given(sts.random_dictionaries(m=2000, n=16, seed=7))
     def check(W):

@@ -1,7 +1,7 @@
 """Tests of the toy-model trainer against independent references.
 
 References: central finite differences (gradients), a numpy transcription of PyTorch's
-Adam/AdamW (and torch itself when installed), closed-form expected losses of THEORY.md
+Adam/AdamW (and torch itself when installed), closed-form expected losses of docs/theory.md
 section 6 (two features, one neuron; the zero model), the paper's geometry (pentagon) and its
 reported trends (features learned and D* against sparsity).
 """

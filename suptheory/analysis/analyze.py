@@ -149,7 +149,7 @@ class EmbeddingReport:
     counts: np.ndarray = field(default_factory=lambda: np.zeros((0, 0), np.int64),
                                repr=False, compare=False)
     effective_width: float | None = None
-    l: float | None = None  # noqa: E741 - THEORY.md's name
+    l: float | None = None  # noqa: E741 - the docs' name for the active count
     a: float | None = None
     noise: np.ndarray | None = field(default=None, repr=False, compare=False)
     noise_rms: float | None = None

@@ -88,7 +88,7 @@ def assert_coherence(W: Any, expected: float, rtol: float = 1e-12, atol: float =
 
 def assert_within_capacity(
     W: Any,
-    l: float,  # noqa: E741 - THEORY.md's name
+    l: float,  # noqa: E741 - the docs' name for the active count
     error: float,
     *,
     a: float = 1.0,

@@ -87,7 +87,7 @@ class Regime(NamedTuple):
 
     n: int
     m: int
-    l: int  # noqa: E741 - THEORY.md's name
+    l: int  # noqa: E741 - the docs' name for the active count
 
 
 # realistic sparse-autoencoder ranges: d_model 64 .. 16384, expansion 1 .. 128, L0 1 .. 1024
@@ -205,7 +205,7 @@ def random_dictionaries(
 
     **Guarantee**: float64, shape ``(m, n)``, every row of norm 1 (to rounding, ``1e-15``),
     rows independent and uniform on :math:`S^{n-1}` (normalised standard normal vectors from
-    ``numpy.random.default_rng(seed)``): the random-directions picture of THEORY.md §2, whose
+    ``numpy.random.default_rng(seed)``): the random directions of the theory page, whose
     overlaps have mean 0 and variance ``1 / n``.
 
     Parameters
@@ -634,7 +634,7 @@ def sparse_activations(
     m: Any = None,
     p: Any = None,
     *,
-    l: Any = None,  # noqa: E741 - THEORY.md's name
+    l: Any = None,  # noqa: E741 - the docs' name for the active count
     amplitude: str = "uniform",
     a: float = 1.0,
     batch: Any = None,
