@@ -130,7 +130,11 @@ def test_verdict_rule():
     # whole-number levels against their band
     assert _verdict(3.7, 3.0, band=(3.0, 4.0), higher_is_better=True, **kw)[2] == "agrees"
     assert _verdict(1.2, 2.0, band=(2.0, 2.0), higher_is_better=True, **kw)[2:] == (
-        "pessimistic", 2.0)
+        "pessimistic", pytest.approx(2.0 / 1.2))
+    # a few per cent below an integer is a few per cent, not the factor 2 between the whole
+    # numbers 1 and 2 (it was "pessimistic by a factor 2")
+    verdict, factor = _verdict(1.913, 2.0, band=(2.0, 2.0), higher_is_better=True, **kw)[2:]
+    assert verdict == "pessimistic" and factor == pytest.approx(2.0 / 1.913)
 
 
 @given(st.floats(0.01, 100), st.floats(0.01, 100), st.booleans())
@@ -294,3 +298,12 @@ def test_capacity_at_density_one_feature():
     assert capacity_at_density(1, 1.0, model="random") == pytest.approx(1.0)
     # and none when the snr asks for more than one neuron gives
     assert capacity_at_density(1, 1.0, 2.0, model="random") == 0.0
+
+
+def test_report_shows_its_table_in_notebooks_and_as_a_frame(report):
+    import html
+
+    assert html.unescape(report._repr_html_()[5:-6]) == str(report)
+    frame = report.to_frame()
+    assert len(frame) == len(report.rows)
+    assert list(frame["verdict"]) == [r.verdict for r in report.rows]

@@ -34,7 +34,7 @@ import numpy as np
 
 from suptheory._text import format_number as _fmt
 from suptheory._text import format_z as _fmt_z
-from suptheory._text import render_table
+from suptheory._text import ShownAsText, frame, render_table
 from suptheory._validate import (
     MAX_COUNT,
     as_scalar,
@@ -182,17 +182,16 @@ def _verdict(
         agrees = theory == empirical or abs(theory - empirical) <= rtol * abs(empirical)
     if agrees:
         return z, ratio, "agrees", 1.0
-    if band is not None and math.isfinite(theory):
-        # whole-number levels: the factor compares the whole numbers decoded
-        whole = max(math.floor(theory), 1)
-        ratio = whole / empirical if empirical > 0 else math.inf
+    # whole-number levels disagree when the continuous theory falls on the other side of an
+    # integer; the factor is still the continuous one (1.913 against 2 levels is 4% low, not
+    # a factor 2 as the whole numbers 1 and 2 would say)
     worse = (ratio < 1) if higher_is_better else (ratio > 1)
     factor = max(ratio, 1 / ratio) if ratio > 0 else math.inf
     return z, ratio, "pessimistic" if worse else "optimistic", float(factor)
 
 
 @dataclass(frozen=True)
-class CheckReport:
+class CheckReport(ShownAsText):
     """Theory beside experiment for one layer (see :func:`check`); prints as a table.
 
     Attributes
@@ -254,6 +253,10 @@ class CheckReport:
             "seconds": dict(self.seconds),
             "settings": dict(self.settings),
         }
+
+    def to_frame(self) -> Any:
+        """The rows as a table, one per (section, quantity, source, model) (needs pandas)."""
+        return frame([r.to_dict() for r in self.rows])
 
     def __str__(self) -> str:
         title = (f"suptheory check: n = {_fmt(self.n)}, m = {_fmt(self.m)}, l = {_fmt(self.l)} "
