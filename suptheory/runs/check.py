@@ -32,9 +32,9 @@ from typing import Any
 
 import numpy as np
 
+from suptheory._text import ShownAsText, frame, render_table
 from suptheory._text import format_number as _fmt
 from suptheory._text import format_z as _fmt_z
-from suptheory._text import ShownAsText, frame, render_table
 from suptheory._validate import (
     MAX_COUNT,
     as_scalar,
