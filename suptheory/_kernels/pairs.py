@@ -6,8 +6,8 @@ GEMM tile of screened cosines, whose entries are within ``err`` of the exact val
 re-checks in double-double arithmetic (:func:`pair_cos2`) only the pairs whose exact value
 could matter: the maximum of each row and of each column (nearest neighbours), the pairs
 that could enter the top ``k``, and the pairs within ``err`` of a count threshold. It also
-counts the screened values into a fine histogram (:func:`collect_bins_block` later picks out
-the pairs of chosen bins), which brackets the exact overlap quantiles.
+counts the screened values into a histogram (:func:`band_block` later picks out the pairs of
+chosen bands), which brackets the exact overlap quantiles.
 
 Each tile fills its own outputs; the caller merges them in tile order, so the results do
 not depend on the thread count or timing (only the number of exact re-checks does).
@@ -18,25 +18,21 @@ from __future__ import annotations
 import numpy as np
 from numba import prange
 
-from suptheory._kernels.coherence import _dd_div, _dd_mul, _dd_sqrt, _dot2, _f32_from_bits
+from suptheory._kernels.coherence import _f32_from_bits, rows_cos, rows_dot64
 from suptheory._kernels.jit import jit
 
-__all__ = ["pair_cos2", "pair_cos2_many", "pair_dot_many", "stats_block",
-           "collect_bins_block"]
+__all__ = ["pair_cos2", "pair_cos2_many", "pair_dot_many", "stats_block", "band_block"]
 
 
 @jit
-def pair_cos2(xa, sa_hi, sa_lo, i, xb, sb_hi, sb_lo, j):
-    """Signed cosine of row ``i`` of ``xa`` and row ``j`` of ``xb``, exact up to one rounding.
-
-    The two-matrix form of :func:`suptheory._kernels.coherence.pair_cos` (same arithmetic).
+def pair_cos2(A, i, B, j):
+    """Signed cosine of row ``i`` of the row set ``A`` and row ``j`` of ``B``, exact up to one
+    rounding (:func:`suptheory._kernels.coherence.rows_cos`).
 
     Parameters
     ----------
-    xa, xb : (ka, n), (kb, n) float64
-        Prescaled rows.
-    sa_hi, sa_lo, sb_hi, sb_lo : float64 arrays
-        Their squared norms as double-doubles.
+    A, B : tuple
+        Row sets ``(X, rid, sc, s_hi, s_lo, rn)``.
     i, j : int
         The rows.
 
@@ -44,59 +40,43 @@ def pair_cos2(xa, sa_hi, sa_lo, i, xb, sb_hi, sb_lo, j):
     -------
     float64
     """
-    dh, dl = _dot2(xa[i], xb[j])
-    neg = dh < 0.0
-    if neg:
-        dh = -dh
-        dl = -dl
-    if dh == 0.0 and dl == 0.0:
-        return 0.0
-    ph, pl = _dd_mul(sa_hi[i], sa_lo[i], sb_hi[j], sb_lo[j])
-    rh, rl = _dd_sqrt(ph, pl)
-    qh, ql = _dd_div(dh, dl, rh, rl)
-    c = qh + ql
-    return -c if neg else c
+    return rows_cos(A, i, B, j)
 
 
 # parallel=True: one O(n) double-double dot product per pair; prange runs over the
 # independent pairs and each writes its own slot out[p].
 @jit(parallel=True)
-def pair_cos2_many(xa, sa_hi, sa_lo, ii, xb, sb_hi, sb_lo, jj, out):
+def pair_cos2_many(A, ii, B, jj, out):
     """:func:`pair_cos2` of the pairs ``(ii[p], jj[p])`` into ``out[p]``.
 
     Parameters
     ----------
-    xa, sa_hi, sa_lo, xb, sb_hi, sb_lo
-        As in :func:`pair_cos2`.
+    A, B : tuple
+        Row sets.
     ii, jj : (p,) int64
         The pairs.
     out : (p,) float64
         Receives the signed cosines.
     """
     for p in prange(ii.shape[0]):
-        out[p] = pair_cos2(xa, sa_hi, sa_lo, ii[p], xb, sb_hi, sb_lo, jj[p])
+        out[p] = rows_cos(A, ii[p], B, jj[p])
 
 
 @jit(parallel=True)  # prange over independent pairs, each writing its own slot out[p]
-def pair_dot_many(ua, ii, ub, jj, out):
-    """Float64 dot products ``<ua[ii[p]], ub[jj[p]]>`` into ``out[p]``.
+def pair_dot_many(A, ii, B, jj, out):
+    """Float64 dot products of the unit rows ``ii[p]`` of ``A`` and ``jj[p]`` of ``B``.
 
     Parameters
     ----------
-    ua, ub : (ka, n), (kb, n) float64
-        Unit rows.
+    A, B : tuple
+        Row sets (:func:`suptheory._kernels.coherence.rows_dot64`).
     ii, jj : (p,) int64
         The pairs.
     out : (p,) float64
         Receives the dot products.
     """
     for p in prange(ii.shape[0]):
-        a = ua[ii[p]]
-        b = ub[jj[p]]
-        s = 0.0
-        for t in range(a.shape[0]):
-            s += a[t] * b[t]
-        out[p] = s
+        out[p] = rows_dot64(A, ii[p], B, jj[p])
 
 
 #: keys per block of the candidate scan: a block whose largest key is below the gate is skipped
@@ -188,13 +168,12 @@ def _grow(a, size):
 
 
 @jit  # serial: the caller's worker threads each scan their own tile (nogil)
-def stats_block(c, ci, row0, col0, upper, signed, err, slack,
-                xa, sa_hi, sa_lo, xa_u, xb, sb_hi, sb_lo, xb_u, err64, lower_r, lower_c,
+def stats_block(c, ci, row0, col0, upper, signed, err, slack, A, B, err64, lower_r, lower_c,
                 top_k, top_lower, thresholds, hist, hscale):
     """Exact per-row and per-column statistics of one screened tile.
 
-    ``c[r, k]`` approximates the cosine of row ``row0 + r`` of ``xa`` and row ``col0 + k``
-    of ``xb`` within ``err``. With ``upper`` only pairs ``col0 + k > row0 + r`` count (one
+    ``c[r, k]`` approximates the cosine of row ``row0 + r`` of ``A`` and row ``col0 + k``
+    of ``B`` within ``err``. With ``upper`` only pairs ``col0 + k > row0 + r`` count (one
     matrix against itself). Values are the signed cosines (``signed``) or their absolute
     values. A pair is re-checked exactly when its screened value could reach (within
     ``2 err + slack``) the tile's maximum of its row or column while not falling below
@@ -207,16 +186,15 @@ def stats_block(c, ci, row0, col0, upper, signed, err, slack,
     c : (b, w) float32
         Screened cosines; ``ci`` the same memory as int32.
     row0, col0 : int
-        Rows of ``xa`` and ``xb`` of ``c[0, 0]``.
+        Rows of ``A`` and ``B`` of ``c[0, 0]``.
     upper, signed : bool
     err, slack : float
         Screening error bound and extra margin.
-    xa, sa_hi, sa_lo, xb, sb_hi, sb_lo
-        Prescaled rows and their double-double squared norms (:func:`pair_cos2`).
-    xa_u, xb_u : float64 arrays
-        The unit rows in float64, whose dot products are within ``err64`` of the exact
-        cosines: a candidate is re-checked exactly only when its float64 value leaves the
-        outcome open.
+    A, B : tuple
+        The row sets of the rows and the columns (:func:`pair_cos2`). Their float64 unit
+        rows' dot products (:func:`~suptheory._kernels.coherence.rows_dot64`) are within
+        ``err64`` of the exact cosines: a candidate is re-checked exactly only when its
+        float64 value leaves the outcome open.
     err64 : float
     lower_r, lower_c : float64 arrays
         Exact values known for each row / column (or ``-inf``); only read.
@@ -236,9 +214,9 @@ def stats_block(c, ci, row0, col0, upper, signed, err, slack,
     row_best, row_cos : (b,) float64
         Exact best value of each row (``-inf``: no pair) and its signed cosine.
     row_arg : (b,) int64
-        Its column (row of ``xb``), the smallest on ties (-1: none).
+        Its column (row of ``B``), the smallest on ties (-1: none).
     col_best, col_cos, col_arg : (w,)
-        The same for each column (partner: row of ``xa``).
+        The same for each column (partner: row of ``A``).
     row_count, col_count : (b, T), (w, T) int64
         Pairs with exact value ``>= t`` per row / column.
     top_val, top_cos : (p,) float64
@@ -348,11 +326,7 @@ def stats_block(c, ci, row0, col0, upper, signed, err, slack,
                 cs = v
                 if need:
                     # a float64 dot product (error <= err64) rules most candidates out cheaply
-                    ua = xa_u[i]
-                    ub = xb_u[j]
-                    d = 0.0
-                    for t in range(ua.shape[0]):
-                        d += ua[t] * ub[t]
+                    d = rows_dot64(A, i, B, j)
                     d = d if signed else abs(d)
                     need = False
                     if a >= row_thr[r] and d + err64 >= max(row_best[r], lower_r[i]):
@@ -367,7 +341,7 @@ def stats_block(c, ci, row0, col0, upper, signed, err, slack,
                     exact = d
                 if need:
                     ncand += 1
-                    cs = pair_cos2(xa, sa_hi, sa_lo, i, xb, sb_hi, sb_lo, j)
+                    cs = rows_cos(A, i, B, j)
                     exact = cs if signed else abs(cs)
                     # rows and columns are visited in increasing order: strict > keeps the
                     # smallest partner among equal values
@@ -402,45 +376,65 @@ def stats_block(c, ci, row0, col0, upper, signed, err, slack,
 
 
 @jit  # serial: the caller's worker threads each scan their own tile (nogil)
-def collect_bins_block(c, row0, col0, upper, signed, hscale, wanted):
-    """The pairs of one screened tile whose histogram bin is marked in ``wanted``.
-
-    Bins as in :func:`stats_block`: ``int(value * hscale)`` clipped to ``[0, nb)``.
+def band_block(c, row0, col0, upper, lo, hi):
+    """The pairs of one screened tile whose ``|value|`` lies in a band, and counts below.
 
     Parameters
     ----------
     c : (b, w) float32
+        Screened cosines.
     row0, col0 : int
-    upper, signed : bool
-    hscale : float
-    wanted : (nb,) bool
+        Rows of ``c[0, 0]``; with ``upper`` only pairs ``col0 + k > row0 + r`` count.
+    upper : bool
+    lo, hi : (T,) float64
+        Disjoint bands ``[lo_t, hi_t]``, increasing.
 
     Returns
     -------
     ii, jj : (p,) int64
-        The pairs.
-    bins : (p,) int64
-        Their bins.
+        The pairs inside a band.
+    vals : (p,) float32
+        Their screened ``|value|``.
+    below : (T,) int64
+        The number of pairs with ``|value| < lo_t``.
     """
     b, w = c.shape
-    nb = wanted.shape[0]
+    nt = lo.shape[0]
+    below = np.zeros(nt, dtype=np.int64)
     cap = 64
     ii = np.empty(cap, dtype=np.int64)
     jj = np.empty(cap, dtype=np.int64)
-    bb = np.empty(cap, dtype=np.int64)
+    vv = np.empty(cap, dtype=np.float32)
     p = 0
+    lo_all = lo[0] if nt > 0 else np.inf
+    hi_all = hi[nt - 1] if nt > 0 else -np.inf
     for r in range(b):
         ks = max(0, row0 + r + 1 - col0) if upper else 0
-        for k in range(ks, w):
-            v = c[r, k]
-            t = min(max(int((v if signed else abs(v)) * hscale), 0), nb - 1)
-            if wanted[t]:
+        if ks >= w:
+            continue
+        seg = c[r, ks:]
+        # the counts below each band: vectorised comparisons
+        for t in range(nt):
+            lt = lo[t]
+            cnt = 0
+            for k in range(seg.shape[0]):
+                cnt += np.float64(abs(seg[k])) < lt
+            below[t] += cnt
+        for k in range(seg.shape[0]):
+            a = np.float64(abs(seg[k]))
+            if a < lo_all or a > hi_all:
+                continue
+            inside = False
+            for t in range(nt):
+                if lo[t] <= a <= hi[t]:
+                    inside = True
+            if inside:
                 if p >= ii.shape[0]:
                     ii = _grow(ii, p + 1)
                     jj = _grow(jj, p + 1)
-                    bb = _grow(bb, p + 1)
+                    vv = _grow(vv, p + 1)
                 ii[p] = row0 + r
-                jj[p] = col0 + k
-                bb[p] = t
+                jj[p] = col0 + ks + k
+                vv[p] = abs(seg[k])
                 p += 1
-    return ii[:p], jj[:p], bb[:p]
+    return ii[:p], jj[:p], vv[:p], below

@@ -18,6 +18,7 @@ from suptheory._text import format_number, render_table
 from suptheory._validate import check_embedding
 from suptheory.analysis import metrics as _metrics
 from suptheory.analysis import pairs as _pairs
+from suptheory.analysis._rows import nonzero_rows
 from suptheory.theory.bounds import coherence_lower_bound, welch_bound
 from suptheory.theory.overlaps import (
     expected_max_coherence_random,
@@ -313,7 +314,7 @@ def analyze(W: Any, *, quantiles: Any = (0.5, 0.99), l: Any = None,  # noqa: E74
         a = float(a)
         if not (math.isfinite(a) and a > 0):
             raise ValueError(f"a must be a finite number > 0; got {a!r}")
-    nonzero = int(np.count_nonzero(np.abs(W).max(axis=1) > 0))
+    nonzero = nonzero_rows(W)
     ps = _pairs.pair_statistics(W, top_k=top_k, thresholds=thresholds,
                                 quantiles=qs if nonzero >= 2 else (), threads=threads,
                                 block=block, progress=progress)

@@ -7,12 +7,15 @@ largest ``|cos|`` and the partner attaining it (nearest neighbour), counts of pa
 thresholds, the top-``k`` pairs of the whole dictionary, and exact quantiles of ``|cos|``
 over all pairs. Memory is ``O(m n + block * threads)``, never ``m x m``.
 
-The quantiles take a second pass: the first pass counts the screened values into bins of
-width about ``err / 2`` (``err``: :func:`~suptheory.analysis.coherence.screening_error_bound`);
-since every screened value is within ``err`` of the exact one, the histogram brackets each
-wanted order statistic to a few bins; the second pass collects the pairs of those bins only,
-whose float64 cosines (error below ``n 2^-52``) bracket it again, and the few pairs left are
-re-checked exactly. The selected order statistics are the exact ones.
+The quantiles take a second pass: the first pass counts the screened values into a histogram
+that fits in cache (bins of about ``8 err``, ``err``:
+:func:`~suptheory.analysis.coherence.screening_error_bound`); since every screened value is
+within ``err`` of the exact one, the bin of each wanted order statistic, widened by ``2 err``,
+brackets every pair that can hold it. The second pass counts the pairs below each bracket and
+collects the pairs inside (a fraction of a percent), with their screened values; among them
+only those within ``2 err`` of the wanted screened order statistic get a float64 cosine (error
+below ``n 2^-52``), and only those within twice that are re-checked exactly. The selected
+order statistics are the exact ones.
 """
 
 from __future__ import annotations
@@ -29,10 +32,11 @@ from suptheory._kernels import pairs as _kp
 from suptheory._kernels.jit import num_threads
 from suptheory._runner import ChunkRunner
 from suptheory._validate import check_int
-from suptheory.analysis._rows import _embedding, _prescale
+from suptheory.analysis._rows import RowSet, _embedding, row_set
 from suptheory.analysis.coherence import (
     _COH_BLOCK,
     _SLACK,
+    _Screen,
     _U32,
     _blas_threads,
     _threads,
@@ -49,33 +53,12 @@ _U64 = 2.0**-53
 _MAX_BINS = 2**20
 
 
-@dataclass
-class _Rows:
-    """Prescaled nonzero rows of one matrix, ready for the screen and the exact re-check."""
-
-    x: np.ndarray  # (k, n) float64, prescaled
-    s_hi: np.ndarray
-    s_lo: np.ndarray
-    u: np.ndarray  # (k, n) float64 unit rows
-    v: np.ndarray  # (k, n) float32 unit rows
-    keep: np.ndarray  # (k,) indices of the nonzero rows in the matrix
-    zero: tuple[int, ...]
-    m: int
+#: the rows of one matrix, as the screen and the exact re-checks read them (no copy of W)
+_Rows = RowSet
 
 
-def _rows(W: np.ndarray, threads: int | None) -> _Rows:
-    x, zero = _prescale(W)
-    keep = np.flatnonzero(~zero)
-    if len(keep) < len(x):
-        x = np.ascontiguousarray(x[keep])
-    s_hi = np.empty(len(x))
-    s_lo = np.empty(len(x))
-    if len(x):
-        with num_threads(threads):
-            _kc.row_sumsq_dd(x, s_hi, s_lo)
-    u = x / np.sqrt(s_hi)[:, None]
-    return _Rows(x, s_hi, s_lo, u, u.astype(np.float32), keep,
-                 tuple(int(r) for r in np.flatnonzero(zero)), len(W))
+def _rows(W: np.ndarray, threads: int | None) -> RowSet:
+    return row_set(W, threads)
 
 
 @dataclass
@@ -115,8 +98,8 @@ def _screened_pass(A: _Rows, B: _Rows | None, *, signed: bool, top_k: int,
     """Screen every pair of ``A`` (against itself when ``B`` is None, pairs ``i < j``)."""
     upper = B is None
     Bm = A if B is None else B
-    ka, kb = len(A.x), len(Bm.x)
-    n = A.x.shape[1]
+    ka, kb = len(A), len(Bm)
+    n = A.n
     err = screening_error_bound(n, _U32)
     err64 = _err64(n)
     b = min(_COH_BLOCK if block is None else check_int(block, "block", low=1), max(ka, 1))
@@ -139,19 +122,17 @@ def _screened_pass(A: _Rows, B: _Rows | None, *, signed: bool, top_k: int,
     hists: list[np.ndarray] = []
     lock = threading.Lock()
     local = threading.local()
-    vt = np.ascontiguousarray(Bm.v.T)  # its own array: GEMM, not numpy's SYRK shortcut
-    if upper:
-        tiles = [(r0, c0) for r0 in range(0, ka, b) for c0 in range(r0, kb, w)]
-    else:
-        tiles = [(r0, c0) for r0 in range(0, ka, b) for c0 in range(0, kb, w)]
-    pooled = _tp is not None and len(tiles) > 1
+    screen = _Screen(A, Bm, b, w)
+    Ak, Bk = A.kernel, Bm.kernel
+    # a generator: a million rows make a million tiles
+    tiles = ((r0, c0) for r0 in range(0, ka, b) for c0 in range(r0 if upper else 0, kb, w))
+    pooled = _tp is not None and (ka > b or kb > w)
     empty_hist = np.zeros(0, dtype=np.int64)
 
     def tile(t: tuple[int, int], buf: np.ndarray) -> tuple[Any, ...]:
         r0, c0 = t
         r1, c1 = min(ka, r0 + b), min(kb, c0 + w)
-        c = buf[: (r1 - r0) * (c1 - c0)].reshape(r1 - r0, c1 - c0)
-        np.matmul(A.v[r0:r1], vt[:, c0:c1], out=c)
+        c = screen(r0, r1, c0, c1, buf)
         hist = empty_hist
         if nbins:
             hist = getattr(local, "hist", None)
@@ -160,9 +141,7 @@ def _screened_pass(A: _Rows, B: _Rows | None, *, signed: bool, top_k: int,
                 with lock:
                     hists.append(hist)
         out = _kp.stats_block(c, c.view(np.int32), r0, c0, upper, signed, err, _SLACK,
-                              A.x, A.s_hi, A.s_lo, A.u, Bm.x, Bm.s_hi, Bm.s_lo, Bm.u, err64,
-                              row_best,
-                              col_best, top_k, state["top_lower"], thresholds, hist,
+                              Ak, Bk, err64, row_best, col_best, top_k, state["top_lower"], thresholds, hist,
                               float(nbins))
         if upper:
             rows = np.arange(r0, r1)
@@ -176,7 +155,8 @@ def _screened_pass(A: _Rows, B: _Rows | None, *, signed: bool, top_k: int,
     with num_threads(threads) as nt_, _blas_threads(1 if pooled else None), \
             ChunkRunner(total, desc, progress, unit="pair", min_done=0,
                         min_total=2**25) as run, \
-            closing(_tile_results(tile, iter(tiles), nt_ if pooled else 1, b * w)) as results:
+            closing(_tile_results(tile, tiles, nt_ if pooled else 1,
+                                  screen.size)) as results:
         for (r0, c0, rb, rc, ra, cb, cc, ca, rn, cn, tv, tc, ti, tj, nc, done) in results:
             ncand += nc
             for best, cos, arg, nb_, ncos, narg, o in (
@@ -208,111 +188,138 @@ def _err64(n: int) -> float:
 
 
 def _nbins(n: int) -> int:
+    # bins of about 8 err: a histogram that stays in a core's cache (at most 128 KiB), fine
+    # enough that the pairs near an order statistic are a small fraction of all pairs
     err = screening_error_bound(n, _U32)
-    return int(min(_MAX_BINS, max(1024, np.ceil(2.0 / err))))
+    return int(min(_MAX_BINS, max(256, np.ceil(1.0 / (8.0 * err)))))
 
 
-def _select_sorted(approx: np.ndarray, exact_of: Any, err: float, ranks: np.ndarray
-                   ) -> np.ndarray:
-    """Exact order statistics ``ranks`` of a set known through approximations within ``err``.
+def _kth(levels: list[Any], idx: np.ndarray, r: int) -> float:
+    """The exact ``r``-th smallest of the values of ``idx``, through ever better approximations.
 
-    The ``r``-th smallest approximation is within ``err`` of the ``r``-th smallest exact value,
-    so values whose approximation is more than ``2 err`` away from it lie strictly on one side;
-    only the rest are computed exactly (``exact_of(indices)``).
+    ``levels`` is a list of ``(values_of, err)``: ``values_of(idx)`` approximates each value
+    within ``err``; the last level is exact (``err = 0``). The ``r``-th smallest approximation
+    ``v`` is within ``err`` of the ``r``-th smallest exact value, so a value whose
+    approximation is more than ``2 err`` from ``v`` lies strictly on its side of it: only the
+    values within ``2 err`` go on to the next level.
     """
+    values_of, err = levels[0]
+    approx = values_of(idx)
+    if err == 0.0:
+        return float(np.partition(approx, r)[r])
     order = np.argsort(approx, kind="stable")
     srt = approx[order]
-    out = np.empty(len(ranks))
-    for t, r in enumerate(ranks):
-        v = srt[r]
-        lo = np.searchsorted(srt, v - 2.0 * err, side="left")
-        hi = np.searchsorted(srt, v + 2.0 * err, side="right")
-        ex = np.sort(exact_of(order[lo:hi]))
-        out[t] = ex[r - lo]
-    return out
+    v = srt[r]
+    lo = int(np.searchsorted(srt, v - 2.0 * err, side="left"))
+    hi = int(np.searchsorted(srt, v + 2.0 * err, side="right"))
+    return _kth(levels[1:], idx[order[lo:hi]], r - lo)
+
+
+def _bands(hist: np.ndarray, ranks: np.ndarray, err: float) -> tuple[np.ndarray, np.ndarray]:
+    """Disjoint intervals of screened values holding every pair that can have rank ``ranks``.
+
+    The ``r``-th smallest screened value lies in its histogram bin ``[e_b, e_b+1)`` and the
+    ``r``-th smallest exact value within ``err`` of it; a pair whose exact value is that
+    close has its screened value in ``[e_b - 2 err, e_b+1 + 2 err]`` (plus slack).
+    """
+    nbins = len(hist)
+    before = np.concatenate([[0], np.cumsum(hist)])  # before[b]: screened values in bins < b
+    rank_bin = np.searchsorted(before, ranks, side="right") - 1
+    lo = rank_bin / nbins - 2.0 * err - _SLACK
+    hi = (rank_bin + 1) / nbins + 2.0 * err + _SLACK
+    out_lo: list[float] = []
+    out_hi: list[float] = []
+    for a, z in sorted(zip(lo.tolist(), hi.tolist(), strict=True)):
+        if out_hi and a <= out_hi[-1]:
+            out_hi[-1] = max(out_hi[-1], z)
+        else:
+            out_lo.append(a)
+            out_hi.append(z)
+    return np.array(out_lo), np.array(out_hi)
 
 
 def _exact_quantiles(R: _Rows, hist: np.ndarray, q: np.ndarray, *, threads: int | None,
                      block: int | None, progress: bool) -> np.ndarray:
     """Exact quantiles of ``|cos|`` over the pairs of ``R`` from the first pass's histogram."""
-    k = len(R.x)
+    k = len(R)
     total = k * (k - 1) // 2
-    n = R.x.shape[1]
-    nbins = len(hist)
-    err32 = screening_error_bound(n, _U32)
-    # bins to either side that a value within err of the bracket can fall into (+1: the
-    # rounding of value * nbins at a bin edge)
-    d = int(np.ceil((2.0 * err32 + _SLACK) * nbins)) + 1
+    n = R.n
+    err32 = screening_error_bound(n, _U32) + _SLACK
     h = q * (total - 1)
     lo = np.floor(h).astype(np.int64)
     ranks = np.unique(np.concatenate([lo, np.minimum(lo + 1, total - 1)]))
-    before = np.concatenate([[0], np.cumsum(hist)])  # before[b]: screened values in bins < b
-    rank_bin = np.searchsorted(before, ranks, side="right") - 1
-    blo = np.maximum(rank_bin - d, 0)
-    bhi = np.minimum(rank_bin + d, nbins - 1)
-    wanted = np.zeros(nbins, dtype=np.bool_)
-    for a, z in zip(blo, bhi, strict=True):
-        wanted[a:z + 1] = True
-    ii, jj, bins = _collect(R, wanted, threads=threads, block=block, progress=progress)
-    approx = np.empty(len(ii))
-    with num_threads(threads):
-        _kp.pair_dot_many(R.u, ii, R.u, jj, approx)
-    approx = np.abs(approx)
-    err64 = _err64(n)
+    blo, bhi = _bands(hist, ranks, err32)
+    ii, jj, vals, below = _collect(R, blo, bhi, threads=threads, block=block,
+                                   progress=progress)
+    band = np.searchsorted(blo, vals, side="right") - 1
+    Rk = R.kernel
+
+    def float64_of(idx: np.ndarray) -> np.ndarray:
+        out = np.empty(len(idx))
+        with num_threads(threads):
+            _kp.pair_dot_many(Rk, ii[idx], Rk, jj[idx], out)
+        return np.abs(out)
 
     def exact_of(idx: np.ndarray) -> np.ndarray:
         out = np.empty(len(idx))
         with num_threads(threads):
-            _kp.pair_cos2_many(R.x, R.s_hi, R.s_lo, ii[idx], R.x, R.s_hi, R.s_lo, jj[idx], out)
+            _kp.pair_cos2_many(Rk, ii[idx], Rk, jj[idx], out)
         return np.abs(out)
 
+    levels = [(lambda idx: vals[idx].astype(np.float64), err32), (float64_of, _err64(n)),
+              (exact_of, 0.0)]
     values = {}
-    for r, a, z in zip(ranks, blo, bhi, strict=True):
-        sub = np.flatnonzero((bins >= a) & (bins <= z))
-        # every pair in bins < a is exactly below the rank's value, every pair above z above
-        sel = _select_sorted(approx[sub], lambda idx, sub=sub: exact_of(sub[idx]), err64,
-                             np.array([r - before[a]]))
-        values[int(r)] = float(sel[0])
-    t = h - lo
+    for r in ranks.tolist():
+        # the band holding the rank's pairs: every pair below it is exactly below the rank's
+        # value (its screened value is below the band), every pair above it above
+        t = int(np.searchsorted(below, r, side="right")) - 1
+        sub = np.flatnonzero(band == t)
+        values[r] = _kth(levels, sub, r - int(below[t]))
+    t_ = h - lo
     a_ = np.array([values[int(r)] for r in lo])
     b_ = np.array([values[int(r)] for r in np.minimum(lo + 1, total - 1)])
     # numpy's linear interpolation (its _lerp)
     diff = b_ - a_
-    return np.where(t >= 0.5, b_ - diff * (1.0 - t), a_ + diff * t)
+    return np.where(t_ >= 0.5, b_ - diff * (1.0 - t_), a_ + diff * t_)
 
 
-def _collect(R: _Rows, wanted: np.ndarray, *, threads: int | None, block: int | None,
-             progress: bool) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    k = len(R.x)
+def _collect(R: _Rows, lo: np.ndarray, hi: np.ndarray, *, threads: int | None,
+             block: int | None, progress: bool
+             ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """The pairs whose screened ``|cos|`` lies in a band ``[lo_t, hi_t]``, with their screened
+    values, and the number of pairs below each band (:func:`~suptheory._kernels.pairs.band_block`).
+    """
+    k = len(R)
     b = min(_COH_BLOCK if block is None else check_int(block, "block", low=1), k)
     w = _kc.CHUNK
-    vt = np.ascontiguousarray(R.v.T)
-    tiles = [(r0, c0) for r0 in range(0, k, b) for c0 in range(r0, k, w)]
-    pooled = _tp is not None and len(tiles) > 1
-    scale = float(len(wanted))
+    screen = _Screen(R, R, b, w)
+    tiles = ((r0, c0) for r0 in range(0, k, b) for c0 in range(r0, k, w))
+    pooled = _tp is not None and (k > b or k > w)
+    below = np.zeros(len(lo), dtype=np.int64)
 
     def tile(t: tuple[int, int], buf: np.ndarray) -> tuple[Any, ...]:
         r0, c0 = t
         r1, c1 = min(k, r0 + b), min(k, c0 + w)
-        c = buf[: (r1 - r0) * (c1 - c0)].reshape(r1 - r0, c1 - c0)
-        np.matmul(R.v[r0:r1], vt[:, c0:c1], out=c)
+        c = screen(r0, r1, c0, c1, buf)
         rows = np.arange(r0, r1)
         done = int(np.maximum(0, c1 - np.maximum(c0, rows + 1)).sum())
-        return (*_kp.collect_bins_block(c, r0, c0, True, False, scale, wanted), done)
+        return (*_kp.band_block(c, r0, c0, True, lo, hi), done)
 
     parts: list[tuple[np.ndarray, ...]] = []
     with num_threads(threads) as nt_, _blas_threads(1 if pooled else None), \
             ChunkRunner(k * (k - 1) // 2, "overlap quantiles", progress, unit="pair",
                         min_done=0, min_total=2**25) as run, \
-            closing(_tile_results(tile, iter(tiles), nt_ if pooled else 1, b * w)) as results:
-        for ii, jj, bb, done in results:
-            parts.append((ii, jj, bb))
+            closing(_tile_results(tile, tiles, nt_ if pooled else 1, screen.size)) as results:
+        for ii, jj, vv, bl, done in results:
+            parts.append((ii, jj, vv))
+            below += bl
             run.update(done)
     if run.interrupted:
         raise KeyboardInterrupt
     if not parts:
-        return (np.empty(0, np.int64),) * 3
-    return tuple(np.concatenate(p) for p in zip(*parts, strict=True))  # type: ignore[return-value]
+        return (np.empty(0, np.int64), np.empty(0, np.int64), np.empty(0, np.float32), below)
+    ii, jj, vv = (np.concatenate(p) for p in zip(*parts, strict=True))
+    return ii, jj, vv, below
 
 
 @dataclass(frozen=True)
@@ -463,7 +470,7 @@ def pair_statistics(W: Any, *, top_k: int = 100, thresholds: Any = (), quantiles
     if n * _U32 >= 0.25:
         raise ValueError(f"W has n = {n} columns; pair_statistics supports n < {2**22:,}")
     R = _rows(W, nthreads)
-    k = len(R.x)
+    k = len(R)
     pairs = k * (k - 1) // 2
     if len(qa) and pairs == 0:
         raise ValueError("overlap quantiles need at least two nonzero rows (one pair)")
