@@ -314,10 +314,11 @@ def rows_cos(A, i, B, j):
 
 @jit(inline="always")  # numba IR inlining: no call overhead in the inner loops
 def rows_dot64(A, i, B, j):
-    """Float64 dot product of the float64 unit rows ``i`` of ``A`` and ``j`` of ``B``.
+    """Float64 cosine of row ``i`` of ``A`` and row ``j`` of ``B``, within ``err64``.
 
-    The unit rows are ``(X[rid] * sc) / rn`` entry by entry, as a float64 copy would hold
-    them; the result is within ``screening_error_bound(n, 2^-53) + 2^-60`` of the cosine.
+    The float64 dot product of the prescaled rows divided by ``rn_i rn_j``: its error is at
+    most ``gamma_n`` (the dot product) plus a few roundings (the norms, the quotient), below
+    ``screening_error_bound(n, 2^-53) + 2^-60``, whose ``2 d`` term alone allows ten.
 
     Parameters
     ----------
@@ -331,13 +332,24 @@ def rows_dot64(A, i, B, j):
     """
     Xa, ra, sca, _, _, rna = A
     Xb, rb, scb, _, _, rnb = B
-    a = Xa[ra[i]]
-    b = Xb[rb[j]]
-    sa, da, sb, db = sca[i], rna[i], scb[j], rnb[j]
-    s = 0.0
-    for t in range(a.shape[0]):
-        s += ((a[t] * sa) / da) * ((b[t] * sb) / db)
-    return s
+    ia = ra[i]
+    jb = rb[j]
+    sa, sb = sca[i], scb[j]
+    # 2-D indexing, no row views: a view's reference count is an atomic shared by the
+    # threads, which made this loop ten times slower
+    # four partial sums (the bound holds for any summation order): independent chains
+    # that LLVM vectorises, where one running sum waits on each addition
+    s0 = s1 = s2 = s3 = 0.0
+    n = Xa.shape[1]
+    n4 = n - n % 4
+    for t in range(0, n4, 4):
+        s0 += (Xa[ia, t] * sa) * (Xb[jb, t] * sb)
+        s1 += (Xa[ia, t + 1] * sa) * (Xb[jb, t + 1] * sb)
+        s2 += (Xa[ia, t + 2] * sa) * (Xb[jb, t + 2] * sb)
+        s3 += (Xa[ia, t + 3] * sa) * (Xb[jb, t + 3] * sb)
+    for t in range(n4, n):
+        s0 += (Xa[ia, t] * sa) * (Xb[jb, t] * sb)
+    return ((s0 + s1) + (s2 + s3)) / (rna[i] * rnb[j])
 
 
 @jit  # serial: the caller's worker threads each build their own tile (nogil)

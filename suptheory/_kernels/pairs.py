@@ -26,8 +26,9 @@ __all__ = ["pair_cos2", "pair_cos2_many", "pair_dot_many", "stats_block", "band_
 
 @jit
 def pair_cos2(A, i, B, j):
-    """Signed cosine of row ``i`` of the row set ``A`` and row ``j`` of ``B``, exact up to one
-    rounding (:func:`suptheory._kernels.coherence.rows_cos`).
+    """Signed cosine of row ``i`` of ``A`` and row ``j`` of ``B``, exact up to one rounding.
+
+    The same as :func:`suptheory._kernels.coherence.rows_cos`.
 
     Parameters
     ----------
@@ -376,6 +377,50 @@ def stats_block(c, ci, row0, col0, upper, signed, err, slack, A, B, err64, lower
 
 
 @jit  # serial: the caller's worker threads each scan their own tile (nogil)
+def hist_block(c, row0, col0, upper, hist4, hscale):
+    """Add the counts of ``|c|`` to four interleaved histograms ``hist4``.
+
+    Bins are ``min(int32(float32(|c| * hscale)), nb - 1)``; four histograms, so that
+    consecutive values in one bin do not wait on each other's increments.
+
+    The bin of a value ``a`` in bin ``t`` satisfies ``t <= a * hscale < t + 1`` up to the
+    float32 rounding of the product (``2^-24 nb`` bins at most).
+
+    Parameters
+    ----------
+    c : (b, w) float32
+    row0, col0 : int
+    upper : bool
+        Only pairs ``col0 + k > row0 + r``.
+    hist4 : (4, nb) int64
+        Added to.
+    hscale : float
+        Bins per unit.
+    """
+    b, w = c.shape
+    nb = hist4.shape[1]
+    hs = np.float32(hscale)
+    top = np.float32(nb - 1)
+    idx = np.empty(w, dtype=np.int32)
+    for r in range(b):
+        ks = max(0, row0 + r + 1 - col0) if upper else 0
+        if ks >= w:
+            continue
+        seg = c[r, ks:]
+        m = seg.shape[0]
+        for k in range(m):
+            idx[k] = np.int32(min(abs(seg[k]) * hs, top))
+        m4 = m - m % 4
+        for k in range(0, m4, 4):
+            hist4[0, idx[k]] += 1
+            hist4[1, idx[k + 1]] += 1
+            hist4[2, idx[k + 2]] += 1
+            hist4[3, idx[k + 3]] += 1
+        for k in range(m4, m):
+            hist4[0, idx[k]] += 1
+
+
+@jit  # serial: the caller's worker threads each scan their own tile (nogil)
 def band_block(c, row0, col0, upper, lo, hi):
     """The pairs of one screened tile whose ``|value|`` lies in a band, and counts below.
 
@@ -387,7 +432,8 @@ def band_block(c, row0, col0, upper, lo, hi):
         Rows of ``c[0, 0]``; with ``upper`` only pairs ``col0 + k > row0 + r`` count.
     upper : bool
     lo, hi : (T,) float64
-        Disjoint bands ``[lo_t, hi_t]``, increasing.
+        Disjoint bands ``[lo_t, hi_t]``, increasing, with float32 values for ends (or
+        ``+-inf``): compared as the integer keys of :func:`_key`.
 
     Returns
     -------
@@ -399,42 +445,68 @@ def band_block(c, row0, col0, upper, lo, hi):
         The number of pairs with ``|value| < lo_t``.
     """
     b, w = c.shape
+    ci = c.view(np.int32)
     nt = lo.shape[0]
     below = np.zeros(nt, dtype=np.int64)
-    cap = 64
-    ii = np.empty(cap, dtype=np.int64)
-    jj = np.empty(cap, dtype=np.int64)
-    vv = np.empty(cap, dtype=np.float32)
-    p = 0
-    lo_all = lo[0] if nt > 0 else np.inf
-    hi_all = hi[nt - 1] if nt > 0 else -np.inf
+    # |value| < lo  <=>  key < klo;  |value| <= hi  <=>  key <= khi  (keys of |value| >= 0)
+    g32 = np.empty(1, dtype=np.float32)
+    k32 = g32.view(np.int32)
+    klo = np.empty(nt, dtype=np.int32)
+    khi = np.empty(nt, dtype=np.int32)
+    for t in range(nt):
+        if lo[t] <= 0.0:
+            klo[t] = 0 if lo[t] == 0.0 else -1
+        else:
+            g32[0] = lo[t]
+            klo[t] = min(k32[0], 2139095040)
+        if hi[t] >= 3.4e38:
+            khi[t] = 2139095040
+        else:
+            g32[0] = hi[t]
+            khi[t] = k32[0] if hi[t] >= 0.0 else -1
+    chunks = np.zeros(b * ((w + _SKIP - 1) // _SKIP), dtype=np.int64)
+    total = 0
+    nch = 0
+    # pass 1: per block of _SKIP values, the counts below each band and inside (vectorised)
     for r in range(b):
         ks = max(0, row0 + r + 1 - col0) if upper else 0
         if ks >= w:
             continue
-        seg = c[r, ks:]
-        # the counts below each band: vectorised comparisons
-        for t in range(nt):
-            lt = lo[t]
-            cnt = 0
-            for k in range(seg.shape[0]):
-                cnt += np.float64(abs(seg[k])) < lt
-            below[t] += cnt
-        for k in range(seg.shape[0]):
-            a = np.float64(abs(seg[k]))
-            if a < lo_all or a > hi_all:
-                continue
-            inside = False
+        seg = ci[r, ks:]
+        for q0 in range(0, seg.shape[0], _SKIP):
+            sub = seg[q0:min(seg.shape[0], q0 + _SKIP)]
+            inside = 0
             for t in range(nt):
-                if lo[t] <= a <= hi[t]:
-                    inside = True
-            if inside:
-                if p >= ii.shape[0]:
-                    ii = _grow(ii, p + 1)
-                    jj = _grow(jj, p + 1)
-                    vv = _grow(vv, p + 1)
-                ii[p] = row0 + r
-                jj[p] = col0 + ks + k
-                vv[p] = abs(seg[k])
-                p += 1
-    return ii[:p], jj[:p], vv[:p], below
+                lt = klo[t]
+                ht = khi[t]
+                cb = 0
+                cin = 0
+                for k in range(sub.shape[0]):
+                    key = sub[k] & 0x7FFFFFFF
+                    cb += np.int64(key < lt)
+                    cin += np.int64(key <= ht)
+                below[t] += cb
+                inside += cin - cb
+            if inside > 0:
+                chunks[nch] = r * w + ks + q0
+                nch += 1
+                total += inside
+    ii = np.empty(total, dtype=np.int64)
+    jj = np.empty(total, dtype=np.int64)
+    vv = np.empty(total, dtype=np.float32)
+    p = 0
+    # pass 2: the pairs of the blocks that have some
+    for q in range(nch):
+        r = chunks[q] // w
+        k0 = chunks[q] % w
+        k1 = min(w, k0 + _SKIP)  # blocks start at ks + a multiple of _SKIP
+        for k in range(k0, k1):
+            key = ci[r, k] & 0x7FFFFFFF
+            for t in range(nt):
+                if klo[t] <= key <= khi[t]:
+                    ii[p] = row0 + r
+                    jj[p] = col0 + k
+                    vv[p] = abs(c[r, k])
+                    p += 1
+                    break
+    return ii, jj, vv, below

@@ -18,7 +18,8 @@ from suptheory._text import format_number, render_table
 from suptheory._validate import check_embedding
 from suptheory.analysis import metrics as _metrics
 from suptheory.analysis import pairs as _pairs
-from suptheory.analysis._rows import nonzero_rows
+from suptheory.analysis._rows import row_set
+from suptheory.analysis.coherence import _threads
 from suptheory.theory.bounds import coherence_lower_bound, welch_bound
 from suptheory.theory.overlaps import (
     expected_max_coherence_random,
@@ -314,10 +315,13 @@ def analyze(W: Any, *, quantiles: Any = (0.5, 0.99), l: Any = None,  # noqa: E74
         a = float(a)
         if not (math.isfinite(a) and a > 0):
             raise ValueError(f"a must be a finite number > 0; got {a!r}")
-    nonzero = nonzero_rows(W)
+    R = row_set(W, _threads(threads))
+    nonzero = len(R)
     ps = _pairs.pair_statistics(W, top_k=top_k, thresholds=thresholds,
                                 quantiles=qs if nonzero >= 2 else (), threads=threads,
-                                block=block, progress=progress)
+                                block=block, progress=progress, _rowset=R)
+    # the per-feature metrics by row blocks (no copy of W), else the public functions
+    fused = _metrics._blocked_metrics(W, R)
     k = m - len(ps.zero_rows)
     notes = []
     if m < n:
@@ -327,7 +331,7 @@ def analyze(W: Any, *, quantiles: Any = (0.5, 0.99), l: Any = None,  # noqa: E74
     if ps.zero_rows:
         notes.append(f"{len(ps.zero_rows)} zero row(s) have no direction and were excluded "
                      f"from the overlaps (first: {list(ps.zero_rows[:5])}).")
-    rms_i = _metrics.rms_overlap(W)
+    rms_i = fused["rms_overlap"] if fused else _metrics.rms_overlap(W)
     live = ps.nearest >= 0
     eff = None
     if k >= 2:
@@ -347,7 +351,7 @@ def analyze(W: Any, *, quantiles: Any = (0.5, 0.99), l: Any = None,  # noqa: E74
                          f"as noisy as random directions in {format_number(eff)} dimensions, "
                          f"not {n} (a shared direction or clustered features).")
     q_values = dict(ps.quantiles)
-    fp = _metrics.frame_potential(W)
+    fp = fused["frame_potential"] if fused else _metrics.frame_potential(W)
     fp_min = float(max(k, k * k / n))
     rms = math.sqrt(max(0.0, (fp - k) / (k * (k - 1)))) if k >= 2 else None
     if qs and n >= 2:
@@ -366,9 +370,12 @@ def analyze(W: Any, *, quantiles: Any = (0.5, 0.99), l: Any = None,  # noqa: E74
     gap = rand_mean - bound
     score = (rand_mean - ps.coherence) / gap if k >= 2 and gap > 1e-12 else None
 
-    d = _metrics.feature_dimensionality(W)
-    norms = _metrics.row_norms(W)
+    d = fused["feature_dimensionality"] if fused else _metrics.feature_dimensionality(W)
+    norms = fused["row_norms"] if fused else _metrics.row_norms(W)
     fro2 = float(np.sum(norms.astype(np.float64) ** 2))
+    dstar = fused["dimensions_per_feature"] if fused else None
+    if dstar is None:
+        dstar = _metrics.dimensions_per_feature(W)
     return EmbeddingReport(
         m=m, n=n, zero_rows=ps.zero_rows, coherence=ps.coherence, pair=ps.pair,
         overlap=ps.overlap, overall_rms_overlap=rms, quantiles=q_values,
@@ -376,7 +383,7 @@ def analyze(W: Any, *, quantiles: Any = (0.5, 0.99), l: Any = None,  # noqa: E74
         random_rms_overlap=1.0 / math.sqrt(n), random_quantiles=random_q,
         coherence_lower_bound=bound, welch_bound=welch, packing_score=score,
         frame_potential=fp, frame_potential_min=fp_min,
-        dimensions_per_feature=_metrics.dimensions_per_feature(W), frobenius_sq=fro2,
+        dimensions_per_feature=dstar, frobenius_sq=fro2,
         feature_dimensionality_mean=float(d.mean()), feature_dimensionality_sum=float(d.sum()),
         norm_min=float(norms.min()), norm_median=float(np.median(norms)),
         norm_max=float(norms.max()), notes=tuple(notes),

@@ -152,6 +152,8 @@ class _Screen:
     """
 
     def __init__(self, A: RowSet, B: RowSet, b: int, w: int) -> None:
+        # no wider than the matrices: a wide W (n large, few rows) gets small buffers
+        b, w = max(1, min(b, len(A))), max(1, min(w, len(B)))
         self.A, self.B, self.b, self.w, self.n = A, B, b, w, A.n
         #: float32 values per thread buffer: the tile and its two factors
         self.size = b * w + (b + w) * A.n
