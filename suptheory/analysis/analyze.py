@@ -30,7 +30,7 @@ from suptheory.theory.overlaps import (
 __all__ = ["EmbeddingReport", "analyze"]
 
 _PER_FEATURE = ("max_overlap", "nearest", "nearest_overlap", "rms_overlap", "top_pairs",
-                "counts", "noise")
+                "counts", "noise", "noise_positive")
 
 
 @dataclass(frozen=True)
@@ -104,8 +104,18 @@ class EmbeddingReport:
     noise : numpy.ndarray or None, shape (m,)
         ``a sqrt(l) rms_i``: the exact rms read-out noise of feature ``i`` when ``l`` other
         features, a uniformly random set, are active at amplitudes ``+-a`` with independent
-        random signs. (With all amplitudes ``+a`` the overlaps' mean adds a bias; see
-        :func:`suptheory.simulate_interference`.)
+        random signs.
+    noise_positive : numpy.ndarray or None, shape (m,)
+        The exact rms read-out noise when all ``l`` are active at ``+a`` (an SAE's
+        activations are never negative): the overlaps no longer cancel on average, and
+        with ``S2_i = sum_{j != i} cos_ij^2``, ``r_i = sum_{j != i} cos_ij`` and
+        ``N = m - 1``,
+        ``E Z_i^2 = a^2 [l S2_i / N + l (l - 1) (r_i^2 - S2_i) / (N (N - 1))]``
+        (a uniformly random set of exactly ``l`` others; ``l`` fractional: the same
+        formula, the mean over ``floor(l)`` and ``ceil(l)`` is within ``O(1/N)``). The
+        shared term ``~ a l r_i / N`` dominates when the features share a direction.
+    noise_positive_rms : float or None
+        Its rms over nonzero rows.
     noise_rms, noise_random, noise_optimal : float or None
         The rms of ``noise`` over nonzero rows, the random-direction law ``a sqrt(l / n)``
         and the rms floor of any arrangement ``a sqrt(l (m - n) / (n (m - 1)))`` (model
@@ -157,6 +167,8 @@ class EmbeddingReport:
     noise_rms: float | None = None
     noise_random: float | None = None
     noise_optimal: float | None = None
+    noise_positive: np.ndarray | None = field(default=None, repr=False, compare=False)
+    noise_positive_rms: float | None = None
 
     def per_feature(self) -> dict[str, np.ndarray]:
         """The per-feature arrays by column name (``feature`` is the row index)."""
@@ -169,6 +181,8 @@ class EmbeddingReport:
             cols[f"count_ge_{th:g}"] = self.counts[:, t]
         if self.noise is not None:
             cols["noise"] = self.noise
+        if self.noise_positive is not None:
+            cols["noise_positive"] = self.noise_positive
         return cols
 
     def to_frame(self) -> Any:
@@ -239,11 +253,42 @@ class EmbeddingReport:
             lines.append(f"read-out noise, l = {f(self.l)} active at amplitude {f(self.a)}: "
                          f"{f(self.noise_rms)} (rms over features); random directions "
                          f"{f(self.noise_random)}, optimal floor {f(self.noise_optimal)}")
+        if self.noise_positive_rms is not None:
+            lines.append(f"read-out noise with every amplitude +a (no random signs): "
+                         f"{f(self.noise_positive_rms)} (rms over features)")
         if len(self.top_pairs):
             top = ", ".join(f"({i}, {j}) {f(o)}" for i, j, o in self.top_pairs[:5].tolist())
             lines.append(f"top pairs: {top}" + (" ..." if len(self.top_pairs) > 5 else ""))
         lines.extend(f"note: {note}" for note in self.notes)
         return "\n".join(lines)
+
+
+def _positive_noise(W: np.ndarray, R: Any, fused: dict[str, Any] | None, rms_i: np.ndarray,
+                    l: float, a: float) -> np.ndarray:  # noqa: E741 - THEORY.md's name
+    """``sqrt(E Z_i^2)`` with every one of ``l`` random others active at ``+a``.
+
+    ``r_i = u_i . sum_j u_j - 1`` (unit rows; zero rows add nothing) from the frame
+    operator's pass or the unit rows, ``S2_i = (m - 1) rms_i^2``.
+    """
+    m = W.shape[0]
+    N = m - 1
+    if fused is not None:
+        r = fused["overlap_sums"]
+    else:
+        from suptheory.analysis._rows import _unit_rows
+
+        U, keep = _unit_rows(W)
+        r = np.zeros(m)
+        if len(keep):
+            r[keep] = U @ U.sum(axis=0) - 1.0
+    if N < 1:
+        return np.zeros(m)
+    s2 = rms_i**2 * N
+    second = l * s2 / N
+    if N > 1:
+        second = second + l * (l - 1.0) * (r * r - s2) / (N * (N - 1.0))
+    out: np.ndarray = a * np.sqrt(np.maximum(second, 0.0))
+    return out
 
 
 def analyze(W: Any, *, quantiles: Any = (0.5, 0.99), l: Any = None,  # noqa: E741
@@ -339,8 +384,11 @@ def analyze(W: Any, *, quantiles: Any = (0.5, 0.99), l: Any = None,  # noqa: E74
         ms = float(np.mean(rms_i[live] ** 2)) * (m - 1) / (k - 1)
         eff = 1.0 / ms if ms > 0 else math.inf
     noise = noise_rms = noise_random = noise_optimal = None
+    noise_pos = noise_pos_rms = None
     if l is not None:
         noise = a * math.sqrt(l) * rms_i
+        noise_pos = _positive_noise(W, R, fused, rms_i, l, a)
+        noise_pos_rms = float(np.sqrt(np.mean(noise_pos[live] ** 2))) if k >= 1 else 0.0
         noise_rms = float(np.sqrt(np.mean(noise[live] ** 2))) if k >= 1 else 0.0
         noise_random = a * math.sqrt(l / n)
         noise_optimal = a * math.sqrt(l * max(m - n, 0) / (n * (m - 1))) if m > 1 else 0.0
@@ -391,4 +439,5 @@ def analyze(W: Any, *, quantiles: Any = (0.5, 0.99), l: Any = None,  # noqa: E74
         rms_overlap=rms_i, top_pairs=ps.top_pairs, thresholds=ps.thresholds, counts=ps.counts,
         effective_width=eff, l=l, a=a if l is not None else None, noise=noise,
         noise_rms=noise_rms, noise_random=noise_random, noise_optimal=noise_optimal,
+        noise_positive=noise_pos, noise_positive_rms=noise_pos_rms,
     )

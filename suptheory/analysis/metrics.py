@@ -313,6 +313,7 @@ def _blocked_metrics(W: np.ndarray, R: RowSet) -> dict[str, Any] | None:
     step = max(1, 2**21 // n)
     F = np.zeros((n, n))
     G = np.zeros((n, n))
+    usum = np.zeros(n)
     s_common = np.zeros(k)
     for r0 in range(0, k, step):
         r1 = min(k, r0 + step)
@@ -322,17 +323,20 @@ def _blocked_metrics(W: np.ndarray, R: RowSet) -> dict[str, Any] | None:
         y = np.ldexp(w, -e_max)
         F += u.T @ u
         G += y.T @ y
+        usum += u.sum(axis=0)
         s_common[r0:r1] = np.einsum("ij,ij->i", y, y)
     if np.any(s_common < 2.0**-900):
         return None
     rms2 = np.zeros(k)
     q = np.zeros(k)
+    rsum = np.zeros(k)
     for r0 in range(0, k, step):
         r1 = min(k, r0 + step)
         w = np.asarray(R.X[R.rid[r0:r1]], dtype=np.float64)
         u = (w * R.sc[r0:r1, None]) / R.rn[r0:r1, None]
         rms2[r0:r1] = np.einsum("ij,ij->i", u @ F, u) - 1.0
         q[r0:r1] = np.einsum("ij,ij->i", u @ G, u)
+        rsum[r0:r1] = u @ usum - 1.0
     rms = np.zeros(m)
     rms[R.keep] = np.sqrt(np.maximum(rms2, 0.0) / (m - 1))
     d = np.zeros(m)
@@ -341,6 +345,8 @@ def _blocked_metrics(W: np.ndarray, R: RowSet) -> dict[str, Any] | None:
     with np.errstate(over="ignore"):
         norms[R.keep] = np.ldexp(np.sqrt(R.s_hi), -p)
     fro2 = float(np.sum(norms**2))
-    return {"rms_overlap": rms, "frame_potential": float(np.einsum("ij,ij->", F, F)),
+    r = np.zeros(m)
+    r[R.keep] = rsum
+    return {"overlap_sums": r,"rms_overlap": rms, "frame_potential": float(np.einsum("ij,ij->", F, F)),
             "feature_dimensionality": d, "row_norms": norms, "frobenius_sq": fro2,
             "dimensions_per_feature": n / fro2 if 0.0 < fro2 < np.inf else None}
