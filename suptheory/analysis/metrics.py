@@ -297,7 +297,8 @@ def _blocked_metrics(W: np.ndarray, R: RowSet) -> dict[str, Any] | None:
     Two passes over blocks of rows (memory ``O(block n + n^2)``, no copy of ``W``): the first
     sums the frame operator ``F = sum_i u_i u_i^T`` of the unit rows and the Gram matrix
     ``G = W^T W`` (in the common scale ``2^-e`` of :func:`_scaled`), the second reads off
-    ``u_i^T F u_i`` (:func:`rms_overlap`) and ``u_i^T G u_i`` (:func:`feature_dimensionality`).
+    ``u_i^T F u_i`` (:func:`rms_overlap`), ``u_i^T G u_i`` (:func:`feature_dimensionality`)
+    and ``r_i = u_i . sum_j u_j - 1`` (the sum of feature ``i``'s signed overlaps).
     The values agree with those functions to rounding. ``None`` (use them) for ``m < n``,
     ``m < 2``, or rows far below the largest (where they take their careful paths).
     """
@@ -347,6 +348,7 @@ def _blocked_metrics(W: np.ndarray, R: RowSet) -> dict[str, Any] | None:
     fro2 = float(np.sum(norms**2))
     r = np.zeros(m)
     r[R.keep] = rsum
-    return {"overlap_sums": r,"rms_overlap": rms, "frame_potential": float(np.einsum("ij,ij->", F, F)),
+    return {"overlap_sums": r, "rms_overlap": rms,
+            "frame_potential": float(np.einsum("ij,ij->", F, F)),
             "feature_dimensionality": d, "row_norms": norms, "frobenius_sq": fro2,
             "dimensions_per_feature": n / fro2 if 0.0 < fro2 < np.inf else None}
