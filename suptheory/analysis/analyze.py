@@ -293,7 +293,8 @@ def _positive_noise(W: np.ndarray, R: Any, fused: dict[str, Any] | None, rms_i: 
 
 def analyze(W: Any, *, quantiles: Any = (0.5, 0.99), l: Any = None,  # noqa: E741
             a: Any = 1.0, top_k: int = 100, thresholds: Any = (), threads: int | None = None,
-            block: int | None = None, progress: bool = True) -> EmbeddingReport:
+            block: int | None = None, progress: bool = True, client: Any = None,
+            checkpoint: Any = None) -> EmbeddingReport:
     r"""Analyse an embedding against random directions and the coherence lower bounds.
 
     One screened pass over all pairs (:func:`suptheory.pair_statistics`) gives the exact
@@ -329,6 +330,10 @@ def analyze(W: Any, *, quantiles: Any = (0.5, 0.99), l: Any = None,  # noqa: E74
         Count, for each feature, the partners with ``|cos| >= t``.
     threads, block, progress
         As in :func:`suptheory.coherence`.
+    client, checkpoint
+        Distribute the passes over all pairs over a Dask cluster, with a resumable
+        checkpoint (:mod:`suptheory.analysis.distributed`); ``W`` is then a file path or a
+        file-backed array. The per-feature metrics are computed here, by row blocks.
 
     Returns
     -------
@@ -348,6 +353,11 @@ def analyze(W: Any, *, quantiles: Any = (0.5, 0.99), l: Any = None,  # noqa: E74
     >>> round(r.coherence, 6), round(r.coherence_lower_bound, 6), round(r.packing_score, 6)
     (0.447214, 0.447214, 1.0)
     """
+    source: Any = W
+    if client is not None:
+        from suptheory.analysis.distributed import open_source
+
+        W, source = open_source(W)
     W = check_embedding(W, "W", dtypes=(np.float64, np.float32))
     qs = tuple(float(q) for q in np.atleast_1d(np.asarray(quantiles, dtype=np.float64)))
     if any(not 0.0 <= q <= 1.0 for q in qs):
@@ -362,9 +372,10 @@ def analyze(W: Any, *, quantiles: Any = (0.5, 0.99), l: Any = None,  # noqa: E74
             raise ValueError(f"a must be a finite number > 0; got {a!r}")
     R = row_set(W, _threads(threads))
     nonzero = len(R)
-    ps = _pairs.pair_statistics(W, top_k=top_k, thresholds=thresholds,
+    ps = _pairs.pair_statistics(W if client is None else source, top_k=top_k, thresholds=thresholds,
                                 quantiles=qs if nonzero >= 2 else (), threads=threads,
-                                block=block, progress=progress, _rowset=R)
+                                block=block, progress=progress, _rowset=R, client=client,
+                                checkpoint=checkpoint)
     # the per-feature metrics by row blocks (no copy of W), else the public functions
     fused = _metrics._blocked_metrics(W, R)
     k = m - len(ps.zero_rows)

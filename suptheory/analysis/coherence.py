@@ -225,8 +225,65 @@ class CoherenceResult:
         }
 
 
+def _coherence_rows(R: RowSet, block: int, lo: int, hi: int, threads: int | None,
+                    progress: bool) -> tuple[float, float, int, int, int]:
+    """The exact best pair of the tiles of block rows ``lo <= r0 < hi`` (set indices).
+
+    Returns ``(value, cos, i, j, candidates)`` (``value = -1`` without a pair).
+    """
+    k = len(R)
+    n = R.n
+    err = screening_error_bound(n, _U32)
+    b = min(block, k)
+    w = _k.CHUNK
+    screen = _Screen(R, R, b, w)
+    A = R.kernel
+    tiles = ((r0, c0) for r0 in range(lo, hi, b) for c0 in range(r0, k, w))
+    # worker threads when there is more than one tile and BLAS can be held to one thread
+    pooled = _tp is not None and (k > b or k > w)
+    state = {"best": -1.0}
+
+    def tile(t: tuple[int, int], buf: np.ndarray) -> tuple[Any, ...]:
+        r0, c0 = t
+        r1, c1 = min(k, r0 + b), min(k, c0 + w)
+        c = screen(r0, r1, c0, c1, buf)
+        out = (np.empty(1), np.empty(1), np.empty(1, np.int64), np.empty(1, np.int64),
+               np.empty(1, np.int64))
+        # `lower` may come from any screened pair: a pair it excludes cannot be the maximum,
+        # so only the candidate count (not the result) depends on the tiles' timing
+        _k.scan_block(c, c.view(np.int32), r0, c0, state["best"], err, _SLACK, A, *out)
+        # pairs i < j of the tile, for the progress bar
+        rows = np.arange(r0, r1)
+        done = int(np.maximum(0, c1 - np.maximum(c0, rows + 1)).sum())
+        return (*out, done)
+
+    best, best_cos, bi, bj, ncand = -1.0, 0.0, -1, -1, 0
+    total = sum((min(k, r0 + b) - r0) * (2 * k - r0 - min(k, r0 + b) - 1) // 2
+                for r0 in range(lo, hi, b))
+    # a bar only where it is worth one (tens of millions of pairs and up)
+    with num_threads(threads) as nt, _blas_threads(1 if pooled else None), \
+            progress_bar(total, "coherence", progress and total >= 2**25,
+                         unit="pair", unit_scale=True) as bar:
+        # each tile is scanned right after its GEMM, while it is still in cache, from a
+        # reused buffer: a whole block row per GEMM followed by a separate scan would stream
+        # every value through memory twice. Worker threads, each with its own single-threaded
+        # GEMM (the kernels release the GIL), let the scan scale with the cores too
+        # (benchmarks/coherence.py measures the rate against a bare GEMM)
+        with closing(_tile_results(tile, tiles, nt if pooled else 1, screen.size)) as results:
+            for val, cs, oi, oj, oc, done in results:
+                ncand += int(oc[0])
+                if val[0] >= 0:
+                    pair = (int(oi[0]), int(oj[0]))
+                    if val[0] > best or (val[0] == best and pair < (bi, bj)):
+                        best, best_cos, bi, bj = float(val[0]), float(cs[0]), pair[0], pair[1]
+                        state["best"] = best
+                bar.update(done)
+    return best, best_cos, bi, bj, ncand
+
+
 def coherence(W: Any, *, threads: int | None = None, block: int | None = None,
-              progress: bool = True) -> CoherenceResult:
+              progress: bool = True, client: Any = None, checkpoint: Any = None,
+              rows_per_task: int | None = None) -> CoherenceResult:
     r"""Exact coherence (largest absolute cosine between two rows) of an embedding.
 
     .. math::
@@ -253,6 +310,16 @@ def coherence(W: Any, *, threads: int | None = None, block: int | None = None,
         Rows per GEMM tile (default 512; tiles are 2048 columns wide).
     progress : bool
         Show a progress bar on a terminal.
+    client : dask.distributed.Client, optional
+        Distribute the block rows of tiles over a Dask cluster
+        (:mod:`suptheory.analysis.distributed`): ``W`` must then be a file path or an
+        array backed by a file (a memory map), which each worker maps itself; the result is
+        bit-identical to the local run.
+    checkpoint : str or path-like, optional
+        With ``client``: an SQLite file recording every finished block row, so that a run
+        started again after a crash resumes where it stopped.
+    rows_per_task : int, optional
+        With ``client``: rows of ``W`` per task (default ``8 block``).
 
     Returns
     -------
@@ -279,6 +346,11 @@ def coherence(W: Any, *, threads: int | None = None, block: int | None = None,
     >>> float(r), r.i, r.j, r.overlap
     (0.8, 1, 2, -0.8)
     """
+    src = None
+    if client is not None:
+        from suptheory.analysis.distributed import open_source
+
+        W, src = open_source(W)
     W = _embedding(W)
     nthreads = _threads(threads)
     m, n = W.shape
@@ -290,51 +362,16 @@ def coherence(W: Any, *, threads: int | None = None, block: int | None = None,
     pairs = k * (k - 1) // 2
     if k < 2:
         return CoherenceResult(0.0, None, None, 0.0, m, n, zero_idx, 0, 0)
-    err = screening_error_bound(n, _U32)
     b = _COH_BLOCK if block is None else check_int(block, "block", low=1)
-    b = min(b, k)
-    w = _k.CHUNK
-    screen = _Screen(R, R, b, w)
-    A = R.kernel
-    tiles = ((r0, c0) for r0 in range(0, k, b) for c0 in range(r0, k, w))
-    # worker threads when there is more than one tile and BLAS can be held to one thread
-    pooled = _tp is not None and (k > b or k > w)
-    state = {"best": -1.0}
+    if client is not None:
+        from suptheory.analysis.distributed import distributed_coherence
 
-    def tile(t: tuple[int, int], buf: np.ndarray) -> tuple[Any, ...]:
-        r0, c0 = t
-        r1, c1 = min(k, r0 + b), min(k, c0 + w)
-        c = screen(r0, r1, c0, c1, buf)
-        out = (np.empty(1), np.empty(1), np.empty(1, np.int64), np.empty(1, np.int64),
-               np.empty(1, np.int64))
-        # `lower` may come from any screened pair: a pair it excludes cannot be the maximum,
-        # so only the candidate count (not the result) depends on the tiles' timing
-        _k.scan_block(c, c.view(np.int32), r0, c0, state["best"], err, _SLACK, A, *out)
-        # pairs i < j of the tile, for the progress bar
-        rows = np.arange(r0, r1)
-        done = int(np.maximum(0, c1 - np.maximum(c0, rows + 1)).sum())
-        return (*out, done)
-
-    best, best_cos, bi, bj, ncand = -1.0, 0.0, -1, -1, 0
-    total = pairs
-    # a bar only where it is worth one (tens of millions of pairs and up)
-    with num_threads(nthreads) as nt, _blas_threads(1 if pooled else None), \
-            progress_bar(total, "coherence", progress and total >= 2**25,
-                         unit="pair", unit_scale=True) as bar:
-        # each tile is scanned right after its GEMM, while it is still in cache, from a
-        # reused buffer: a whole block row per GEMM followed by a separate scan would stream
-        # every value through memory twice. Worker threads, each with its own single-threaded
-        # GEMM (the kernels release the GIL), let the scan scale with the cores too
-        # (benchmarks/coherence.py measures the rate against a bare GEMM)
-        with closing(_tile_results(tile, tiles, nt if pooled else 1, screen.size)) as results:
-            for val, cs, oi, oj, oc, done in results:
-                ncand += int(oc[0])
-                if val[0] >= 0:
-                    pair = (int(oi[0]), int(oj[0]))
-                    if val[0] > best or (val[0] == best and pair < (bi, bj)):
-                        best, best_cos, bi, bj = float(val[0]), float(cs[0]), pair[0], pair[1]
-                        state["best"] = best
-                bar.update(done)
+        assert src is not None
+        best, best_cos, bi, bj, ncand = distributed_coherence(
+            src, R, client=client, block=b, checkpoint=checkpoint, progress=progress,
+            rows_per_task=rows_per_task)
+    else:
+        best, best_cos, bi, bj, ncand = _coherence_rows(R, b, 0, k, nthreads, progress)
     bi, bj = int(R.keep[bi]), int(R.keep[bj])
     return CoherenceResult(best, bi, bj, best_cos, m, n, zero_idx, pairs, ncand)
 

@@ -97,11 +97,13 @@ def _merge_top(top: tuple[np.ndarray, ...], new: tuple[np.ndarray, ...], k: int
 def _screened_pass(A: _Rows, B: _Rows | None, *, signed: bool, top_k: int,
                    thresholds: np.ndarray, nbins: int, threads: int | None, block: int | None,
                    progress: bool, desc: str,
-                   bands: tuple[np.ndarray, np.ndarray] | None = None) -> _Pass:
+                   bands: tuple[np.ndarray, np.ndarray] | None = None,
+                   row_range: tuple[int, int] | None = None) -> _Pass:
     """Screen every pair of ``A`` (against itself when ``B`` is None, pairs ``i < j``).
 
     With ``bands`` (one matrix only), also collect the pairs whose screened ``|cos|`` is in
-    a band (:func:`~suptheory._kernels.pairs.band_block`).
+    a band (:func:`~suptheory._kernels.pairs.band_block`). With ``row_range = (lo, hi)``,
+    only the block rows ``lo <= r0 < hi`` (``lo`` a multiple of the block).
     """
     upper = B is None
     Bm = A if B is None else B
@@ -132,7 +134,9 @@ def _screened_pass(A: _Rows, B: _Rows | None, *, signed: bool, top_k: int,
     screen = _Screen(A, Bm, b, w)
     Ak, Bk = A.kernel, Bm.kernel
     # a generator: a million rows make a million tiles
-    tiles = ((r0, c0) for r0 in range(0, ka, b) for c0 in range(r0 if upper else 0, kb, w))
+    lo_r, hi_r = (0, ka) if row_range is None else row_range
+    tiles = ((r0, c0) for r0 in range(lo_r, hi_r, b)
+             for c0 in range(r0 if upper else 0, kb, w))
     pooled = _tp is not None and (ka > b or kb > w)
     empty_hist = np.zeros(0, dtype=np.int64)
 
@@ -158,7 +162,11 @@ def _screened_pass(A: _Rows, B: _Rows | None, *, signed: bool, top_k: int,
             done = (r1 - r0) * (c1 - c0)
         return (r0, c0, *out, band, done)
 
-    total = ka * (ka - 1) // 2 if upper else ka * kb
+    if upper:
+        total = sum((min(ka, r0 + b) - r0) * (2 * ka - r0 - min(ka, r0 + b) - 1) // 2
+                    for r0 in range(lo_r, hi_r, b))
+    else:
+        total = (min(hi_r, ka) - lo_r) * kb
     ncand = 0
     parts: list[tuple[np.ndarray, ...]] = []
     below = np.zeros(0 if bands is None else len(bands[0]), dtype=np.int64)
@@ -411,14 +419,20 @@ def _interpolate(values: dict[int, float], h: np.ndarray, lo: np.ndarray, total:
 
 
 def _exact_quantiles(R: _Rows, hist: np.ndarray, q: np.ndarray, *, threads: int | None,
-                     block: int | None, progress: bool) -> np.ndarray:
-    """Exact quantiles of ``|cos|`` over the pairs of ``R`` from a pass's histogram."""
+                     block: int | None, progress: bool, collect: Any = None) -> np.ndarray:
+    """Exact quantiles of ``|cos|`` over the pairs of ``R`` from a pass's histogram.
+
+    ``collect(lo, hi)``: the second pass (default :func:`_collect` on this machine).
+    """
     k = len(R)
     total = k * (k - 1) // 2
     err32 = screening_error_bound(R.n, _U32) + _SLACK
     h, lo, ranks = _quantile_ranks(q, total)
     blo, bhi = _bands(hist, ranks, err32)
-    band = _collect(R, blo, bhi, threads=threads, block=block, progress=progress)
+    if collect is None:
+        band = _collect(R, blo, bhi, threads=threads, block=block, progress=progress)
+    else:
+        band = collect(blo, bhi)
     values = _select_ranks(R, band, blo, bhi, ranks, err32, threads)
     if values is None:  # pragma: no cover - the histogram's bands hold their ranks
         raise AssertionError("overlap quantiles: a histogram band missed its rank")
@@ -426,7 +440,7 @@ def _exact_quantiles(R: _Rows, hist: np.ndarray, q: np.ndarray, *, threads: int 
 
 
 def _collect(R: _Rows, lo: np.ndarray, hi: np.ndarray, *, threads: int | None,
-             block: int | None, progress: bool
+             block: int | None, progress: bool, row_range: tuple[int, int] | None = None
              ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """The pairs whose screened ``|cos|`` lies in a band ``[lo_t, hi_t]``, and counts below.
 
@@ -437,9 +451,12 @@ def _collect(R: _Rows, lo: np.ndarray, hi: np.ndarray, *, threads: int | None,
     b = min(_COH_BLOCK if block is None else check_int(block, "block", low=1), k)
     w = _kc.CHUNK
     screen = _Screen(R, R, b, w)
-    tiles = ((r0, c0) for r0 in range(0, k, b) for c0 in range(r0, k, w))
+    lo_r, hi_r = (0, k) if row_range is None else row_range
+    tiles = ((r0, c0) for r0 in range(lo_r, hi_r, b) for c0 in range(r0, k, w))
     pooled = _tp is not None and (k > b or k > w)
     below = np.zeros(len(lo), dtype=np.int64)
+    total = sum((min(k, r0 + b) - r0) * (2 * k - r0 - min(k, r0 + b) - 1) // 2
+                for r0 in range(lo_r, hi_r, b))
 
     def tile(t: tuple[int, int], buf: np.ndarray) -> tuple[Any, ...]:
         r0, c0 = t
@@ -451,7 +468,7 @@ def _collect(R: _Rows, lo: np.ndarray, hi: np.ndarray, *, threads: int | None,
 
     parts: list[tuple[np.ndarray, ...]] = []
     with num_threads(threads) as nt_, _blas_threads(1 if pooled else None), \
-            ChunkRunner(k * (k - 1) // 2, "overlap quantiles", progress, unit="pair",
+            ChunkRunner(total, "overlap quantiles", progress, unit="pair",
                         min_done=0, min_total=2**25) as run, \
             closing(_tile_results(tile, tiles, nt_ if pooled else 1, screen.size)) as results:
         for ii, jj, vv, bl, done in results:
@@ -541,7 +558,9 @@ def _check_q(q: Any, name: str = "quantiles") -> np.ndarray:
 
 def pair_statistics(W: Any, *, top_k: int = 100, thresholds: Any = (), quantiles: Any = (),
                     threads: int | None = None, block: int | None = None,
-                    progress: bool = True, _rowset: RowSet | None = None) -> PairStatistics:
+                    progress: bool = True, client: Any = None, checkpoint: Any = None,
+                    rows_per_task: int | None = None,
+                    _rowset: RowSet | None = None) -> PairStatistics:
     r"""Nearest neighbours, counts, top pairs and quantiles of an embedding's overlaps, exactly.
 
     For each feature ``i`` (row of ``W``), over the other nonzero rows ``j``:
@@ -572,8 +591,8 @@ def pair_statistics(W: Any, *, top_k: int = 100, thresholds: Any = (), quantiles
         (most pairs above it) slows the pass down.
     quantiles : sequence of float
         Quantiles of ``|cos|`` over pairs, in ``[0, 1]`` (``()``: no second pass).
-    threads, block, progress
-        As in :func:`suptheory.coherence`.
+    threads, block, progress, client, checkpoint, rows_per_task
+        As in :func:`suptheory.coherence` (with ``client``, every pass is distributed).
 
     Returns
     -------
@@ -603,6 +622,11 @@ def pair_statistics(W: Any, *, top_k: int = 100, thresholds: Any = (), quantiles
     >>> s.top_pairs.tolist()
     [(1, 2, -0.8), (0, 1, 0.6)]
     """
+    src = None
+    if client is not None:
+        from suptheory.analysis.distributed import open_source
+
+        W, src = open_source(W)
     W = _embedding(W)
     top_k = check_int(top_k, "top_k", low=0)
     thr = _check_thresholds(thresholds) if np.size(thresholds) else np.zeros(0)
@@ -613,6 +637,20 @@ def pair_statistics(W: Any, *, top_k: int = 100, thresholds: Any = (), quantiles
         raise ValueError(f"W has n = {n} columns; pair_statistics supports n < {2**22:,}")
     R = _rows(W, nthreads) if _rowset is None else _rowset
     k = len(R)
+    collect: Any = None
+    if client is not None:
+        from suptheory.analysis.distributed import Distributed
+
+        assert src is not None
+        dist = Distributed(src, R, client, block=_COH_BLOCK if block is None else block,
+                           checkpoint=checkpoint, progress=progress,
+                           rows_per_task=rows_per_task)
+        stats_pass: Any = dist.stats
+        collect = dist.collect
+    else:
+        def stats_pass(**kw: Any) -> _Pass:
+            return _screened_pass(R, None, threads=nthreads, block=block, progress=progress,
+                                  **kw)
     pairs = k * (k - 1) // 2
     if len(qa) and pairs == 0:
         raise ValueError("overlap quantiles need at least two nonzero rows (one pair)")
@@ -626,9 +664,8 @@ def pair_statistics(W: Any, *, top_k: int = 100, thresholds: Any = (), quantiles
         bands = _predict_bands(R, ranks, pairs, err32, nthreads)
         nbins = _nbins(n) if bands is None else 0
     if k >= 2:
-        P = _screened_pass(R, None, signed=False, top_k=top_k, thresholds=thr, nbins=nbins,
-                           threads=nthreads, block=block, progress=progress,
-                           desc="pair statistics", bands=bands)
+        P = stats_pass(signed=False, top_k=top_k, thresholds=thr, nbins=nbins,
+                       desc="pair statistics", bands=bands)
         best, cos, arg, counts_k, top, hist, ncand = (P.row_best, P.row_cos, P.row_arg,
                                                       P.counts_r, P.top, P.hist, P.candidates)
     else:
@@ -658,11 +695,10 @@ def pair_statistics(W: Any, *, top_k: int = 100, thresholds: Any = (), quantiles
             vals = _interpolate(values, h, lo, pairs)
         else:
             if not nbins:  # the predicted bands missed: a histogram pass
-                hist = _screened_pass(R, None, signed=False, top_k=0, thresholds=np.zeros(0),
-                                      nbins=_nbins(n), threads=nthreads, block=block,
-                                      progress=progress, desc="overlap histogram").hist
+                hist = stats_pass(signed=False, top_k=0, thresholds=np.zeros(0),
+                                  nbins=_nbins(n), desc="overlap histogram").hist
             vals = _exact_quantiles(R, hist, qa, threads=nthreads, block=block,
-                                    progress=progress)
+                                    progress=progress, collect=collect)
         q_values = {float(q): float(v) for q, v in zip(qa, vals, strict=True)}
     if k >= 2:
         i0 = int(np.argmax(max_overlap))  # the first feature attaining the maximum
