@@ -209,7 +209,9 @@ class Distributed:
                    "keep": R.keep, "zero": R.zero, "m": R.m, "n": R.n,
                    # float64 rows below 2^-1022: their prescaled copy travels (rare)
                    "copy": None if R.X.shape[0] == R.m else R.X}
-        self._rowdata = client.scatter(rowdata, broadcast=True)
+        # one object under a fresh key (a dict would be scattered value by value, under its
+        # own keys 'rid', 'sc', ...: shared by every run, released by whichever ends first)
+        self._rowdata = client.scatter([rowdata], broadcast=True, hash=False)[0]
         #: block rows computed and loaded from the checkpoint in the last pass
         self.computed = 0
         self.resumed = 0
@@ -233,10 +235,12 @@ class Distributed:
             log.info("resuming %s: %d of %d block rows from %s", kind, self.resumed,
                      len(ranges), self.checkpoint.path if self.checkpoint else "")
         futures = {}
+        # a fresh key per run: a key of a cancelled run is never reused
+        nonce = os.urandom(4).hex()
         for lo, hi in todo:
             f = self.client.submit(_task, self.src, self.token, self._rowdata, kind, params,
-                                   lo, hi, key=f"suptheory-{kind}-{run}-{lo}", pure=False,
-                                   retries=3)
+                                   lo, hi, key=f"suptheory-{kind}-{run}-{lo}-{nonce}",
+                                   pure=False, retries=3)
             futures[f] = (lo, hi)
         try:
             for f in as_completed(list(futures)):  # type: ignore[no-untyped-call]
