@@ -6,7 +6,11 @@ top-100 pairs on 200,000 x 512 (``--large``) <= 1.3x ``coherence``. With
 ``sentence_transformers``-free access to all-MiniLM-L6-v2 weights (``--minilm PATH`` to a
 ``.safetensors`` file) the real token embeddings are measured too.
 
-Usage: ``python benchmarks/analyze.py [--large] [--minilm PATH]``.
+``--dask`` also times ``coherence`` and default ``analyze`` of the 30,522 x 384 matrix (saved
+to a temporary ``.npy`` file) on a ``LocalCluster`` of two worker processes against the
+local run.
+
+Usage: ``python benchmarks/analyze.py [--large] [--minilm PATH] [--dask]``.
 """
 
 from __future__ import annotations
@@ -40,15 +44,43 @@ def run(name: str, W: np.ndarray, full: bool) -> None:
           f"{(tp + tr) / tc:.2f}x coherence")
 
 
+def run_dask(W: np.ndarray) -> None:
+    import os
+    import tempfile
+
+    import distributed
+
+    with tempfile.TemporaryDirectory() as tmp:
+        path = os.path.join(tmp, "W.npy")
+        np.save(path, W)
+        with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
+                                      dashboard_address=":0") as cluster, \
+                distributed.Client(cluster) as client:
+            st.coherence(path, client=client, progress=False)  # workers compile / load
+            tl, c = _time(st.coherence, W, progress=False)
+            td, cd = _time(st.coherence, path, client=client, progress=False)
+            assert (cd.value, cd.i, cd.j) == (c.value, c.i, c.j)
+            print(f"dask coherence: local {tl:.2f} s, LocalCluster(2 workers) {td:.2f} s: "
+                  f"{td / tl:.2f}x")
+            tl, r = _time(st.analyze, W, progress=False)
+            td, rd = _time(st.analyze, path, client=client, progress=False)
+            assert r == rd
+            print(f"dask analyze: local {tl:.2f} s, LocalCluster(2 workers) {td:.2f} s: "
+                  f"{td / tl:.2f}x")
+
+
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__)
     p.add_argument("--large", action="store_true")
     p.add_argument("--minilm", default=None)
+    p.add_argument("--dask", action="store_true")
     args = p.parse_args()
     rng = np.random.default_rng(0)
     m, n = 30_522, 384
     W = (rng.standard_normal((m, n)) + 0.4 * rng.standard_normal(n)).astype(np.float32)
     run("synthetic 30,522 x 384", W, True)
+    if args.dask:
+        run_dask(W)
     if args.minilm:
         from safetensors.numpy import load_file
 

@@ -196,6 +196,35 @@ def test_noise_matches_simulation_with_random_signs():
     assert r.noise_rms == pytest.approx(sim.std, rel=0.1)
 
 
+@pytest.mark.parametrize("signs", ["random", "positive"])
+def test_noise_both_sign_conventions_match_simulation(signs):
+    """noise (random signs) and noise_positive (every amplitude +a) against simulation.
+
+    A shared direction makes the positive amplitudes' coherent term large. The simulation
+    reads out a uniform feature, so its raw second moment E nu^2 is the mean over features of
+    E Z_i^2; it must agree within 3 standard errors (z printed with -s), and with the
+    simulation's exact moments (count="fixed": exactly l others, as in analyze) to rounding.
+    """
+    from suptheory.empirical.simulate import simulate_interference
+
+    rng = np.random.default_rng(7)
+    W = rng.standard_normal((300, 24)) + 0.4 * rng.standard_normal(24)
+    l, a = 9, 1.5  # noqa: E741
+    r = analyze(W, l=l, a=a, quantiles=(), top_k=0, progress=False)
+    ours = r.noise if signs == "random" else r.noise_positive
+    expect = float(np.mean(ours**2))
+    sim = simulate_interference(l=l, a=a, embedding=W, count="fixed", trials=200_000, seed=3,
+                                progress=False, return_samples=True, signs=signs)
+    x2 = sim.samples**2
+    z = (x2.mean() - expect) / (x2.std() / np.sqrt(len(x2)))
+    print(f"noise ({signs} signs): E Z^2 {expect:.6g}, simulated {x2.mean():.6g}, z = {z:+.2f}")
+    assert abs(z) < 3
+    assert sim.theory**2 + sim.theory_mean**2 == pytest.approx(expect, rel=1e-10)
+    if signs == "positive":  # the shared direction's bias: far above the random-sign value
+        assert r.noise_positive_rms > 1.5 * r.noise_rms
+        assert "noise_positive" in r.per_feature()
+
+
 def test_cli_per_feature_csv_and_json(tmp_path, capsys):
     from suptheory.cli.main import main
 

@@ -373,11 +373,17 @@ def test_row_sumsq_dd_and_pair_cos_py_func(monkeypatch):
     assert cos[0, 3] == -1.0 and cos[0, 0] == 1.0 and cos[0, 4] == 0.0
 
 
+def _rowset(x, hi, lo):
+    """The kernels' row-set tuple of the prescaled rows ``x`` (no scaling)."""
+    k = len(x)
+    return (x, np.arange(k, dtype=np.int64), np.ones(k), hi, lo, np.sqrt(hi))
+
+
 def _scan(fn, c, row0, col0, x, hi, lo, err):
     nchunks = -(-c.shape[1] // KC.CHUNK)
     out = (np.empty(nchunks), np.empty(nchunks), np.empty(nchunks, np.int64),
            np.empty(nchunks, np.int64), np.empty(nchunks, np.int64))
-    fn(c, c.view(np.int32), row0, col0, -1.0, err, 2.0**-40, x, hi, lo, *out)
+    fn(c, c.view(np.int32), row0, col0, -1.0, err, 2.0**-40, _rowset(x, hi, lo), *out)
     return out
 
 
@@ -674,23 +680,22 @@ def test_stats_block_and_collect_bins_py_func(monkeypatch, row0, col0, upper, si
     err = screening_error_bound(n, 2.0**-24)
     lower = np.full(k, -np.inf)
     thr = np.array([0.3, 0.7])
-    args = (c, c.view(np.int32), row0, col0, upper, signed, err, 2.0**-40, x, hi, lo, u, x, hi,
-            lo, u, 1e-12, lower, lower, 3, -np.inf, thr)
+    R = _rowset(x, hi, lo)
+    args = (c, c.view(np.int32), row0, col0, upper, signed, err, 2.0**-40, R, R, 1e-12, lower,
+            lower, 3, -np.inf, thr)
     hist_c = np.zeros(16, np.int64)
     compiled = KPR.stats_block(*args, hist_c, 16.0)
     stats_py = KPR.stats_block.py_func
-    collect_py = KPR.collect_bins_block.py_func
-    wanted = np.zeros(16, bool)
-    wanted[[2, 9, 15]] = True
+    band_py = KPR.band_block.py_func
+    blo, bhi = np.array([0.1, 0.5]), np.array([0.2, 0.9])
     with pure_python(monkeypatch, KPR):
         hist = np.zeros(16, np.int64)
         out = stats_py(*args, hist, 16.0)
-        got = collect_py(c, row0, col0, upper, signed, 16.0, wanted)
+        got = band_py(c, row0, col0, upper, blo, bhi)
     for a, b in zip(out, compiled, strict=True):
         np.testing.assert_array_equal(a, b)
     np.testing.assert_array_equal(hist, hist_c)
-    for a, b in zip(got, KPR.collect_bins_block(c, row0, col0, upper, signed, 16.0, wanted),
-                    strict=True):
+    for a, b in zip(got, KPR.band_block(c, row0, col0, upper, blo, bhi), strict=True):
         np.testing.assert_array_equal(a, b)
     # references from the float64 Gram block
     G = u[row0:row0 + 5] @ u[col0:].T
@@ -714,9 +719,12 @@ def test_stats_block_and_collect_bins_py_func(monkeypatch, row0, col0, upper, si
     Vs = np.abs(c.astype(np.float64)) if not signed else c.astype(np.float64)
     bins = np.clip((Vs * 16.0).astype(int), 0, 15)
     np.testing.assert_array_equal(hist, np.bincount(bins[valid], minlength=16))
-    sel = valid & wanted[bins]
+    Va = np.abs(c.astype(np.float64))
+    sel = valid & (((Va >= 0.1) & (Va <= 0.2)) | ((Va >= 0.5) & (Va <= 0.9)))
     assert sorted(zip(got[0], got[1], strict=True)) == sorted(
         zip(rr[sel] + row0, kk[sel] + col0, strict=True))
+    np.testing.assert_array_equal(got[2], np.abs(c[got[0] - row0, got[1] - col0]))
+    assert got[3].tolist() == [int((valid & (Va < 0.1)).sum()), int((valid & (Va < 0.5)).sum())]
 
 
 def test_pair_cos2_many_and_dot_many_py_func(monkeypatch):
@@ -735,13 +743,19 @@ def test_pair_cos2_many_and_dot_many_py_func(monkeypatch):
     ref = np.einsum("ij,ij->i", ux[ii], uy[jj])
     out, out2 = np.empty(3), np.empty(3)
     many_py, dot_py = KPR.pair_cos2_many.py_func, KPR.pair_dot_many.py_func
+    X, Y = _rowset(x, hx, lx), _rowset(y, hy, ly)
     with pure_python(monkeypatch, KPR):
-        many_py(x, hx, lx, ii, y, hy, ly, jj, out)
-        dot_py(ux, ii, uy, jj, out2)
+        many_py(X, ii, Y, jj, out)
+        dot_py(X, ii, Y, jj, out2)
     np.testing.assert_allclose(out, ref, rtol=1e-14)
     np.testing.assert_allclose(out2, ref, rtol=1e-14)
-    KPR.pair_cos2_many(x, hx, lx, ii, y, hy, ly, jj, out2)
+    out3 = np.empty(3)
+    KPR.pair_dot_many(X, ii, Y, jj, out3)
+    np.testing.assert_array_equal(out2, out3)
+    KPR.pair_cos2_many(X, ii, Y, jj, out2)
     np.testing.assert_array_equal(out, out2)
+
+
 # ---------------------------------------------------------------- feature-set data laws
 
 
@@ -862,3 +876,33 @@ def test_train_chunk_py_func_feature_sets(monkeypatch):
             _np_adam(rb, gb, mom[2], mom[3], lr[s], step0 + s + 1, True, 0.01)
         _close(W[0], rW, rtol=1e-9)
         _close(b[0], rb, rtol=1e-9)
+
+
+def test_row_set_kernels_scale_in_place_exactly(monkeypatch):
+    # rows read from a float32 matrix and scaled on the fly equal a prescaled float64 copy
+    rng = np.random.default_rng(13)
+    W = (rng.standard_normal((6, 5)) * np.array([[1.0], [1e-30], [1e30], [1.0], [3.0],
+                                                 [1e-3]])).astype(np.float32)
+    rid = np.array([0, 2, 3, 5, 1], dtype=np.int64)
+    amax = np.abs(W[rid]).max(axis=1).astype(np.float64)
+    p = 1 - np.frexp(amax)[1]
+    sc = np.ldexp(1.0, p)
+    x = np.ldexp(W[rid].astype(np.float64), p[:, None])
+    hi, lo, hx, lx = np.empty(5), np.empty(5), np.empty(5), np.empty(5)
+    KC.row_sumsq_dd(x, hx, lx)
+    KC.rows_sumsq_dd(W, rid, sc, hi, lo)
+    np.testing.assert_array_equal(hi, hx)
+    np.testing.assert_array_equal(lo, lx)
+    A = (W, rid, sc, hi, lo, np.sqrt(hi))
+    out = np.empty((5, 5), np.float32)
+    KC.unit_block(A, 0, 5, out)
+    np.testing.assert_array_equal(out, (x / np.sqrt(hx)[:, None]).astype(np.float32))
+    py = (KC.rows_sumsq_dd.py_func, KC.unit_block.py_func, KC.rows_cos.py_func)
+    with pure_python(monkeypatch, KC):
+        py[0](W, rid, sc, hi, lo)
+        out_py = np.empty((5, 5), np.float32)
+        py[1](A, 0, 5, out_py)
+        cos = [py[2](A, i, A, j) for i in range(5) for j in range(5)]
+    np.testing.assert_array_equal(hi, hx)
+    np.testing.assert_array_equal(out_py, out)
+    assert cos == [KC.pair_cos(x, hx, lx, i, j) for i in range(5) for j in range(5)]

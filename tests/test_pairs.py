@@ -81,6 +81,36 @@ def test_every_statistic_equals_brute_force(m, n, shift, block):
     assert s.zero_rows == (11,) and s.pairs == (m - 1) * (m - 2) // 2
 
 
+@pytest.mark.parametrize("path", ["sample", "histogram", "missed"])
+def test_quantiles_exact_on_every_path(monkeypatch, path):
+    """The one-pass quantiles (bands predicted by a sample), the histogram pass, and the
+    fallback when a predicted band misses its rank all give numpy.quantile's values."""
+    from suptheory.analysis import pairs as P
+
+    monkeypatch.setattr(P, "_COLLECT_CAP", 2**18)
+    monkeypatch.setattr(P, "_SAMPLE_ROWS", 1000)
+    if path == "histogram":
+        monkeypatch.setattr(P, "_predict_bands", lambda *a, **k: None)
+    elif path == "missed":
+        # a band far from every rank: the check after the pass sends it to the histogram
+        monkeypatch.setattr(P, "_predict_bands",
+                            lambda *a, **k: (np.array([0.999]), np.array([1.0])))
+    seen = []
+    real = P._exact_quantiles
+    monkeypatch.setattr(P, "_exact_quantiles", lambda *a, **k: seen.append(1) or real(*a, **k))
+    rng = np.random.default_rng(21)
+    W = (rng.standard_normal((1200, 32)) + 0.3 * rng.standard_normal(32)).astype(np.float32)
+    W[9] = W[4]  # ties
+    q = (0.0, 0.25, 0.5, 0.9, 0.99, 1.0)
+    s = pair_statistics(W, top_k=5, quantiles=q, progress=False, block=200)
+    assert bool(seen) == (path != "sample")
+    _, A, _ = brute(W)
+    a = A[np.triu_indices(len(W), 1)]
+    # atol: the float64 reference is off by ~1e-16 at the smallest |cos| (~1e-7)
+    np.testing.assert_allclose(list(s.quantiles.values()), np.quantile(a, q), rtol=1e-12,
+                               atol=1e-15)
+
+
 def test_float32_input_with_shared_direction_and_ties():
     rng = np.random.default_rng(3)
     W = (rng.standard_normal((900, 24)) + 2.0 * rng.standard_normal(24)).astype(np.float32)

@@ -21,7 +21,8 @@ from numba import prange
 
 from suptheory._kernels.jit import jit
 
-__all__ = ["row_sumsq_dd", "pair_cos", "scan_block", "CHUNK"]
+__all__ = ["row_sumsq_dd", "pair_cos", "rows_sumsq_dd", "rows_cos", "rows_dot64", "unit_block",
+           "scan_block", "CHUNK"]
 
 #: columns of a GEMM tile (and of a scanned chunk); a constant, so the work split (and with
 #: it every intermediate) is the same for any thread count.
@@ -228,6 +229,153 @@ def pair_cos(x, s_hi, s_lo, i, j):
     return -c if neg else c
 
 
+# --- rows read in place --------------------------------------------------------------------
+# A row set is a tuple ``(X, rid, sc, s_hi, s_lo, rn)``: row ``i`` of the set is
+# ``X[rid[i]] * sc[i]`` (``X`` float32 or float64, possibly a read-only memory map; ``sc[i]``
+# an exact power of two, so the product is the prescaled row, exactly), with squared norm
+# ``s_hi[i] + s_lo[i]`` (double-double) and ``rn[i] = sqrt(s_hi[i])``. The kernels below scale
+# on the fly and never need a prescaled copy of the matrix.
+
+
+@jit(inline="always")  # numba IR inlining: no call overhead in the inner loops
+def _dot2s(a, sa, b, sb):
+    """:func:`_dot2` of ``a * sa`` and ``b * sb`` (exact scalings by powers of two).
+
+    Parameters
+    ----------
+    a, b : (n,) float32 or float64
+    sa, sb : float64
+
+    Returns
+    -------
+    hi, lo : float64
+    """
+    p, s = _two_prod(a[0] * sa, b[0] * sb)
+    for k in range(1, a.shape[0]):
+        h, r = _two_prod(a[k] * sa, b[k] * sb)
+        p, q = _two_sum(p, h)
+        s += q + r
+    return _fast_two_sum(p, s)
+
+
+# parallel=True: one O(n) double-double dot product per row; prange runs over the independent
+# rows and each writes its own slot, so results do not depend on the thread count.
+@jit(parallel=True)
+def rows_sumsq_dd(X, rid, sc, out_hi, out_lo):
+    """Squared norm of each row ``X[rid[i]] * sc[i]`` as a double-double (:func:`row_sumsq_dd`).
+
+    Parameters
+    ----------
+    X : (m, n) float32 or float64
+    rid : (k,) int64
+    sc : (k,) float64
+        Powers of two.
+    out_hi, out_lo : (k,) float64
+        Receive the high and low parts.
+    """
+    for i in prange(rid.shape[0]):
+        r = X[rid[i]]
+        h, lo = _dot2s(r, sc[i], r, sc[i])
+        out_hi[i] = h
+        out_lo[i] = lo
+
+
+@jit
+def rows_cos(A, i, B, j):
+    """Signed cosine of row ``i`` of the row set ``A`` and row ``j`` of ``B`` (:func:`pair_cos`).
+
+    Same arithmetic as :func:`pair_cos` on the prescaled rows, which it forms on the fly.
+
+    Parameters
+    ----------
+    A, B : tuple
+        Row sets ``(X, rid, sc, s_hi, s_lo, rn)``.
+    i, j : int
+
+    Returns
+    -------
+    float64
+    """
+    Xa, ra, sca, ha, la, _ = A
+    Xb, rb, scb, hb, lb, _ = B
+    dh, dl = _dot2s(Xa[ra[i]], sca[i], Xb[rb[j]], scb[j])
+    neg = dh < 0.0
+    if neg:
+        dh = -dh
+        dl = -dl
+    if dh == 0.0 and dl == 0.0:
+        return 0.0
+    ph, pl = _dd_mul(ha[i], la[i], hb[j], lb[j])
+    rh, rl = _dd_sqrt(ph, pl)
+    qh, ql = _dd_div(dh, dl, rh, rl)
+    c = qh + ql
+    return -c if neg else c
+
+
+@jit(inline="always")  # numba IR inlining: no call overhead in the inner loops
+def rows_dot64(A, i, B, j):
+    """Float64 cosine of row ``i`` of ``A`` and row ``j`` of ``B``, within ``err64``.
+
+    The float64 dot product of the prescaled rows divided by ``rn_i rn_j``: its error is at
+    most ``gamma_n`` (the dot product) plus a few roundings (the norms, the quotient), below
+    ``screening_error_bound(n, 2^-53) + 2^-60``, whose ``2 d`` term alone allows ten.
+
+    Parameters
+    ----------
+    A, B : tuple
+        Row sets.
+    i, j : int
+
+    Returns
+    -------
+    float64
+    """
+    Xa, ra, sca, _, _, rna = A
+    Xb, rb, scb, _, _, rnb = B
+    ia = ra[i]
+    jb = rb[j]
+    sa, sb = sca[i], scb[j]
+    # 2-D indexing, no row views: a view's reference count is an atomic shared by the
+    # threads, which made this loop ten times slower
+    # four partial sums (the bound holds for any summation order): independent chains
+    # that LLVM vectorises, where one running sum waits on each addition
+    s0 = s1 = s2 = s3 = 0.0
+    n = Xa.shape[1]
+    n4 = n - n % 4
+    for t in range(0, n4, 4):
+        s0 += (Xa[ia, t] * sa) * (Xb[jb, t] * sb)
+        s1 += (Xa[ia, t + 1] * sa) * (Xb[jb, t + 1] * sb)
+        s2 += (Xa[ia, t + 2] * sa) * (Xb[jb, t + 2] * sb)
+        s3 += (Xa[ia, t + 3] * sa) * (Xb[jb, t + 3] * sb)
+    for t in range(n4, n):
+        s0 += (Xa[ia, t] * sa) * (Xb[jb, t] * sb)
+    return ((s0 + s1) + (s2 + s3)) / (rna[i] * rnb[j])
+
+
+@jit  # serial: the caller's worker threads each build their own tile (nogil)
+def unit_block(A, r0, r1, out):
+    """Float32 unit rows ``r0 <= i < r1`` of the row set ``A`` into ``out[: r1 - r0]``.
+
+    ``out[t, k] = float32((X[rid[i], k] * sc[i]) / rn[i])``: the rounding of the float64 unit
+    row, as ``(x / sqrt(s_hi)).astype(float32)`` of a prescaled float64 copy would give.
+
+    Parameters
+    ----------
+    A : tuple
+        A row set.
+    r0, r1 : int
+    out : (>= r1 - r0, n) float32
+    """
+    X, rid, sc, _, _, rn = A
+    for t in range(r1 - r0):
+        row = X[rid[r0 + t]]
+        s = sc[r0 + t]
+        d = rn[r0 + t]
+        o = out[t]
+        for k in range(row.shape[0]):
+            o[k] = np.float32((row[k] * s) / d)
+
+
 @jit(inline="always")  # numba IR inlining: no call overhead in the inner loops
 def _f32_from_bits(bits):
     """Value of a non-negative float32 from its bit pattern; exact in float64.
@@ -280,7 +428,7 @@ def _chunk_max_bits(ci, row0, col0, k0, k1):
 
 
 @jit  # serial: the caller's worker threads each scan their own tile (nogil)
-def scan_block(c, ci, row0, col0, lower, err, slack, x, s_hi, s_lo,
+def scan_block(c, ci, row0, col0, lower, err, slack, A,
                out_val, out_cos, out_i, out_j, out_cand):
     """Exact best pair of one screened GEMM block ``c`` (rows ``row0..``, columns ``col0..``).
 
@@ -290,7 +438,7 @@ def scan_block(c, ci, row0, col0, lower, err, slack, x, s_hi, s_lo,
     ``j > i`` count. For each chunk of ``CHUNK`` columns: find the largest ``|c|``; every pair
     whose exact ``|cos|`` could reach the chunk's maximum (``|c| >= cmax - 2 err - slack``)
     and reach ``lower`` (the exact ``|cos|`` of some pair, or -1: a pair below it cannot be
-    the maximum) is re-checked exactly with :func:`pair_cos`. Slot ``t`` gets the chunk's
+    the maximum) is re-checked exactly with :func:`rows_cos`. Slot ``t`` gets the chunk's
     exact maximum and its lexicographically first pair (``out_val = -1`` when nothing in the
     chunk can win).
 
@@ -308,10 +456,8 @@ def scan_block(c, ci, row0, col0, lower, err, slack, x, s_hi, s_lo,
         Bound of the screening error of one entry of ``c``.
     slack : float
         Extra margin of the candidate threshold.
-    x : (k, n) float64
-        The prescaled rows.
-    s_hi, s_lo : (k,) float64
-        Their squared norms as double-doubles.
+    A : tuple
+        The row set ``(X, rid, sc, s_hi, s_lo, rn)`` (:func:`rows_cos`).
     out_val, out_cos : (chunks,) float64
         Receive each chunk's exact maximum ``|cos|`` (-1: none) and its signed cosine;
         ``chunks = ceil(w / CHUNK)``.
@@ -342,7 +488,7 @@ def scan_block(c, ci, row0, col0, lower, err, slack, x, s_hi, s_lo,
                     if abs(c[r, k]) >= thr:
                         ncand += 1
                         j = col0 + k
-                        cs = pair_cos(x, s_hi, s_lo, i, j)
+                        cs = rows_cos(A, i, A, j)
                         a = abs(cs)
                         # row-major order is lexicographic order, so strict > keeps the first
                         if a > best:

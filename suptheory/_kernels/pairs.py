@@ -6,8 +6,8 @@ GEMM tile of screened cosines, whose entries are within ``err`` of the exact val
 re-checks in double-double arithmetic (:func:`pair_cos2`) only the pairs whose exact value
 could matter: the maximum of each row and of each column (nearest neighbours), the pairs
 that could enter the top ``k``, and the pairs within ``err`` of a count threshold. It also
-counts the screened values into a fine histogram (:func:`collect_bins_block` later picks out
-the pairs of chosen bins), which brackets the exact overlap quantiles.
+counts the screened values into a histogram (:func:`band_block` later picks out the pairs of
+chosen bands), which brackets the exact overlap quantiles.
 
 Each tile fills its own outputs; the caller merges them in tile order, so the results do
 not depend on the thread count or timing (only the number of exact re-checks does).
@@ -18,25 +18,22 @@ from __future__ import annotations
 import numpy as np
 from numba import prange
 
-from suptheory._kernels.coherence import _dd_div, _dd_mul, _dd_sqrt, _dot2, _f32_from_bits
+from suptheory._kernels.coherence import _f32_from_bits, rows_cos, rows_dot64
 from suptheory._kernels.jit import jit
 
-__all__ = ["pair_cos2", "pair_cos2_many", "pair_dot_many", "stats_block",
-           "collect_bins_block"]
+__all__ = ["pair_cos2", "pair_cos2_many", "pair_dot_many", "stats_block", "band_block"]
 
 
 @jit
-def pair_cos2(xa, sa_hi, sa_lo, i, xb, sb_hi, sb_lo, j):
-    """Signed cosine of row ``i`` of ``xa`` and row ``j`` of ``xb``, exact up to one rounding.
+def pair_cos2(A, i, B, j):
+    """Signed cosine of row ``i`` of ``A`` and row ``j`` of ``B``, exact up to one rounding.
 
-    The two-matrix form of :func:`suptheory._kernels.coherence.pair_cos` (same arithmetic).
+    The same as :func:`suptheory._kernels.coherence.rows_cos`.
 
     Parameters
     ----------
-    xa, xb : (ka, n), (kb, n) float64
-        Prescaled rows.
-    sa_hi, sa_lo, sb_hi, sb_lo : float64 arrays
-        Their squared norms as double-doubles.
+    A, B : tuple
+        Row sets ``(X, rid, sc, s_hi, s_lo, rn)``.
     i, j : int
         The rows.
 
@@ -44,59 +41,43 @@ def pair_cos2(xa, sa_hi, sa_lo, i, xb, sb_hi, sb_lo, j):
     -------
     float64
     """
-    dh, dl = _dot2(xa[i], xb[j])
-    neg = dh < 0.0
-    if neg:
-        dh = -dh
-        dl = -dl
-    if dh == 0.0 and dl == 0.0:
-        return 0.0
-    ph, pl = _dd_mul(sa_hi[i], sa_lo[i], sb_hi[j], sb_lo[j])
-    rh, rl = _dd_sqrt(ph, pl)
-    qh, ql = _dd_div(dh, dl, rh, rl)
-    c = qh + ql
-    return -c if neg else c
+    return rows_cos(A, i, B, j)
 
 
 # parallel=True: one O(n) double-double dot product per pair; prange runs over the
 # independent pairs and each writes its own slot out[p].
 @jit(parallel=True)
-def pair_cos2_many(xa, sa_hi, sa_lo, ii, xb, sb_hi, sb_lo, jj, out):
+def pair_cos2_many(A, ii, B, jj, out):
     """:func:`pair_cos2` of the pairs ``(ii[p], jj[p])`` into ``out[p]``.
 
     Parameters
     ----------
-    xa, sa_hi, sa_lo, xb, sb_hi, sb_lo
-        As in :func:`pair_cos2`.
+    A, B : tuple
+        Row sets.
     ii, jj : (p,) int64
         The pairs.
     out : (p,) float64
         Receives the signed cosines.
     """
     for p in prange(ii.shape[0]):
-        out[p] = pair_cos2(xa, sa_hi, sa_lo, ii[p], xb, sb_hi, sb_lo, jj[p])
+        out[p] = rows_cos(A, ii[p], B, jj[p])
 
 
 @jit(parallel=True)  # prange over independent pairs, each writing its own slot out[p]
-def pair_dot_many(ua, ii, ub, jj, out):
-    """Float64 dot products ``<ua[ii[p]], ub[jj[p]]>`` into ``out[p]``.
+def pair_dot_many(A, ii, B, jj, out):
+    """Float64 dot products of the unit rows ``ii[p]`` of ``A`` and ``jj[p]`` of ``B``.
 
     Parameters
     ----------
-    ua, ub : (ka, n), (kb, n) float64
-        Unit rows.
+    A, B : tuple
+        Row sets (:func:`suptheory._kernels.coherence.rows_dot64`).
     ii, jj : (p,) int64
         The pairs.
     out : (p,) float64
         Receives the dot products.
     """
     for p in prange(ii.shape[0]):
-        a = ua[ii[p]]
-        b = ub[jj[p]]
-        s = 0.0
-        for t in range(a.shape[0]):
-            s += a[t] * b[t]
-        out[p] = s
+        out[p] = rows_dot64(A, ii[p], B, jj[p])
 
 
 #: keys per block of the candidate scan: a block whose largest key is below the gate is skipped
@@ -188,13 +169,12 @@ def _grow(a, size):
 
 
 @jit  # serial: the caller's worker threads each scan their own tile (nogil)
-def stats_block(c, ci, row0, col0, upper, signed, err, slack,
-                xa, sa_hi, sa_lo, xa_u, xb, sb_hi, sb_lo, xb_u, err64, lower_r, lower_c,
+def stats_block(c, ci, row0, col0, upper, signed, err, slack, A, B, err64, lower_r, lower_c,
                 top_k, top_lower, thresholds, hist, hscale):
     """Exact per-row and per-column statistics of one screened tile.
 
-    ``c[r, k]`` approximates the cosine of row ``row0 + r`` of ``xa`` and row ``col0 + k``
-    of ``xb`` within ``err``. With ``upper`` only pairs ``col0 + k > row0 + r`` count (one
+    ``c[r, k]`` approximates the cosine of row ``row0 + r`` of ``A`` and row ``col0 + k``
+    of ``B`` within ``err``. With ``upper`` only pairs ``col0 + k > row0 + r`` count (one
     matrix against itself). Values are the signed cosines (``signed``) or their absolute
     values. A pair is re-checked exactly when its screened value could reach (within
     ``2 err + slack``) the tile's maximum of its row or column while not falling below
@@ -207,16 +187,15 @@ def stats_block(c, ci, row0, col0, upper, signed, err, slack,
     c : (b, w) float32
         Screened cosines; ``ci`` the same memory as int32.
     row0, col0 : int
-        Rows of ``xa`` and ``xb`` of ``c[0, 0]``.
+        Rows of ``A`` and ``B`` of ``c[0, 0]``.
     upper, signed : bool
     err, slack : float
         Screening error bound and extra margin.
-    xa, sa_hi, sa_lo, xb, sb_hi, sb_lo
-        Prescaled rows and their double-double squared norms (:func:`pair_cos2`).
-    xa_u, xb_u : float64 arrays
-        The unit rows in float64, whose dot products are within ``err64`` of the exact
-        cosines: a candidate is re-checked exactly only when its float64 value leaves the
-        outcome open.
+    A, B : tuple
+        The row sets of the rows and the columns (:func:`pair_cos2`). Their float64 unit
+        rows' dot products (:func:`~suptheory._kernels.coherence.rows_dot64`) are within
+        ``err64`` of the exact cosines: a candidate is re-checked exactly only when its
+        float64 value leaves the outcome open.
     err64 : float
     lower_r, lower_c : float64 arrays
         Exact values known for each row / column (or ``-inf``); only read.
@@ -236,9 +215,9 @@ def stats_block(c, ci, row0, col0, upper, signed, err, slack,
     row_best, row_cos : (b,) float64
         Exact best value of each row (``-inf``: no pair) and its signed cosine.
     row_arg : (b,) int64
-        Its column (row of ``xb``), the smallest on ties (-1: none).
+        Its column (row of ``B``), the smallest on ties (-1: none).
     col_best, col_cos, col_arg : (w,)
-        The same for each column (partner: row of ``xa``).
+        The same for each column (partner: row of ``A``).
     row_count, col_count : (b, T), (w, T) int64
         Pairs with exact value ``>= t`` per row / column.
     top_val, top_cos : (p,) float64
@@ -348,11 +327,7 @@ def stats_block(c, ci, row0, col0, upper, signed, err, slack,
                 cs = v
                 if need:
                     # a float64 dot product (error <= err64) rules most candidates out cheaply
-                    ua = xa_u[i]
-                    ub = xb_u[j]
-                    d = 0.0
-                    for t in range(ua.shape[0]):
-                        d += ua[t] * ub[t]
+                    d = rows_dot64(A, i, B, j)
                     d = d if signed else abs(d)
                     need = False
                     if a >= row_thr[r] and d + err64 >= max(row_best[r], lower_r[i]):
@@ -367,7 +342,7 @@ def stats_block(c, ci, row0, col0, upper, signed, err, slack,
                     exact = d
                 if need:
                     ncand += 1
-                    cs = pair_cos2(xa, sa_hi, sa_lo, i, xb, sb_hi, sb_lo, j)
+                    cs = rows_cos(A, i, B, j)
                     exact = cs if signed else abs(cs)
                     # rows and columns are visited in increasing order: strict > keeps the
                     # smallest partner among equal values
@@ -402,45 +377,136 @@ def stats_block(c, ci, row0, col0, upper, signed, err, slack,
 
 
 @jit  # serial: the caller's worker threads each scan their own tile (nogil)
-def collect_bins_block(c, row0, col0, upper, signed, hscale, wanted):
-    """The pairs of one screened tile whose histogram bin is marked in ``wanted``.
+def hist_block(c, row0, col0, upper, hist4, hscale):
+    """Add the counts of ``|c|`` to four interleaved histograms ``hist4``.
 
-    Bins as in :func:`stats_block`: ``int(value * hscale)`` clipped to ``[0, nb)``.
+    Bins are ``min(int32(float32(|c| * hscale)), nb - 1)``; four histograms, so that
+    consecutive values in one bin do not wait on each other's increments.
+
+    The bin of a value ``a`` in bin ``t`` satisfies ``t <= a * hscale < t + 1`` up to the
+    float32 rounding of the product (``2^-24 nb`` bins at most).
 
     Parameters
     ----------
     c : (b, w) float32
     row0, col0 : int
-    upper, signed : bool
+    upper : bool
+        Only pairs ``col0 + k > row0 + r``.
+    hist4 : (4, nb) int64
+        Added to.
     hscale : float
-    wanted : (nb,) bool
+        Bins per unit.
+    """
+    b, w = c.shape
+    nb = hist4.shape[1]
+    hs = np.float32(hscale)
+    top = np.float32(nb - 1)
+    idx = np.empty(w, dtype=np.int32)
+    for r in range(b):
+        ks = max(0, row0 + r + 1 - col0) if upper else 0
+        if ks >= w:
+            continue
+        seg = c[r, ks:]
+        m = seg.shape[0]
+        for k in range(m):
+            idx[k] = np.int32(min(abs(seg[k]) * hs, top))
+        m4 = m - m % 4
+        for k in range(0, m4, 4):
+            hist4[0, idx[k]] += 1
+            hist4[1, idx[k + 1]] += 1
+            hist4[2, idx[k + 2]] += 1
+            hist4[3, idx[k + 3]] += 1
+        for k in range(m4, m):
+            hist4[0, idx[k]] += 1
+
+
+@jit  # serial: the caller's worker threads each scan their own tile (nogil)
+def band_block(c, row0, col0, upper, lo, hi):
+    """The pairs of one screened tile whose ``|value|`` lies in a band, and counts below.
+
+    Parameters
+    ----------
+    c : (b, w) float32
+        Screened cosines.
+    row0, col0 : int
+        Rows of ``c[0, 0]``; with ``upper`` only pairs ``col0 + k > row0 + r`` count.
+    upper : bool
+    lo, hi : (T,) float64
+        Disjoint bands ``[lo_t, hi_t]``, increasing, with float32 values for ends (or
+        ``+-inf``): compared as the integer keys of :func:`_key`.
 
     Returns
     -------
     ii, jj : (p,) int64
-        The pairs.
-    bins : (p,) int64
-        Their bins.
+        The pairs inside a band.
+    vals : (p,) float32
+        Their screened ``|value|``.
+    below : (T,) int64
+        The number of pairs with ``|value| < lo_t``.
     """
     b, w = c.shape
-    nb = wanted.shape[0]
-    cap = 64
-    ii = np.empty(cap, dtype=np.int64)
-    jj = np.empty(cap, dtype=np.int64)
-    bb = np.empty(cap, dtype=np.int64)
-    p = 0
+    ci = c.view(np.int32)
+    nt = lo.shape[0]
+    below = np.zeros(nt, dtype=np.int64)
+    # |value| < lo  <=>  key < klo;  |value| <= hi  <=>  key <= khi  (keys of |value| >= 0)
+    g32 = np.empty(1, dtype=np.float32)
+    k32 = g32.view(np.int32)
+    klo = np.empty(nt, dtype=np.int32)
+    khi = np.empty(nt, dtype=np.int32)
+    for t in range(nt):
+        if lo[t] <= 0.0:
+            klo[t] = 0 if lo[t] == 0.0 else -1
+        else:
+            g32[0] = lo[t]
+            klo[t] = min(k32[0], 2139095040)
+        if hi[t] >= 3.4e38:
+            khi[t] = 2139095040
+        else:
+            g32[0] = hi[t]
+            khi[t] = k32[0] if hi[t] >= 0.0 else -1
+    chunks = np.zeros(b * ((w + _SKIP - 1) // _SKIP), dtype=np.int64)
+    total = 0
+    nch = 0
+    # pass 1: per block of _SKIP values, the counts below each band and inside (vectorised)
     for r in range(b):
         ks = max(0, row0 + r + 1 - col0) if upper else 0
-        for k in range(ks, w):
-            v = c[r, k]
-            t = min(max(int((v if signed else abs(v)) * hscale), 0), nb - 1)
-            if wanted[t]:
-                if p >= ii.shape[0]:
-                    ii = _grow(ii, p + 1)
-                    jj = _grow(jj, p + 1)
-                    bb = _grow(bb, p + 1)
-                ii[p] = row0 + r
-                jj[p] = col0 + k
-                bb[p] = t
-                p += 1
-    return ii[:p], jj[:p], bb[:p]
+        if ks >= w:
+            continue
+        seg = ci[r, ks:]
+        for q0 in range(0, seg.shape[0], _SKIP):
+            sub = seg[q0:min(seg.shape[0], q0 + _SKIP)]
+            inside = 0
+            for t in range(nt):
+                lt = klo[t]
+                ht = khi[t]
+                cb = 0
+                cin = 0
+                for k in range(sub.shape[0]):
+                    key = sub[k] & 0x7FFFFFFF
+                    cb += np.int64(key < lt)
+                    cin += np.int64(key <= ht)
+                below[t] += cb
+                inside += cin - cb
+            if inside > 0:
+                chunks[nch] = r * w + ks + q0
+                nch += 1
+                total += inside
+    ii = np.empty(total, dtype=np.int64)
+    jj = np.empty(total, dtype=np.int64)
+    vv = np.empty(total, dtype=np.float32)
+    p = 0
+    # pass 2: the pairs of the blocks that have some
+    for q in range(nch):
+        r = chunks[q] // w
+        k0 = chunks[q] % w
+        k1 = min(w, k0 + _SKIP)  # blocks start at ks + a multiple of _SKIP
+        for k in range(k0, k1):
+            key = ci[r, k] & 0x7FFFFFFF
+            for t in range(nt):
+                if klo[t] <= key <= khi[t]:
+                    ii[p] = row0 + r
+                    jj[p] = col0 + k
+                    vv[p] = abs(c[r, k])
+                    p += 1
+                    break
+    return ii, jj, vv, below

@@ -18,6 +18,8 @@ from suptheory._text import format_number, render_table
 from suptheory._validate import check_embedding
 from suptheory.analysis import metrics as _metrics
 from suptheory.analysis import pairs as _pairs
+from suptheory.analysis._rows import row_set
+from suptheory.analysis.coherence import _threads
 from suptheory.theory.bounds import coherence_lower_bound, welch_bound
 from suptheory.theory.overlaps import (
     expected_max_coherence_random,
@@ -28,7 +30,7 @@ from suptheory.theory.overlaps import (
 __all__ = ["EmbeddingReport", "analyze"]
 
 _PER_FEATURE = ("max_overlap", "nearest", "nearest_overlap", "rms_overlap", "top_pairs",
-                "counts", "noise")
+                "counts", "noise", "noise_positive")
 
 
 @dataclass(frozen=True)
@@ -102,8 +104,18 @@ class EmbeddingReport:
     noise : numpy.ndarray or None, shape (m,)
         ``a sqrt(l) rms_i``: the exact rms read-out noise of feature ``i`` when ``l`` other
         features, a uniformly random set, are active at amplitudes ``+-a`` with independent
-        random signs. (With all amplitudes ``+a`` the overlaps' mean adds a bias; see
-        :func:`suptheory.simulate_interference`.)
+        random signs.
+    noise_positive : numpy.ndarray or None, shape (m,)
+        The exact rms read-out noise when all ``l`` are active at ``+a`` (an SAE's
+        activations are never negative): the overlaps no longer cancel on average, and
+        with ``S2_i = sum_{j != i} cos_ij^2``, ``r_i = sum_{j != i} cos_ij`` and
+        ``N = m - 1``,
+        ``E Z_i^2 = a^2 [l S2_i / N + l (l - 1) (r_i^2 - S2_i) / (N (N - 1))]``
+        (a uniformly random set of exactly ``l`` others; ``l`` fractional: the same
+        formula, the mean over ``floor(l)`` and ``ceil(l)`` is within ``O(1/N)``). The
+        shared term ``~ a l r_i / N`` dominates when the features share a direction.
+    noise_positive_rms : float or None
+        Its rms over nonzero rows.
     noise_rms, noise_random, noise_optimal : float or None
         The rms of ``noise`` over nonzero rows, the random-direction law ``a sqrt(l / n)``
         and the rms floor of any arrangement ``a sqrt(l (m - n) / (n (m - 1)))`` (model
@@ -155,6 +167,8 @@ class EmbeddingReport:
     noise_rms: float | None = None
     noise_random: float | None = None
     noise_optimal: float | None = None
+    noise_positive: np.ndarray | None = field(default=None, repr=False, compare=False)
+    noise_positive_rms: float | None = None
 
     def per_feature(self) -> dict[str, np.ndarray]:
         """The per-feature arrays by column name (``feature`` is the row index)."""
@@ -167,6 +181,8 @@ class EmbeddingReport:
             cols[f"count_ge_{th:g}"] = self.counts[:, t]
         if self.noise is not None:
             cols["noise"] = self.noise
+        if self.noise_positive is not None:
+            cols["noise_positive"] = self.noise_positive
         return cols
 
     def to_frame(self) -> Any:
@@ -237,6 +253,9 @@ class EmbeddingReport:
             lines.append(f"read-out noise, l = {f(self.l)} active at amplitude {f(self.a)}: "
                          f"{f(self.noise_rms)} (rms over features); random directions "
                          f"{f(self.noise_random)}, optimal floor {f(self.noise_optimal)}")
+        if self.noise_positive_rms is not None:
+            lines.append(f"read-out noise with every amplitude +a (no random signs): "
+                         f"{f(self.noise_positive_rms)} (rms over features)")
         if len(self.top_pairs):
             top = ", ".join(f"({i}, {j}) {f(o)}" for i, j, o in self.top_pairs[:5].tolist())
             lines.append(f"top pairs: {top}" + (" ..." if len(self.top_pairs) > 5 else ""))
@@ -244,9 +263,38 @@ class EmbeddingReport:
         return "\n".join(lines)
 
 
+def _positive_noise(W: np.ndarray, R: Any, fused: dict[str, Any] | None, rms_i: np.ndarray,
+                    l: float, a: float) -> np.ndarray:  # noqa: E741 - THEORY.md's name
+    """``sqrt(E Z_i^2)`` with every one of ``l`` random others active at ``+a``.
+
+    ``r_i = u_i . sum_j u_j - 1`` (unit rows; zero rows add nothing) from the frame
+    operator's pass or the unit rows, ``S2_i = (m - 1) rms_i^2``.
+    """
+    m = W.shape[0]
+    N = m - 1
+    if fused is not None:
+        r = fused["overlap_sums"]
+    else:
+        from suptheory.analysis._rows import _unit_rows
+
+        U, keep = _unit_rows(W)
+        r = np.zeros(m)
+        if len(keep):
+            r[keep] = U @ U.sum(axis=0) - 1.0
+    if N < 1:
+        return np.zeros(m)
+    s2 = rms_i**2 * N
+    second = l * s2 / N
+    if N > 1:
+        second = second + l * (l - 1.0) * (r * r - s2) / (N * (N - 1.0))
+    out: np.ndarray = a * np.sqrt(np.maximum(second, 0.0))
+    return out
+
+
 def analyze(W: Any, *, quantiles: Any = (0.5, 0.99), l: Any = None,  # noqa: E741
             a: Any = 1.0, top_k: int = 100, thresholds: Any = (), threads: int | None = None,
-            block: int | None = None, progress: bool = True) -> EmbeddingReport:
+            block: int | None = None, progress: bool = True, client: Any = None,
+            checkpoint: Any = None) -> EmbeddingReport:
     r"""Analyse an embedding against random directions and the coherence lower bounds.
 
     One screened pass over all pairs (:func:`suptheory.pair_statistics`) gives the exact
@@ -282,6 +330,10 @@ def analyze(W: Any, *, quantiles: Any = (0.5, 0.99), l: Any = None,  # noqa: E74
         Count, for each feature, the partners with ``|cos| >= t``.
     threads, block, progress
         As in :func:`suptheory.coherence`.
+    client, checkpoint
+        Distribute the passes over all pairs over a Dask cluster, with a resumable
+        checkpoint (:mod:`suptheory.analysis.distributed`); ``W`` is then a file path or a
+        file-backed array. The per-feature metrics are computed here, by row blocks.
 
     Returns
     -------
@@ -301,6 +353,11 @@ def analyze(W: Any, *, quantiles: Any = (0.5, 0.99), l: Any = None,  # noqa: E74
     >>> round(r.coherence, 6), round(r.coherence_lower_bound, 6), round(r.packing_score, 6)
     (0.447214, 0.447214, 1.0)
     """
+    source: Any = W
+    if client is not None:
+        from suptheory.analysis.distributed import open_source
+
+        W, source = open_source(W)
     W = check_embedding(W, "W", dtypes=(np.float64, np.float32))
     qs = tuple(float(q) for q in np.atleast_1d(np.asarray(quantiles, dtype=np.float64)))
     if any(not 0.0 <= q <= 1.0 for q in qs):
@@ -313,10 +370,14 @@ def analyze(W: Any, *, quantiles: Any = (0.5, 0.99), l: Any = None,  # noqa: E74
         a = float(a)
         if not (math.isfinite(a) and a > 0):
             raise ValueError(f"a must be a finite number > 0; got {a!r}")
-    nonzero = int(np.count_nonzero(np.abs(W).max(axis=1) > 0))
-    ps = _pairs.pair_statistics(W, top_k=top_k, thresholds=thresholds,
+    R = row_set(W, _threads(threads))
+    nonzero = len(R)
+    ps = _pairs.pair_statistics(W if client is None else source, top_k=top_k, thresholds=thresholds,
                                 quantiles=qs if nonzero >= 2 else (), threads=threads,
-                                block=block, progress=progress)
+                                block=block, progress=progress, _rowset=R, client=client,
+                                checkpoint=checkpoint)
+    # the per-feature metrics by row blocks (no copy of W), else the public functions
+    fused = _metrics._blocked_metrics(W, R)
     k = m - len(ps.zero_rows)
     notes = []
     if m < n:
@@ -326,7 +387,7 @@ def analyze(W: Any, *, quantiles: Any = (0.5, 0.99), l: Any = None,  # noqa: E74
     if ps.zero_rows:
         notes.append(f"{len(ps.zero_rows)} zero row(s) have no direction and were excluded "
                      f"from the overlaps (first: {list(ps.zero_rows[:5])}).")
-    rms_i = _metrics.rms_overlap(W)
+    rms_i = fused["rms_overlap"] if fused else _metrics.rms_overlap(W)
     live = ps.nearest >= 0
     eff = None
     if k >= 2:
@@ -334,8 +395,11 @@ def analyze(W: Any, *, quantiles: Any = (0.5, 0.99), l: Any = None,  # noqa: E74
         ms = float(np.mean(rms_i[live] ** 2)) * (m - 1) / (k - 1)
         eff = 1.0 / ms if ms > 0 else math.inf
     noise = noise_rms = noise_random = noise_optimal = None
+    noise_pos = noise_pos_rms = None
     if l is not None:
         noise = a * math.sqrt(l) * rms_i
+        noise_pos = _positive_noise(W, R, fused, rms_i, l, a)
+        noise_pos_rms = float(np.sqrt(np.mean(noise_pos[live] ** 2))) if k >= 1 else 0.0
         noise_rms = float(np.sqrt(np.mean(noise[live] ** 2))) if k >= 1 else 0.0
         noise_random = a * math.sqrt(l / n)
         noise_optimal = a * math.sqrt(l * max(m - n, 0) / (n * (m - 1))) if m > 1 else 0.0
@@ -346,7 +410,7 @@ def analyze(W: Any, *, quantiles: Any = (0.5, 0.99), l: Any = None,  # noqa: E74
                          f"as noisy as random directions in {format_number(eff)} dimensions, "
                          f"not {n} (a shared direction or clustered features).")
     q_values = dict(ps.quantiles)
-    fp = _metrics.frame_potential(W)
+    fp = fused["frame_potential"] if fused else _metrics.frame_potential(W)
     fp_min = float(max(k, k * k / n))
     rms = math.sqrt(max(0.0, (fp - k) / (k * (k - 1)))) if k >= 2 else None
     if qs and n >= 2:
@@ -365,9 +429,12 @@ def analyze(W: Any, *, quantiles: Any = (0.5, 0.99), l: Any = None,  # noqa: E74
     gap = rand_mean - bound
     score = (rand_mean - ps.coherence) / gap if k >= 2 and gap > 1e-12 else None
 
-    d = _metrics.feature_dimensionality(W)
-    norms = _metrics.row_norms(W)
+    d = fused["feature_dimensionality"] if fused else _metrics.feature_dimensionality(W)
+    norms = fused["row_norms"] if fused else _metrics.row_norms(W)
     fro2 = float(np.sum(norms.astype(np.float64) ** 2))
+    dstar = fused["dimensions_per_feature"] if fused else None
+    if dstar is None:
+        dstar = _metrics.dimensions_per_feature(W)
     return EmbeddingReport(
         m=m, n=n, zero_rows=ps.zero_rows, coherence=ps.coherence, pair=ps.pair,
         overlap=ps.overlap, overall_rms_overlap=rms, quantiles=q_values,
@@ -375,7 +442,7 @@ def analyze(W: Any, *, quantiles: Any = (0.5, 0.99), l: Any = None,  # noqa: E74
         random_rms_overlap=1.0 / math.sqrt(n), random_quantiles=random_q,
         coherence_lower_bound=bound, welch_bound=welch, packing_score=score,
         frame_potential=fp, frame_potential_min=fp_min,
-        dimensions_per_feature=_metrics.dimensions_per_feature(W), frobenius_sq=fro2,
+        dimensions_per_feature=dstar, frobenius_sq=fro2,
         feature_dimensionality_mean=float(d.mean()), feature_dimensionality_sum=float(d.sum()),
         norm_min=float(norms.min()), norm_median=float(np.median(norms)),
         norm_max=float(norms.max()), notes=tuple(notes),
@@ -383,4 +450,5 @@ def analyze(W: Any, *, quantiles: Any = (0.5, 0.99), l: Any = None,  # noqa: E74
         rms_overlap=rms_i, top_pairs=ps.top_pairs, thresholds=ps.thresholds, counts=ps.counts,
         effective_width=eff, l=l, a=a if l is not None else None, noise=noise,
         noise_rms=noise_rms, noise_random=noise_random, noise_optimal=noise_optimal,
+        noise_positive=noise_pos, noise_positive_rms=noise_pos_rms,
     )

@@ -27,7 +27,7 @@ from suptheory._kernels import coherence as _k
 from suptheory._kernels.jit import num_threads
 from suptheory._runner import progress_bar
 from suptheory._validate import check_int
-from suptheory.analysis._rows import _embedding, _prescale, _unit_rows
+from suptheory.analysis._rows import RowSet, _embedding, _unit_rows, row_set
 
 __all__ = [
     "CoherenceResult",
@@ -141,6 +141,38 @@ def _tile_results(fn: Callable[[Any, np.ndarray], Any], tiles: Iterable[Any], wo
                 f.cancel()
 
 
+class _Screen:
+    """Float32 GEMM tiles of screened cosines, their factors built from row sets on the fly.
+
+    No float32 copy of the matrix is kept: each tile's left rows (``b x n``, reused while a
+    thread stays in one block row) and right rows (``w x n``) are rounded from the rows as
+    read (:meth:`RowSet.unit_block`) into the thread's buffer, next to the tile itself. The
+    two factors are separate buffers, so numpy calls GEMM (never its SYRK shortcut for
+    ``v @ v.T``, which OpenBLAS has crashed in, numpy#19685, and miscomputed, numpy#31776).
+    """
+
+    def __init__(self, A: RowSet, B: RowSet, b: int, w: int) -> None:
+        # no wider than the matrices: a wide W (n large, few rows) gets small buffers
+        b, w = max(1, min(b, len(A))), max(1, min(w, len(B)))
+        self.A, self.B, self.b, self.w, self.n = A, B, b, w, A.n
+        #: float32 values per thread buffer: the tile and its two factors
+        self.size = b * w + (b + w) * A.n
+        self._local = threading.local()
+
+    def __call__(self, r0: int, r1: int, c0: int, c1: int, buf: np.ndarray) -> np.ndarray:
+        b, w, n = self.b, self.w, self.n
+        c = buf[: (r1 - r0) * (c1 - c0)].reshape(r1 - r0, c1 - c0)
+        left = buf[b * w: b * w + b * n].reshape(b, n)
+        right = buf[b * w + b * n: self.size].reshape(w, n)
+        key = (id(buf), r0, r1)
+        if getattr(self._local, "key", None) != key:
+            self.A.unit_block(r0, r1, left)
+            self._local.key = key
+        self.B.unit_block(c0, c1, right)
+        np.matmul(left[: r1 - r0], right[: c1 - c0].T, out=c)
+        return c
+
+
 @dataclass(frozen=True)
 class CoherenceResult:
     """The coherence of an embedding: the largest ``|cos|`` over pairs of nonzero rows.
@@ -193,8 +225,65 @@ class CoherenceResult:
         }
 
 
+def _coherence_rows(R: RowSet, block: int, lo: int, hi: int, threads: int | None,
+                    progress: bool) -> tuple[float, float, int, int, int]:
+    """The exact best pair of the tiles of block rows ``lo <= r0 < hi`` (set indices).
+
+    Returns ``(value, cos, i, j, candidates)`` (``value = -1`` without a pair).
+    """
+    k = len(R)
+    n = R.n
+    err = screening_error_bound(n, _U32)
+    b = min(block, k)
+    w = _k.CHUNK
+    screen = _Screen(R, R, b, w)
+    A = R.kernel
+    tiles = ((r0, c0) for r0 in range(lo, hi, b) for c0 in range(r0, k, w))
+    # worker threads when there is more than one tile and BLAS can be held to one thread
+    pooled = _tp is not None and (k > b or k > w)
+    state = {"best": -1.0}
+
+    def tile(t: tuple[int, int], buf: np.ndarray) -> tuple[Any, ...]:
+        r0, c0 = t
+        r1, c1 = min(k, r0 + b), min(k, c0 + w)
+        c = screen(r0, r1, c0, c1, buf)
+        out = (np.empty(1), np.empty(1), np.empty(1, np.int64), np.empty(1, np.int64),
+               np.empty(1, np.int64))
+        # `lower` may come from any screened pair: a pair it excludes cannot be the maximum,
+        # so only the candidate count (not the result) depends on the tiles' timing
+        _k.scan_block(c, c.view(np.int32), r0, c0, state["best"], err, _SLACK, A, *out)
+        # pairs i < j of the tile, for the progress bar
+        rows = np.arange(r0, r1)
+        done = int(np.maximum(0, c1 - np.maximum(c0, rows + 1)).sum())
+        return (*out, done)
+
+    best, best_cos, bi, bj, ncand = -1.0, 0.0, -1, -1, 0
+    total = sum((min(k, r0 + b) - r0) * (2 * k - r0 - min(k, r0 + b) - 1) // 2
+                for r0 in range(lo, hi, b))
+    # a bar only where it is worth one (tens of millions of pairs and up)
+    with num_threads(threads) as nt, _blas_threads(1 if pooled else None), \
+            progress_bar(total, "coherence", progress and total >= 2**25,
+                         unit="pair", unit_scale=True) as bar:
+        # each tile is scanned right after its GEMM, while it is still in cache, from a
+        # reused buffer: a whole block row per GEMM followed by a separate scan would stream
+        # every value through memory twice. Worker threads, each with its own single-threaded
+        # GEMM (the kernels release the GIL), let the scan scale with the cores too
+        # (benchmarks/coherence.py measures the rate against a bare GEMM)
+        with closing(_tile_results(tile, tiles, nt if pooled else 1, screen.size)) as results:
+            for val, cs, oi, oj, oc, done in results:
+                ncand += int(oc[0])
+                if val[0] >= 0:
+                    pair = (int(oi[0]), int(oj[0]))
+                    if val[0] > best or (val[0] == best and pair < (bi, bj)):
+                        best, best_cos, bi, bj = float(val[0]), float(cs[0]), pair[0], pair[1]
+                        state["best"] = best
+                bar.update(done)
+    return best, best_cos, bi, bj, ncand
+
+
 def coherence(W: Any, *, threads: int | None = None, block: int | None = None,
-              progress: bool = True) -> CoherenceResult:
+              progress: bool = True, client: Any = None, checkpoint: Any = None,
+              rows_per_task: int | None = None) -> CoherenceResult:
     r"""Exact coherence (largest absolute cosine between two rows) of an embedding.
 
     .. math::
@@ -221,6 +310,16 @@ def coherence(W: Any, *, threads: int | None = None, block: int | None = None,
         Rows per GEMM tile (default 512; tiles are 2048 columns wide).
     progress : bool
         Show a progress bar on a terminal.
+    client : dask.distributed.Client, optional
+        Distribute the block rows of tiles over a Dask cluster
+        (:mod:`suptheory.analysis.distributed`): ``W`` must then be a file path or an
+        array backed by a file (a memory map), which each worker maps itself; the result is
+        bit-identical to the local run.
+    checkpoint : str or path-like, optional
+        With ``client``: an SQLite file recording every finished block row, so that a run
+        started again after a crash resumes where it stopped.
+    rows_per_task : int, optional
+        With ``client``: rows of ``W`` per task (default ``8 block``).
 
     Returns
     -------
@@ -247,83 +346,33 @@ def coherence(W: Any, *, threads: int | None = None, block: int | None = None,
     >>> float(r), r.i, r.j, r.overlap
     (0.8, 1, 2, -0.8)
     """
+    src = None
+    if client is not None:
+        from suptheory.analysis.distributed import open_source
+
+        W, src = open_source(W)
     W = _embedding(W)
     nthreads = _threads(threads)
     m, n = W.shape
     if n * _U32 >= 0.25:  # the float32 screen's error bound would pass every pair
         raise ValueError(f"W has n = {n} columns; coherence supports n < {2**22:,}")
-    x, zero = _prescale(W)
-    zero_idx = tuple(int(r) for r in np.flatnonzero(zero))
-    if zero_idx:
-        keep = np.flatnonzero(~zero)
-        x = np.ascontiguousarray(x[keep])
-    else:
-        keep = None
-    k = x.shape[0]
+    R = row_set(W, nthreads)
+    zero_idx = R.zero
+    k = len(R)
     pairs = k * (k - 1) // 2
     if k < 2:
         return CoherenceResult(0.0, None, None, 0.0, m, n, zero_idx, 0, 0)
-
-    s_hi = np.empty(k)
-    s_lo = np.empty(k)
-    with num_threads(nthreads):
-        _k.row_sumsq_dd(x, s_hi, s_lo)
-    # float32 unit rows for the screen (the float64 norms are good to 2^-52)
-    v = (x / np.sqrt(s_hi)[:, None]).astype(np.float32)
-    err = screening_error_bound(n, _U32)
-
-    # the right factor as its own (n, k) array: a product of v with a view of itself
-    # (v @ v.T) would take numpy's SYRK shortcut, which OpenBLAS has crashed in (numpy#19685)
-    # and miscomputed (numpy#31776); GEMM is what the error bound assumes
-    vt = np.ascontiguousarray(v.T)
     b = _COH_BLOCK if block is None else check_int(block, "block", low=1)
-    b = min(b, k)
-    w = _k.CHUNK
-    # tiles of b rows x w columns over the upper triangle (columns from the tile row's first
-    # row on), row-major: the lexicographic order of their pairs
-    tiles = ((r0, c0) for r0 in range(0, k, b) for c0 in range(r0, k, w))
-    # worker threads when there is more than one tile and BLAS can be held to one thread
-    pooled = _tp is not None and (k > b or k > w)
-    state = {"best": -1.0}
+    if client is not None:
+        from suptheory.analysis.distributed import distributed_coherence
 
-    def tile(t: tuple[int, int], buf: np.ndarray) -> tuple[Any, ...]:
-        r0, c0 = t
-        r1, c1 = min(k, r0 + b), min(k, c0 + w)
-        c = buf[: (r1 - r0) * (c1 - c0)].reshape(r1 - r0, c1 - c0)
-        np.matmul(v[r0:r1], vt[:, c0:c1], out=c)
-        out = (np.empty(1), np.empty(1), np.empty(1, np.int64), np.empty(1, np.int64),
-               np.empty(1, np.int64))
-        # `lower` may come from any screened pair: a pair it excludes cannot be the maximum,
-        # so only the candidate count (not the result) depends on the tiles' timing
-        _k.scan_block(c, c.view(np.int32), r0, c0, state["best"], err, _SLACK,
-                      x, s_hi, s_lo, *out)
-        # pairs i < j of the tile, for the progress bar
-        rows = np.arange(r0, r1)
-        done = int(np.maximum(0, c1 - np.maximum(c0, rows + 1)).sum())
-        return (*out, done)
-
-    best, best_cos, bi, bj, ncand = -1.0, 0.0, -1, -1, 0
-    total = pairs
-    # a bar only where it is worth one (tens of millions of pairs and up)
-    with num_threads(nthreads) as nt, _blas_threads(1 if pooled else None), \
-            progress_bar(total, "coherence", progress and total >= 2**25,
-                         unit="pair", unit_scale=True) as bar:
-        # each tile is scanned right after its GEMM, while it is still in cache, from a
-        # reused buffer: a whole block row per GEMM followed by a separate scan would stream
-        # every value through memory twice. Worker threads, each with its own single-threaded
-        # GEMM (the kernels release the GIL), let the scan scale with the cores too
-        # (benchmarks/coherence.py measures the rate against a bare GEMM)
-        with closing(_tile_results(tile, tiles, nt if pooled else 1, b * w)) as results:
-            for val, cs, oi, oj, oc, done in results:
-                ncand += int(oc[0])
-                if val[0] >= 0:
-                    pair = (int(oi[0]), int(oj[0]))
-                    if val[0] > best or (val[0] == best and pair < (bi, bj)):
-                        best, best_cos, bi, bj = float(val[0]), float(cs[0]), pair[0], pair[1]
-                        state["best"] = best
-                bar.update(done)
-    if keep is not None:
-        bi, bj = int(keep[bi]), int(keep[bj])
+        assert src is not None
+        best, best_cos, bi, bj, ncand = distributed_coherence(
+            src, R, client=client, block=b, checkpoint=checkpoint, progress=progress,
+            rows_per_task=rows_per_task)
+    else:
+        best, best_cos, bi, bj, ncand = _coherence_rows(R, b, 0, k, nthreads, progress)
+    bi, bj = int(R.keep[bi]), int(R.keep[bj])
     return CoherenceResult(best, bi, bj, best_cos, m, n, zero_idx, pairs, ncand)
 
 

@@ -281,7 +281,7 @@ def compare(A: Any, B: Any, *, abs: bool = False,  # noqa: A002 - the issue's na
         raise ValueError(f"A and B have n = {n} columns; compare supports n < {2**22:,}")
     RA, RB = _rows(A, nthreads), _rows(B, nthreads)
     for name, R in (("A", RA), ("B", RB)):
-        if len(R.x) == 0:
+        if len(R) == 0:
             raise ValueError(f"{name} has no nonzero row: nothing to match")
     P = _screened_pass(RA, RB, signed=not abs, top_k=0, thresholds=np.zeros(0), nbins=0,
                        threads=nthreads, block=block, progress=progress, desc="compare")
@@ -290,7 +290,7 @@ def compare(A: Any, B: Any, *, abs: bool = False,  # noqa: A002 - the issue's na
     sim_ab, sim_ba = P.row_best, P.col_best  # over the nonzero rows
     matched_ab = tuple(float(np.mean(sim_ab >= t)) for t in thr)
     matched_ba = tuple(float(np.mean(sim_ba >= t)) for t in thr)
-    ka, kb = len(RA.x), len(RB.x)
+    ka, kb = len(RA), len(RB)
     run = max(ka, kb) <= ONE_TO_ONE_MAX if one_to_one is None else bool(one_to_one)
     match_b = match_cos = None
     matching_mean = None
@@ -308,12 +308,18 @@ def compare(A: Any, B: Any, *, abs: bool = False,  # noqa: A002 - the issue's na
     )
 
 
+def _unit64(R: _Rows) -> np.ndarray:
+    """The set's unit rows in float64 (the matching's cost matrix; at most 20,000 rows)."""
+    unit: np.ndarray = R.X[R.rid] * (R.sc / R.rn)[:, None]
+    return unit
+
+
 def _matching(RA: _Rows, RB: _Rows, *, abs: bool,  # noqa: A002
               threads: int | None) -> tuple[np.ndarray, np.ndarray, float, int]:
     """Optimal one-to-one matching of the nonzero rows; exact cosines of its pairs."""
     from scipy.optimize import linear_sum_assignment
 
-    C = RA.u @ RB.u.T
+    C = _unit64(RA) @ _unit64(RB).T
     if abs:
         np.abs(C, out=C)
     ii, jj = linear_sum_assignment(C, maximize=True)
@@ -322,7 +328,7 @@ def _matching(RA: _Rows, RB: _Rows, *, abs: bool,  # noqa: A002
     jj = jj.astype(np.int64)
     cs = np.empty(len(ii))
     with num_threads(threads):
-        _kp.pair_cos2_many(RA.x, RA.s_hi, RA.s_lo, ii, RB.x, RB.s_hi, RB.s_lo, jj, cs)
+        _kp.pair_cos2_many(RA.kernel, ii, RB.kernel, jj, cs)
     match_b = np.full(RA.m, -1, dtype=np.int64)
     match_cos = np.zeros(RA.m)
     match_b[RA.keep[ii]] = RB.keep[jj]

@@ -12,7 +12,7 @@ from typing import Any
 
 import numpy as np
 
-from suptheory.analysis._rows import _embedding, _prescale, _scaled, _unit_rows
+from suptheory.analysis._rows import RowSet, _embedding, _prescale, _scaled, _unit_rows
 
 __all__ = [
     "row_norms",
@@ -289,3 +289,66 @@ def rms_overlap(W: Any) -> np.ndarray:
             s[r0:r0 + len(G)] = np.einsum("ij,ij->i", G, G)
     out[keep] = np.sqrt(s / (m - 1))
     return out
+
+
+def _blocked_metrics(W: np.ndarray, R: RowSet) -> dict[str, Any] | None:
+    """Every per-feature metric of :func:`~suptheory.analysis.analyze.analyze`, by row blocks.
+
+    Two passes over blocks of rows (memory ``O(block n + n^2)``, no copy of ``W``): the first
+    sums the frame operator ``F = sum_i u_i u_i^T`` of the unit rows and the Gram matrix
+    ``G = W^T W`` (in the common scale ``2^-e`` of :func:`_scaled`), the second reads off
+    ``u_i^T F u_i`` (:func:`rms_overlap`), ``u_i^T G u_i`` (:func:`feature_dimensionality`)
+    and ``r_i = u_i . sum_j u_j - 1`` (the sum of feature ``i``'s signed overlaps).
+    The values agree with those functions to rounding. ``None`` (use them) for ``m < n``,
+    ``m < 2``, or rows far below the largest (where they take their careful paths).
+    """
+    m, n = W.shape
+    k = len(R)
+    if m < max(n, 2) or k < 2:
+        return None
+    if R.X.shape[0] != m:  # a prescaled copy (float64 rows below 2^-1022): careful paths
+        return None
+    # R.sc[i] = 2^p_i = 2^(1 - e_i) with max |W_i| in [2^(e_i - 1), 2^e_i)
+    p = np.frexp(R.sc)[1] - 1
+    e_max = int(np.max(1 - p))
+    step = max(1, 2**21 // n)
+    F = np.zeros((n, n))
+    G = np.zeros((n, n))
+    usum = np.zeros(n)
+    s_common = np.zeros(k)
+    for r0 in range(0, k, step):
+        r1 = min(k, r0 + step)
+        w = np.asarray(R.X[R.rid[r0:r1]], dtype=np.float64)
+        x = w * R.sc[r0:r1, None]
+        u = x / R.rn[r0:r1, None]
+        y = np.ldexp(w, -e_max)
+        F += u.T @ u
+        G += y.T @ y
+        usum += u.sum(axis=0)
+        s_common[r0:r1] = np.einsum("ij,ij->i", y, y)
+    if np.any(s_common < 2.0**-900):
+        return None
+    rms2 = np.zeros(k)
+    q = np.zeros(k)
+    rsum = np.zeros(k)
+    for r0 in range(0, k, step):
+        r1 = min(k, r0 + step)
+        w = np.asarray(R.X[R.rid[r0:r1]], dtype=np.float64)
+        u = (w * R.sc[r0:r1, None]) / R.rn[r0:r1, None]
+        rms2[r0:r1] = np.einsum("ij,ij->i", u @ F, u) - 1.0
+        q[r0:r1] = np.einsum("ij,ij->i", u @ G, u)
+        rsum[r0:r1] = u @ usum - 1.0
+    rms = np.zeros(m)
+    rms[R.keep] = np.sqrt(np.maximum(rms2, 0.0) / (m - 1))
+    d = np.zeros(m)
+    d[R.keep] = s_common / np.maximum(q, s_common)
+    norms = np.zeros(m)
+    with np.errstate(over="ignore"):
+        norms[R.keep] = np.ldexp(np.sqrt(R.s_hi), -p)
+    fro2 = float(np.sum(norms**2))
+    r = np.zeros(m)
+    r[R.keep] = rsum
+    return {"overlap_sums": r, "rms_overlap": rms,
+            "frame_potential": float(np.einsum("ij,ij->", F, F)),
+            "feature_dimensionality": d, "row_norms": norms, "frobenius_sq": fro2,
+            "dimensions_per_feature": n / fro2 if 0.0 < fro2 < np.inf else None}

@@ -7,12 +7,15 @@ largest ``|cos|`` and the partner attaining it (nearest neighbour), counts of pa
 thresholds, the top-``k`` pairs of the whole dictionary, and exact quantiles of ``|cos|``
 over all pairs. Memory is ``O(m n + block * threads)``, never ``m x m``.
 
-The quantiles take a second pass: the first pass counts the screened values into bins of
-width about ``err / 2`` (``err``: :func:`~suptheory.analysis.coherence.screening_error_bound`);
-since every screened value is within ``err`` of the exact one, the histogram brackets each
-wanted order statistic to a few bins; the second pass collects the pairs of those bins only,
-whose float64 cosines (error below ``n 2^-52``) bracket it again, and the few pairs left are
-re-checked exactly. The selected order statistics are the exact ones.
+The quantiles take a second pass: the first pass counts the screened values into a histogram
+that fits in cache (bins of about ``4 err``, ``err``:
+:func:`~suptheory.analysis.coherence.screening_error_bound`); since every screened value is
+within ``err`` of the exact one, the bin of each wanted order statistic, widened by ``2 err``,
+brackets every pair that can hold it. The second pass counts the pairs below each bracket and
+collects the pairs inside (a fraction of a percent), with their screened values; among them
+only those within ``2 err`` of the wanted screened order statistic get a float64 cosine (error
+below ``n 2^-52``), and only those within twice that are re-checked exactly. The selected
+order statistics are the exact ones.
 """
 
 from __future__ import annotations
@@ -29,12 +32,13 @@ from suptheory._kernels import pairs as _kp
 from suptheory._kernels.jit import num_threads
 from suptheory._runner import ChunkRunner
 from suptheory._validate import check_int
-from suptheory.analysis._rows import _embedding, _prescale
+from suptheory.analysis._rows import RowSet, _embedding, row_set
 from suptheory.analysis.coherence import (
     _COH_BLOCK,
     _SLACK,
     _U32,
     _blas_threads,
+    _Screen,
     _threads,
     _tile_results,
     _tp,
@@ -45,37 +49,16 @@ __all__ = ["PairStatistics", "pair_statistics"]
 
 #: float64 unit roundoff
 _U64 = 2.0**-53
-#: at most this many histogram bins (8 MiB per worker thread)
-_MAX_BINS = 2**20
+#: at most this many histogram bins (4 x 8 bytes each per worker thread)
+_MAX_BINS = 2**14
 
 
-@dataclass
-class _Rows:
-    """Prescaled nonzero rows of one matrix, ready for the screen and the exact re-check."""
-
-    x: np.ndarray  # (k, n) float64, prescaled
-    s_hi: np.ndarray
-    s_lo: np.ndarray
-    u: np.ndarray  # (k, n) float64 unit rows
-    v: np.ndarray  # (k, n) float32 unit rows
-    keep: np.ndarray  # (k,) indices of the nonzero rows in the matrix
-    zero: tuple[int, ...]
-    m: int
+#: the rows of one matrix, as the screen and the exact re-checks read them (no copy of W)
+_Rows = RowSet
 
 
-def _rows(W: np.ndarray, threads: int | None) -> _Rows:
-    x, zero = _prescale(W)
-    keep = np.flatnonzero(~zero)
-    if len(keep) < len(x):
-        x = np.ascontiguousarray(x[keep])
-    s_hi = np.empty(len(x))
-    s_lo = np.empty(len(x))
-    if len(x):
-        with num_threads(threads):
-            _kc.row_sumsq_dd(x, s_hi, s_lo)
-    u = x / np.sqrt(s_hi)[:, None]
-    return _Rows(x, s_hi, s_lo, u, u.astype(np.float32), keep,
-                 tuple(int(r) for r in np.flatnonzero(zero)), len(W))
+def _rows(W: np.ndarray, threads: int | None) -> RowSet:
+    return row_set(W, threads)
 
 
 @dataclass
@@ -94,6 +77,8 @@ class _Pass:
     hist: np.ndarray
     candidates: int
     interrupted: bool
+    #: with ``bands``: the pairs inside them, their screened values and the counts below
+    band: tuple[np.ndarray, ...] | None = None
 
 
 def _better(new: np.ndarray, new_arg: np.ndarray, old: np.ndarray, old_arg: np.ndarray
@@ -111,12 +96,19 @@ def _merge_top(top: tuple[np.ndarray, ...], new: tuple[np.ndarray, ...], k: int
 
 def _screened_pass(A: _Rows, B: _Rows | None, *, signed: bool, top_k: int,
                    thresholds: np.ndarray, nbins: int, threads: int | None, block: int | None,
-                   progress: bool, desc: str) -> _Pass:
-    """Screen every pair of ``A`` (against itself when ``B`` is None, pairs ``i < j``)."""
+                   progress: bool, desc: str,
+                   bands: tuple[np.ndarray, np.ndarray] | None = None,
+                   row_range: tuple[int, int] | None = None) -> _Pass:
+    """Screen every pair of ``A`` (against itself when ``B`` is None, pairs ``i < j``).
+
+    With ``bands`` (one matrix only), also collect the pairs whose screened ``|cos|`` is in
+    a band (:func:`~suptheory._kernels.pairs.band_block`). With ``row_range = (lo, hi)``,
+    only the block rows ``lo <= r0 < hi`` (``lo`` a multiple of the block).
+    """
     upper = B is None
     Bm = A if B is None else B
-    ka, kb = len(A.x), len(Bm.x)
-    n = A.x.shape[1]
+    ka, kb = len(A), len(Bm)
+    n = A.n
     err = screening_error_bound(n, _U32)
     err64 = _err64(n)
     b = min(_COH_BLOCK if block is None else check_int(block, "block", low=1), max(ka, 1))
@@ -139,46 +131,56 @@ def _screened_pass(A: _Rows, B: _Rows | None, *, signed: bool, top_k: int,
     hists: list[np.ndarray] = []
     lock = threading.Lock()
     local = threading.local()
-    vt = np.ascontiguousarray(Bm.v.T)  # its own array: GEMM, not numpy's SYRK shortcut
-    if upper:
-        tiles = [(r0, c0) for r0 in range(0, ka, b) for c0 in range(r0, kb, w)]
-    else:
-        tiles = [(r0, c0) for r0 in range(0, ka, b) for c0 in range(0, kb, w)]
-    pooled = _tp is not None and len(tiles) > 1
+    screen = _Screen(A, Bm, b, w)
+    Ak, Bk = A.kernel, Bm.kernel
+    # a generator: a million rows make a million tiles
+    lo_r, hi_r = (0, ka) if row_range is None else row_range
+    tiles = ((r0, c0) for r0 in range(lo_r, hi_r, b)
+             for c0 in range(r0 if upper else 0, kb, w))
+    pooled = _tp is not None and (ka > b or kb > w)
     empty_hist = np.zeros(0, dtype=np.int64)
 
     def tile(t: tuple[int, int], buf: np.ndarray) -> tuple[Any, ...]:
         r0, c0 = t
         r1, c1 = min(ka, r0 + b), min(kb, c0 + w)
-        c = buf[: (r1 - r0) * (c1 - c0)].reshape(r1 - r0, c1 - c0)
-        np.matmul(A.v[r0:r1], vt[:, c0:c1], out=c)
-        hist = empty_hist
+        c = screen(r0, r1, c0, c1, buf)
+        out = _kp.stats_block(c, c.view(np.int32), r0, c0, upper, signed, err, _SLACK,
+                              Ak, Bk, err64, row_best, col_best, top_k, state["top_lower"],
+                              thresholds, empty_hist, 0.0)
         if nbins:
             hist = getattr(local, "hist", None)
             if hist is None:
-                hist = local.hist = np.zeros(nbins, dtype=np.int64)
+                hist = local.hist = np.zeros((4, nbins), dtype=np.int64)
                 with lock:
                     hists.append(hist)
-        out = _kp.stats_block(c, c.view(np.int32), r0, c0, upper, signed, err, _SLACK,
-                              A.x, A.s_hi, A.s_lo, A.u, Bm.x, Bm.s_hi, Bm.s_lo, Bm.u, err64,
-                              row_best,
-                              col_best, top_k, state["top_lower"], thresholds, hist,
-                              float(nbins))
+            _kp.hist_block(c, r0, c0, upper, hist, float(nbins))
+        band = None if bands is None else _kp.band_block(c, r0, c0, upper, *bands)
         if upper:
             rows = np.arange(r0, r1)
             done = int(np.maximum(0, c1 - np.maximum(c0, rows + 1)).sum())
         else:
             done = (r1 - r0) * (c1 - c0)
-        return (r0, c0, *out, done)
+        return (r0, c0, *out, band, done)
 
-    total = ka * (ka - 1) // 2 if upper else ka * kb
+    if upper:
+        total = sum((min(ka, r0 + b) - r0) * (2 * ka - r0 - min(ka, r0 + b) - 1) // 2
+                    for r0 in range(lo_r, hi_r, b))
+    else:
+        total = (min(hi_r, ka) - lo_r) * kb
     ncand = 0
+    parts: list[tuple[np.ndarray, ...]] = []
+    below = np.zeros(0 if bands is None else len(bands[0]), dtype=np.int64)
     with num_threads(threads) as nt_, _blas_threads(1 if pooled else None), \
             ChunkRunner(total, desc, progress, unit="pair", min_done=0,
                         min_total=2**25) as run, \
-            closing(_tile_results(tile, iter(tiles), nt_ if pooled else 1, b * w)) as results:
-        for (r0, c0, rb, rc, ra, cb, cc, ca, rn, cn, tv, tc, ti, tj, nc, done) in results:
+            closing(_tile_results(tile, tiles, nt_ if pooled else 1,
+                                  screen.size)) as results:
+        for (r0, c0, rb, rc, ra, cb, cc, ca, rn, cn, tv, tc, ti, tj, nc, band,
+             done) in results:
             ncand += nc
+            if band is not None:
+                parts.append(band[:3])
+                below += band[3]
             for best, cos, arg, nb_, ncos, narg, o in (
                     (row_best, row_cos, row_arg, rb, rc, ra, r0),
                     (col_best, col_cos, col_arg, cb, cc, ca, c0)):
@@ -197,9 +199,18 @@ def _screened_pass(A: _Rows, B: _Rows | None, *, signed: bool, top_k: int,
             run.update(done)
     if run.interrupted:
         raise KeyboardInterrupt  # a partial scan has no exact answer to keep
-    hist = np.sum(hists, axis=0) if hists else np.zeros(nbins, dtype=np.int64)
+    hist = np.sum(hists, axis=(0, 1)) if hists else np.zeros(nbins, dtype=np.int64)
+    got = None
+    if bands is not None:
+        got = (*_concat_band(parts), below)
     return _Pass(row_best, row_cos, row_arg, col_best, col_cos, col_arg, counts_r, counts_c,
-                 top, hist, ncand, False)
+                 top, hist, ncand, False, got)
+
+
+def _concat_band(parts: list[tuple[np.ndarray, ...]]) -> tuple[np.ndarray, ...]:
+    if not parts:
+        return (np.empty(0, np.int64), np.empty(0, np.int64), np.empty(0, np.float32))
+    return tuple(np.concatenate(p) for p in zip(*parts, strict=True))
 
 
 def _err64(n: int) -> float:
@@ -208,111 +219,266 @@ def _err64(n: int) -> float:
 
 
 def _nbins(n: int) -> int:
+    # bins of about 4 err: four interleaved histograms stay in a core's L2 cache (at most
+    # 512 KiB), fine enough that the pairs near an order statistic are a small fraction
     err = screening_error_bound(n, _U32)
-    return int(min(_MAX_BINS, max(1024, np.ceil(2.0 / err))))
+    return int(min(_MAX_BINS, max(256, np.ceil(1.0 / (4.0 * err)))))
 
 
-def _select_sorted(approx: np.ndarray, exact_of: Any, err: float, ranks: np.ndarray
-                   ) -> np.ndarray:
-    """Exact order statistics ``ranks`` of a set known through approximations within ``err``.
+def _kth_many(levels: list[Any], idx: np.ndarray, ranks: list[int]) -> list[float]:
+    """The exact ``r``-th smallest values of ``idx`` (each ``r`` in ``ranks``, increasing).
 
-    The ``r``-th smallest approximation is within ``err`` of the ``r``-th smallest exact value,
-    so values whose approximation is more than ``2 err`` away from it lie strictly on one side;
-    only the rest are computed exactly (``exact_of(indices)``).
+    ``levels`` is a list of ``(values_of, err)``: ``values_of(idx)`` approximates each value
+    within ``err``; the last level is exact (``err = 0``). The ``r``-th smallest approximation
+    ``v`` is within ``err`` of the ``r``-th smallest exact value, so a value whose
+    approximation is more than ``2 err`` from ``v`` lies strictly on its side of it: only the
+    values within ``2 err`` go on to the next level (overlapping windows together).
     """
+    values_of, err = levels[0]
+    approx = values_of(idx)
+    if err == 0.0:
+        part = np.partition(approx, ranks)
+        return [float(part[r]) for r in ranks]
     order = np.argsort(approx, kind="stable")
     srt = approx[order]
-    out = np.empty(len(ranks))
-    for t, r in enumerate(ranks):
-        v = srt[r]
-        lo = np.searchsorted(srt, v - 2.0 * err, side="left")
-        hi = np.searchsorted(srt, v + 2.0 * err, side="right")
-        ex = np.sort(exact_of(order[lo:hi]))
-        out[t] = ex[r - lo]
+    wins = [(int(np.searchsorted(srt, srt[r] - 2.0 * err, side="left")),
+             int(np.searchsorted(srt, srt[r] + 2.0 * err, side="right"))) for r in ranks]
+    out: list[float] = []
+    t = 0
+    while t < len(ranks):
+        lo, hi = wins[t]
+        u = t + 1
+        while u < len(ranks) and wins[u][0] < hi:
+            hi = max(hi, wins[u][1])
+            u += 1
+        out += _kth_many(levels[1:], idx[order[lo:hi]], [r - lo for r in ranks[t:u]])
+        t = u
     return out
 
 
-def _exact_quantiles(R: _Rows, hist: np.ndarray, q: np.ndarray, *, threads: int | None,
-                     block: int | None, progress: bool) -> np.ndarray:
-    """Exact quantiles of ``|cos|`` over the pairs of ``R`` from the first pass's histogram."""
-    k = len(R.x)
-    total = k * (k - 1) // 2
-    n = R.x.shape[1]
+def _bands(hist: np.ndarray, ranks: np.ndarray, err: float) -> tuple[np.ndarray, np.ndarray]:
+    """Disjoint intervals of screened values holding every pair that can have rank ``ranks``.
+
+    The ``r``-th smallest screened value lies in its histogram bin ``[e_b, e_b+1)`` and the
+    ``r``-th smallest exact value within ``err`` of it; a pair whose exact value is that
+    close has its screened value in ``[e_b - 2 err, e_b+1 + 2 err]`` (plus slack).
+    """
     nbins = len(hist)
-    err32 = screening_error_bound(n, _U32)
-    # bins to either side that a value within err of the bracket can fall into (+1: the
-    # rounding of value * nbins at a bin edge)
-    d = int(np.ceil((2.0 * err32 + _SLACK) * nbins)) + 1
-    h = q * (total - 1)
-    lo = np.floor(h).astype(np.int64)
-    ranks = np.unique(np.concatenate([lo, np.minimum(lo + 1, total - 1)]))
     before = np.concatenate([[0], np.cumsum(hist)])  # before[b]: screened values in bins < b
     rank_bin = np.searchsorted(before, ranks, side="right") - 1
-    blo = np.maximum(rank_bin - d, 0)
-    bhi = np.minimum(rank_bin + d, nbins - 1)
-    wanted = np.zeros(nbins, dtype=np.bool_)
-    for a, z in zip(blo, bhi, strict=True):
-        wanted[a:z + 1] = True
-    ii, jj, bins = _collect(R, wanted, threads=threads, block=block, progress=progress)
-    approx = np.empty(len(ii))
+    # +- 2 err + slack, and 2 err more: the ranks' screened values lie 2 err inside; 2^-22:
+    # the float32 rounding of value * nbins (hist_block)
+    lo = rank_bin / nbins - 4.0 * err - _SLACK - 2.0**-22
+    hi = (rank_bin + 1) / nbins + 4.0 * err + _SLACK + 2.0**-22
+    return _merge_bands(lo, hi)
+
+
+#: the one-pass quantiles expect to collect at most half this many pairs (20 bytes each)
+_COLLECT_CAP = 2**23
+#: rows of each of the two random sets whose pairs predict the bands of one-pass quantiles
+_SAMPLE_ROWS = 1024
+
+
+def _quantile_ranks(q: np.ndarray, total: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    h = q * (total - 1)
+    lo = np.floor(h).astype(np.int64)
+    return h, lo, np.unique(np.concatenate([lo, np.minimum(lo + 1, total - 1)]))
+
+
+def _predict_bands(R: RowSet, ranks: np.ndarray, total: int, err: float,
+                   threads: int | None) -> tuple[np.ndarray, np.ndarray] | None:
+    """Bands of screened values that hold the pairs of ``ranks``, predicted from a sample.
+
+    The sample is every pair between two random sets of rows (one small GEMM: random pairs
+    would each cost a trip to memory). Its quantiles give each order statistic to a standard
+    error estimated from the sample itself (the spread of the rows' and columns' fractions
+    below it, Hoeffding's decomposition); the bands, five standard errors either side and
+    ``2 err`` wider, are checked after the pass (:func:`_select_ranks`), so a sample that
+    misleads costs time, never exactness. ``None`` when the bands would hold more than half
+    ``_COLLECT_CAP`` pairs (then the quantiles take a second pass over the tiles).
+    """
+    if total <= _COLLECT_CAP // 2:
+        return np.array([-np.inf]), np.array([np.inf])
+    k = len(R)
+    s = min(k, _SAMPLE_ROWS)
+    rng = np.random.default_rng(0x5EED)  # any sample gives the same (exact) answer
+    S = np.sort(rng.choice(k, s, replace=False))
+    T = np.sort(rng.choice(k, s, replace=False))
+    vs = np.empty((s, R.n), np.float32)
+    vt = np.empty((s, R.n), np.float32)
     with num_threads(threads):
-        _kp.pair_dot_many(R.u, ii, R.u, jj, approx)
-    approx = np.abs(approx)
-    err64 = _err64(n)
+        for rows, out in ((S, vs), (T, vt)):
+            for r0 in range(0, s, 1):
+                R.unit_block(int(rows[r0]), int(rows[r0]) + 1, out[r0:])
+    C = np.abs(vs @ vt.T).astype(np.float64)
+    C[S[:, None] == T[None, :]] = np.nan  # a row with itself is no pair
+    flat = np.sort(C[np.isfinite(C)])
+    ns = len(flat)
+    qr = ranks / max(total - 1, 1)
+    x = flat[np.clip(np.round(qr * (ns - 1)).astype(np.int64), 0, ns - 1)]
+    with np.errstate(invalid="ignore"):
+        below = C[None, :, :] <= x[:, None, None] if len(x) * C.size <= 2**26 else None
+    if below is None:
+        return None
+    valid = np.isfinite(C)
+    f_rows = (below & valid).sum(axis=2) / valid.sum(axis=1)
+    f_cols = (below & valid).sum(axis=1) / valid.sum(axis=0)
+    var = f_rows.var(axis=1) / s + f_cols.var(axis=1) / s + qr * (1.0 - qr) / ns
+    delta = 5.0 * np.sqrt(var) + 2.0 / ns
+    ilo = np.floor((qr - delta) * (ns - 1)).astype(np.int64)
+    ihi = np.ceil((qr + delta) * (ns - 1)).astype(np.int64)
+    # + err: the sample is screened too
+    lo = np.where(ilo >= 0, flat[np.clip(ilo, 0, ns - 1)] - 3.0 * err, -np.inf)
+    hi = np.where(ihi <= ns - 1, flat[np.clip(ihi, 0, ns - 1)] + 3.0 * err, np.inf)
+    blo, bhi = _merge_bands(lo, hi)
+    # the expected number of pairs inside: the sample's fraction in the bands
+    inside = sum(int(np.searchsorted(flat, z, side="right") - np.searchsorted(flat, a))
+                 for a, z in zip(blo, bhi, strict=True))
+    if inside / ns * total > _COLLECT_CAP / 2:
+        return None
+    return blo, bhi
+
+
+def _merge_bands(lo: np.ndarray, hi: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Merged bands, their ends rounded outwards to float32 (:func:`_kp.band_block`)."""
+    with np.errstate(over="ignore"):
+        lo32 = lo.astype(np.float32)
+        hi32 = hi.astype(np.float32)
+    lo32 = np.where(lo32 > lo, np.nextafter(lo32, np.float32(-np.inf)), lo32)
+    hi32 = np.where(hi32 < hi, np.nextafter(hi32, np.float32(np.inf)), hi32)
+    lo, hi = lo32.astype(np.float64), hi32.astype(np.float64)
+    out_lo: list[float] = []
+    out_hi: list[float] = []
+    for a, z in sorted(zip(lo.tolist(), hi.tolist(), strict=True)):
+        if out_hi and a <= out_hi[-1]:
+            out_hi[-1] = max(out_hi[-1], z)
+        else:
+            out_lo.append(a)
+            out_hi.append(z)
+    return np.array(out_lo), np.array(out_hi)
+
+
+def _select_ranks(R: RowSet, band: tuple[np.ndarray, ...], blo: np.ndarray, bhi: np.ndarray,
+                  ranks: np.ndarray, err: float, threads: int | None
+                  ) -> dict[int, float] | None:
+    """The exact values of ``ranks`` from the pairs collected in bands.
+
+    ``None`` if a band does not provably hold a rank's pairs (a predicted band that missed).
+    """
+    ii, jj, vals, below = band
+    which = np.searchsorted(blo, vals, side="right") - 1
+    Rk = R.kernel
+
+    def float64_of(idx: np.ndarray) -> np.ndarray:
+        out = np.empty(len(idx))
+        with num_threads(threads):
+            _kp.pair_dot_many(Rk, ii[idx], Rk, jj[idx], out)
+        return np.abs(out)
 
     def exact_of(idx: np.ndarray) -> np.ndarray:
         out = np.empty(len(idx))
         with num_threads(threads):
-            _kp.pair_cos2_many(R.x, R.s_hi, R.s_lo, ii[idx], R.x, R.s_hi, R.s_lo, jj[idx], out)
+            _kp.pair_cos2_many(Rk, ii[idx], Rk, jj[idx], out)
         return np.abs(out)
 
-    values = {}
-    for r, a, z in zip(ranks, blo, bhi, strict=True):
-        sub = np.flatnonzero((bins >= a) & (bins <= z))
-        # every pair in bins < a is exactly below the rank's value, every pair above z above
-        sel = _select_sorted(approx[sub], lambda idx, sub=sub: exact_of(sub[idx]), err64,
-                             np.array([r - before[a]]))
-        values[int(r)] = float(sel[0])
-    t = h - lo
+    levels = [(lambda idx: vals[idx].astype(np.float64), err), (float64_of, _err64(R.n)),
+              (exact_of, 0.0)]
+    by_band: dict[int, list[int]] = {}
+    for r in ranks.tolist():
+        # the band of the rank: every pair below it is below the rank's pairs
+        t = int(np.searchsorted(below, r, side="right")) - 1
+        if t < 0:
+            return None
+        by_band.setdefault(t, []).append(r)
+    values: dict[int, float] = {}
+    for t, rs in by_band.items():
+        sub = np.flatnonzero(which == t)
+        local = [r - int(below[t]) for r in rs]
+        if local[-1] >= len(sub):
+            return None
+        srt = np.sort(vals[sub]).astype(np.float64)
+        # each rank's screened value must lie 2 err inside the band: then every pair outside
+        # the band is strictly on its side (exact values within err of the screened ones)
+        for r in local:
+            if srt[r] - 2.0 * err < blo[t] or srt[r] + 2.0 * err > bhi[t]:
+                return None
+        for r, v in zip(rs, _kth_many(levels, sub, local), strict=True):
+            values[r] = v
+    return values
+
+
+def _interpolate(values: dict[int, float], h: np.ndarray, lo: np.ndarray, total: int
+                 ) -> np.ndarray:
+    t_ = h - lo
     a_ = np.array([values[int(r)] for r in lo])
     b_ = np.array([values[int(r)] for r in np.minimum(lo + 1, total - 1)])
     # numpy's linear interpolation (its _lerp)
     diff = b_ - a_
-    return np.where(t >= 0.5, b_ - diff * (1.0 - t), a_ + diff * t)
+    out: np.ndarray = np.where(t_ >= 0.5, b_ - diff * (1.0 - t_), a_ + diff * t_)
+    return out
 
 
-def _collect(R: _Rows, wanted: np.ndarray, *, threads: int | None, block: int | None,
-             progress: bool) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    k = len(R.x)
+def _exact_quantiles(R: _Rows, hist: np.ndarray, q: np.ndarray, *, threads: int | None,
+                     block: int | None, progress: bool, collect: Any = None) -> np.ndarray:
+    """Exact quantiles of ``|cos|`` over the pairs of ``R`` from a pass's histogram.
+
+    ``collect(lo, hi)``: the second pass (default :func:`_collect` on this machine).
+    """
+    k = len(R)
+    total = k * (k - 1) // 2
+    err32 = screening_error_bound(R.n, _U32) + _SLACK
+    h, lo, ranks = _quantile_ranks(q, total)
+    blo, bhi = _bands(hist, ranks, err32)
+    if collect is None:
+        band = _collect(R, blo, bhi, threads=threads, block=block, progress=progress)
+    else:
+        band = collect(blo, bhi)
+    values = _select_ranks(R, band, blo, bhi, ranks, err32, threads)
+    if values is None:  # pragma: no cover - the histogram's bands hold their ranks
+        raise AssertionError("overlap quantiles: a histogram band missed its rank")
+    return _interpolate(values, h, lo, total)
+
+
+def _collect(R: _Rows, lo: np.ndarray, hi: np.ndarray, *, threads: int | None,
+             block: int | None, progress: bool, row_range: tuple[int, int] | None = None
+             ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """The pairs whose screened ``|cos|`` lies in a band ``[lo_t, hi_t]``, and counts below.
+
+    With their screened values, and the number of pairs below each band
+    (:func:`~suptheory._kernels.pairs.band_block`), in a second pass over the tiles.
+    """
+    k = len(R)
     b = min(_COH_BLOCK if block is None else check_int(block, "block", low=1), k)
     w = _kc.CHUNK
-    vt = np.ascontiguousarray(R.v.T)
-    tiles = [(r0, c0) for r0 in range(0, k, b) for c0 in range(r0, k, w)]
-    pooled = _tp is not None and len(tiles) > 1
-    scale = float(len(wanted))
+    screen = _Screen(R, R, b, w)
+    lo_r, hi_r = (0, k) if row_range is None else row_range
+    tiles = ((r0, c0) for r0 in range(lo_r, hi_r, b) for c0 in range(r0, k, w))
+    pooled = _tp is not None and (k > b or k > w)
+    below = np.zeros(len(lo), dtype=np.int64)
+    total = sum((min(k, r0 + b) - r0) * (2 * k - r0 - min(k, r0 + b) - 1) // 2
+                for r0 in range(lo_r, hi_r, b))
 
     def tile(t: tuple[int, int], buf: np.ndarray) -> tuple[Any, ...]:
         r0, c0 = t
         r1, c1 = min(k, r0 + b), min(k, c0 + w)
-        c = buf[: (r1 - r0) * (c1 - c0)].reshape(r1 - r0, c1 - c0)
-        np.matmul(R.v[r0:r1], vt[:, c0:c1], out=c)
+        c = screen(r0, r1, c0, c1, buf)
         rows = np.arange(r0, r1)
         done = int(np.maximum(0, c1 - np.maximum(c0, rows + 1)).sum())
-        return (*_kp.collect_bins_block(c, r0, c0, True, False, scale, wanted), done)
+        return (*_kp.band_block(c, r0, c0, True, lo, hi), done)
 
     parts: list[tuple[np.ndarray, ...]] = []
     with num_threads(threads) as nt_, _blas_threads(1 if pooled else None), \
-            ChunkRunner(k * (k - 1) // 2, "overlap quantiles", progress, unit="pair",
+            ChunkRunner(total, "overlap quantiles", progress, unit="pair",
                         min_done=0, min_total=2**25) as run, \
-            closing(_tile_results(tile, iter(tiles), nt_ if pooled else 1, b * w)) as results:
-        for ii, jj, bb, done in results:
-            parts.append((ii, jj, bb))
+            closing(_tile_results(tile, tiles, nt_ if pooled else 1, screen.size)) as results:
+        for ii, jj, vv, bl, done in results:
+            parts.append((ii, jj, vv))
+            below += bl
             run.update(done)
     if run.interrupted:
         raise KeyboardInterrupt
-    if not parts:
-        return (np.empty(0, np.int64),) * 3
-    return tuple(np.concatenate(p) for p in zip(*parts, strict=True))  # type: ignore[return-value]
+    ii, jj, vv = _concat_band(parts)
+    return ii, jj, vv, below
 
 
 @dataclass(frozen=True)
@@ -392,7 +558,9 @@ def _check_q(q: Any, name: str = "quantiles") -> np.ndarray:
 
 def pair_statistics(W: Any, *, top_k: int = 100, thresholds: Any = (), quantiles: Any = (),
                     threads: int | None = None, block: int | None = None,
-                    progress: bool = True) -> PairStatistics:
+                    progress: bool = True, client: Any = None, checkpoint: Any = None,
+                    rows_per_task: int | None = None,
+                    _rowset: RowSet | None = None) -> PairStatistics:
     r"""Nearest neighbours, counts, top pairs and quantiles of an embedding's overlaps, exactly.
 
     For each feature ``i`` (row of ``W``), over the other nonzero rows ``j``:
@@ -423,8 +591,8 @@ def pair_statistics(W: Any, *, top_k: int = 100, thresholds: Any = (), quantiles
         (most pairs above it) slows the pass down.
     quantiles : sequence of float
         Quantiles of ``|cos|`` over pairs, in ``[0, 1]`` (``()``: no second pass).
-    threads, block, progress
-        As in :func:`suptheory.coherence`.
+    threads, block, progress, client, checkpoint, rows_per_task
+        As in :func:`suptheory.coherence` (with ``client``, every pass is distributed).
 
     Returns
     -------
@@ -454,6 +622,11 @@ def pair_statistics(W: Any, *, top_k: int = 100, thresholds: Any = (), quantiles
     >>> s.top_pairs.tolist()
     [(1, 2, -0.8), (0, 1, 0.6)]
     """
+    src = None
+    if client is not None:
+        from suptheory.analysis.distributed import open_source
+
+        W, src = open_source(W)
     W = _embedding(W)
     top_k = check_int(top_k, "top_k", low=0)
     thr = _check_thresholds(thresholds) if np.size(thresholds) else np.zeros(0)
@@ -462,16 +635,37 @@ def pair_statistics(W: Any, *, top_k: int = 100, thresholds: Any = (), quantiles
     m, n = W.shape
     if n * _U32 >= 0.25:
         raise ValueError(f"W has n = {n} columns; pair_statistics supports n < {2**22:,}")
-    R = _rows(W, nthreads)
-    k = len(R.x)
+    R = _rows(W, nthreads) if _rowset is None else _rowset
+    k = len(R)
+    collect: Any = None
+    if client is not None:
+        from suptheory.analysis.distributed import Distributed
+
+        assert src is not None
+        dist = Distributed(src, R, client, block=_COH_BLOCK if block is None else block,
+                           checkpoint=checkpoint, progress=progress,
+                           rows_per_task=rows_per_task)
+        stats_pass: Any = dist.stats
+        collect = dist.collect
+    else:
+        def stats_pass(**kw: Any) -> _Pass:
+            return _screened_pass(R, None, threads=nthreads, block=block, progress=progress,
+                                  **kw)
     pairs = k * (k - 1) // 2
     if len(qa) and pairs == 0:
         raise ValueError("overlap quantiles need at least two nonzero rows (one pair)")
-    nbins = _nbins(n) if len(qa) else 0
+    err32 = screening_error_bound(n, _U32) + _SLACK
+    nbins = 0
+    bands = None
+    if len(qa):
+        h, lo, ranks = _quantile_ranks(qa, pairs)
+        # one pass when a sample of pairs predicts bands that hold few pairs; else (or if a
+        # band missed) a histogram first and the bands' pairs in a second pass
+        bands = _predict_bands(R, ranks, pairs, err32, nthreads)
+        nbins = _nbins(n) if bands is None else 0
     if k >= 2:
-        P = _screened_pass(R, None, signed=False, top_k=top_k, thresholds=thr, nbins=nbins,
-                           threads=nthreads, block=block, progress=progress,
-                           desc="pair statistics")
+        P = stats_pass(signed=False, top_k=top_k, thresholds=thr, nbins=nbins,
+                       desc="pair statistics", bands=bands)
         best, cos, arg, counts_k, top, hist, ncand = (P.row_best, P.row_cos, P.row_arg,
                                                       P.counts_r, P.top, P.hist, P.candidates)
     else:
@@ -494,7 +688,17 @@ def pair_statistics(W: Any, *, top_k: int = 100, thresholds: Any = (), quantiles
     tp["overlap"] = top[1]
     q_values: dict[float, float] = {}
     if len(qa):
-        vals = _exact_quantiles(R, hist, qa, threads=nthreads, block=block, progress=progress)
+        values = None
+        if bands is not None and P.band is not None:
+            values = _select_ranks(R, P.band, *bands, ranks, err32, nthreads)
+        if values is not None:
+            vals = _interpolate(values, h, lo, pairs)
+        else:
+            if not nbins:  # the predicted bands missed: a histogram pass
+                hist = stats_pass(signed=False, top_k=0, thresholds=np.zeros(0),
+                                  nbins=_nbins(n), desc="overlap histogram").hist
+            vals = _exact_quantiles(R, hist, qa, threads=nthreads, block=block,
+                                    progress=progress, collect=collect)
         q_values = {float(q): float(v) for q, v in zip(qa, vals, strict=True)}
     if k >= 2:
         i0 = int(np.argmax(max_overlap))  # the first feature attaining the maximum

@@ -76,6 +76,8 @@ def register(subparsers: Any) -> None:
                    "feature's max |cos| and rms cos) to PATH, e.g. out.png (needs matplotlib)")
     p.add_argument("--threads", type=count(), default=None,
                    help="worker threads for the blocked overlap scans (default: all cores)")
+    p.add_argument("--estimate", action="store_true", help="predict the analysis time and exit")
+    p.add_argument("--workers", type=int, default=1, help="--estimate for K Dask workers")
     p.add_argument("--json", action="store_true", help="print the report as JSON")
     p.add_argument("--no-progress", action="store_true", help="hide the progress bar")
     p.set_defaults(run=run)
@@ -83,6 +85,10 @@ def register(subparsers: Any) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Load, analyse and print."""
+    if getattr(args, "estimate", False):
+        from suptheory.cli._estimate import run_estimate
+
+        return run_estimate(args)
     from suptheory.analysis.analyze import analyze
     from suptheory.analysis.loading import load_embedding
 

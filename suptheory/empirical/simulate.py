@@ -46,7 +46,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
@@ -246,7 +246,8 @@ def _draw_counts(rng: np.random.Generator, st: _Setting, size: int) -> np.ndarra
     return counts
 
 
-def _noise_chunks(st: _Setting, rng: np.random.Generator, trials: int) -> Iterator[np.ndarray]:
+def _noise_chunks(st: _Setting, rng: np.random.Generator, trials: int,
+                  signs: str = "positive") -> Iterator[np.ndarray]:
     """Yield the read-out noise of successive chunks of trials (fixed chunking)."""
     chunk = max(1, min(_CHUNK, _FEATURES_PER_CHUNK // max(1, math.ceil(st.l))))
     empty = np.empty(0, dtype=np.float64)
@@ -262,11 +263,17 @@ def _noise_chunks(st: _Setting, rng: np.random.Generator, trials: int) -> Iterat
             g = rng.standard_normal(total)
             chi = rng.chisquare(st.n - 1, total) if st.n > 1 else np.zeros(total)
             amp = rng.random(total) * st.a if st.amplitudes == "uniform" else empty
+            if signs == "random":  # each active feature at +-x, signs independent and fair
+                x = amp if amp.size else np.full(total, st.a)
+                amp = np.where(rng.random(total) < 0.5, -x, x)
             _k.random_noise(offsets, g, chi, amp, st.a, out)
         else:
             targets = rng.integers(0, st.W.shape[0], size, dtype=np.int64)
             u = rng.random(total)
             amp = rng.random(total) * st.a if st.amplitudes == "uniform" else empty
+            if signs == "random":  # each active feature at +-x, signs independent and fair
+                x = amp if amp.size else np.full(total, st.a)
+                amp = np.where(rng.random(total) < 0.5, -x, x)
             _k.embedding_noise(st.W, targets, offsets, u, amp, st.a, out)
         done += size
         yield out
@@ -329,6 +336,7 @@ def simulate_interference(
     amplitudes: str = "fixed",
     return_samples: bool = False,
     progress: bool = True,
+    signs: str = "positive",
 ) -> InterferenceSimulation:
     r"""Simulate the read-out noise of one feature while ``l`` others are active.
 
@@ -365,6 +373,11 @@ def simulate_interference(
         Keep the ``trials`` noise values in ``result.samples`` (8 bytes per trial).
     progress : bool
         Show progress: a bar on a terminal, else a line on stderr every 10 s.
+    signs : {"positive", "random"}
+        Amplitudes as drawn (``"positive"``, an SAE's activations), or each multiplied by an
+        independent fair sign (``"random"``): the noise then has mean 0 and, for an
+        embedding, variance ``E|S| E x^2 mean_i sum_{j != i} cos_ij^2 / (m - 1)``; the
+        closed forms ``theory`` and ``theory_mean`` follow the choice.
 
     Returns
     -------
@@ -405,13 +418,18 @@ def simulate_interference(
     (0.0, 0.0)
     """
     st = _setting(n, m, l, a, count, amplitudes, embedding)
+    signs = check_choice(signs, "signs", ("positive", "random"))
+    if signs == "random":  # E x = 0: the moments with alpha1 = 0
+        mean0, std0 = ((0.0, st.random_law) if st.W is None
+                       else _embedding_moments(st.W, st.l, 0.0, st.alpha2, st.count))
+        st = replace(st, alpha1=0.0, theory_mean=mean0, theory_std=std0)
     trials = check_int(trials, "trials", low=2, high=MAX_COUNT)
     rng = as_generator(seed)
     shift = st.theory_mean if math.isfinite(st.theory_mean) else 0.0
     sums = np.zeros(5)  # count, then sums of d, d^2, d^3, d^4 with d = noise - shift
     kept: list[np.ndarray] = []
     with ChunkRunner(trials, "simulate_interference", progress, unit="trial") as run:
-        for out in _noise_chunks(st, rng, trials):
+        for out in _noise_chunks(st, rng, trials, signs):
             d = out - shift
             d2 = d * d
             sums += (out.size, d.sum(), d2.sum(), (d2 * d).sum(), (d2 * d2).sum())
