@@ -10,7 +10,7 @@ from __future__ import annotations
 import math
 import numbers
 from collections.abc import Iterable
-from typing import Any
+from typing import Any, overload
 
 import numpy as np
 
@@ -440,6 +440,10 @@ def as_generator(seed: Any) -> np.random.Generator:
     return np.random.default_rng(seed)
 
 
+@overload
+def as_seed_sequence(seed: Any, count: None = None) -> np.random.SeedSequence: ...
+@overload
+def as_seed_sequence(seed: Any, count: int) -> list[np.random.SeedSequence]: ...
 def as_seed_sequence(
     seed: Any, count: int | None = None
 ) -> np.random.SeedSequence | list[np.random.SeedSequence]:

@@ -91,8 +91,11 @@ def screening_error_bound(n: int, unit_roundoff: float = _U32) -> float:
 #: is large enough for a near-peak single-threaded sgemm and stays in cache for its scan
 _COH_BLOCK = 512
 
+_tp: Any
 try:  # optional: pins BLAS to one thread while worker threads each run their own GEMM
-    import threadpoolctl as _tp
+    import threadpoolctl
+
+    _tp = threadpoolctl
 except ImportError:  # pragma: no cover - without it, one worker and BLAS's own threads
     _tp = None
 
@@ -388,7 +391,8 @@ def _edges(bins: Any) -> np.ndarray:
     return edges
 
 
-def _pair_blocks(U: np.ndarray, block: int, desc: str, progress: bool):
+def _pair_blocks(U: np.ndarray, block: int, desc: str, progress: bool
+                 ) -> Iterator[tuple[int, np.ndarray]]:
     """Yield ``(r0, G)`` with ``G = U[r0:r0+block] @ U[r0:].T`` (float64), with a progress bar."""
     k = len(U)
     Ut = np.ascontiguousarray(U.T)  # not a view of U: keeps numpy off its SYRK shortcut
@@ -452,7 +456,8 @@ def _histogram_unit(U: np.ndarray, edges: np.ndarray, threads: Any, block: Any,
     with num_threads(_threads(threads)):
         for r0, G in _pair_blocks(U, b, "overlap histogram", progress):
             _k.histogram_block(G, r0, r0, edges, part)
-    return part.sum(axis=0)
+    counts: np.ndarray = part.sum(axis=0)
+    return counts
 
 
 def overlap_quantiles(W: Any, q: Any = (0.5, 0.9, 0.99), *, threads: int | None = None,

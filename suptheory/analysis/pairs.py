@@ -32,6 +32,7 @@ from suptheory._kernels import pairs as _kp
 from suptheory._kernels.jit import num_threads
 from suptheory._runner import ChunkRunner
 from suptheory._validate import check_int
+from suptheory.analysis import coherence as _coherence_module
 from suptheory.analysis._rows import RowSet, _embedding, row_set
 from suptheory.analysis.coherence import (
     _COH_BLOCK,
@@ -41,11 +42,12 @@ from suptheory.analysis.coherence import (
     _Screen,
     _threads,
     _tile_results,
-    _tp,
     screening_error_bound,
 )
 
 __all__ = ["PairStatistics", "pair_statistics"]
+
+_tp = _coherence_module._tp  # threadpoolctl, or None without it: one rule for both modules
 
 #: float64 unit roundoff
 _U64 = 2.0**-53
@@ -84,7 +86,9 @@ class _Pass:
 def _better(new: np.ndarray, new_arg: np.ndarray, old: np.ndarray, old_arg: np.ndarray
             ) -> np.ndarray:
     """Where ``(new, new_arg)`` beats ``(old, old_arg)``: larger, or equal with a smaller arg."""
-    return (new > old) | ((new == old) & (new_arg >= 0) & ((old_arg < 0) | (new_arg < old_arg)))
+    wins: np.ndarray = (new > old) | (
+        (new == old) & (new_arg >= 0) & ((old_arg < 0) | (new_arg < old_arg)))
+    return wins
 
 
 def _merge_top(top: tuple[np.ndarray, ...], new: tuple[np.ndarray, ...], k: int

@@ -5,12 +5,19 @@ from __future__ import annotations
 
 import math
 import textwrap
+from collections.abc import Mapping
+from typing import Any
 
 from suptheory._text import format_number
 from suptheory.theory._params import CAPACITY_MODELS
 from suptheory.theory.report import Report
 
 __all__ = ["explain"]
+
+
+def _floats(column: Mapping[Any, Any]) -> dict[str, float]:
+    """One column of a scalar report as plain floats (NaN where a model has no value)."""
+    return {k: math.nan if v is None else float(v) for k, v in column.items()}
 
 
 def explain(report: Report) -> str:
@@ -26,15 +33,16 @@ def explain(report: Report) -> str:
         raise ValueError("explain() reads one layer: give scalar n, m, l, a, snr")
     if set(report.models) != set(CAPACITY_MODELS):
         raise ValueError("explain() compares every model: call calculate() without models=")
-    n, m, l = float(report.n), float(report.m), float(report.l)
-    noise, lev, eps = report.noise, report.levels, report.pair_interference
+    n, m, l, a = float(report.n), float(report.m), float(report.l), float(report.a)
+    noise, lev = _floats(report.noise), _floats(report.levels)
+    eps = _floats(report.pair_interference)
     if l == 0:
         return "With l = 0 no other feature is active: there is no interference at all."
     if m == 1:
         return "With m = 1 there is a single feature: nothing interferes with it."
     f = format_number
     budget = f"snr = {f(report.snr)}" if report.error is None else f"error = {report.error:g}"
-    lin_reads = "cannot be read at all" if noise["linsefors"] >= report.a else "can be read"
+    lin_reads = "cannot be read at all" if noise["linsefors"] >= a else "can be read"
     paras = [
         f"Noise. Linsefors's (2024) model is {noise['linsefors'] / noise['random']:.1f} "
         f"times more pessimistic than the exact random-direction noise (the factor "
@@ -58,7 +66,7 @@ def explain(report: Report) -> str:
             f"(largest-overlap proxy of random directions {f(noise['worst'])} a -> 0)."
         ),
     ]
-    lm, mm = report.l_max, report.m_max
+    lm, mm = _floats(report.l_max), _floats(report.m_max)
     if math.isinf(mm["random"]) and report.error is None:
         rand_m = "any number of features (that noise does not depend on m; an error budget, "
         rand_m += "--error, makes m count through the union bound)"

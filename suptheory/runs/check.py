@@ -552,7 +552,7 @@ def _read(s: CheckSettings, readings: list[_Reading],
 
 
 def _row(s: CheckSettings, section: str, quantity: str, source: str, model: str,
-         theory: float, empirical: float, *, se: float = math.nan,
+         theory: float | np.ndarray, empirical: float, *, se: float = math.nan,
          band: tuple[float, float] | None = None, higher: bool, censored: bool = False,
          note: str = "") -> CheckRow:
     """One comparison with its verdict (thresholds ``s.k``, ``s.rtol``)."""
