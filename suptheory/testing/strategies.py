@@ -45,6 +45,8 @@ from hypothesis import strategies as st
 from hypothesis.errors import InvalidArgument
 from hypothesis.strategies import SearchStrategy
 
+from suptheory.theory._params import MODELS
+
 __all__ = [
     "Regime",
     "ETF",
@@ -66,7 +68,7 @@ __all__ = [
 
 #: read-out models whose valid region :func:`regimes` draws from (those of
 #: :func:`suptheory.interference`)
-REGIME_MODELS = ("random", "linsefors", "worst", "optimal")
+REGIME_MODELS = MODELS  # every noise model of suptheory.interference
 
 #: seeds for :func:`numpy.random.default_rng` (shrink to 0)
 seeds = st.integers(min_value=0, max_value=2**32 - 1)
@@ -116,9 +118,9 @@ def regimes(
 
     Parameters
     ----------
-    model : {"random", "linsefors", "worst", "optimal"}
+    model : {"random", "optimal", "linsefors", "worst", "packing"}
         The read-out model of :func:`suptheory.interference` whose region is drawn from (all
-        four accept every point above; the argument documents the intent and is validated).
+        of them accept every point above; the argument documents the intent and is validated).
     realistic : bool
         ``True``: sparse-autoencoder ranges -- width ``64 <= n <= 16384``, expansion
         ``1 <= m / n <= 128``, ``1 <= l <= 1024`` (L0). ``False`` (default): the full range

@@ -54,7 +54,7 @@ def capacity_at_density(
         Density, in ``(0, 1]``.
     snr : array_like
         Required ``a / sigma`` of one read-out, ``> 0`` (ignored by ``"l1"``: exact recovery).
-    model : {"random", "linsefors", "worst", "optimal", "l1"}
+    model : {"random", "optimal", "linsefors", "worst", "packing", "l1"}
         The read-out model.
     q : float
         Quantile of the largest overlap for ``model="worst"``.
