@@ -521,3 +521,14 @@ def test_error_budget_monotone(model, n, m, l, e, k):
     assert st_.distinguishable_levels(n, m, l, error=e * k, model=model) >= (
         st_.distinguishable_levels(n, m, l, error=e, model=model) * (1 - 1e-12)
     )
+
+
+@pytest.mark.parametrize("model", ["random", "optimal", "linsefors", "worst", "packing"])
+def test_min_width_huge_snr(model):
+    """snr = 1e300: m = 1 needs no width (linsefors gave 0 / 0 = NaN); no NaN anywhere."""
+    if model != "random":
+        assert st_.min_width(1, 1, snr=1e300, model=model) == 0.0
+    for m in (2.0, 7.0, 1e6):
+        got = st_.min_width(m, 1, snr=1e300, model=model)
+        want = {"optimal": m, "packing": m}.get(model, math.inf)
+        assert got == want  # packing gave 0 past snr ~ 1e8 for m = 1e6 (rounded bound)

@@ -354,9 +354,9 @@ def _root_in_log_m(
 def _solve_n(model: str, m: np.ndarray, t: np.ndarray, q: float) -> np.ndarray:
     """Smallest ``n`` with ``eps(n, m) <= t`` (1-D arrays in); 0 where every width works."""
     if model == "linsefors":
-        with np.errstate(divide="ignore"):
+        with np.errstate(divide="ignore", invalid="ignore", under="ignore"):
             width: np.ndarray = 8.0 * np.log(m) / t**2
-        return width
+        return np.where(m > 1.0, width, 0.0)  # m = 1 needs no width, even where t^2 underflows
     if model == "random":
         with np.errstate(divide="ignore"):
             return 1.0 / t**2
@@ -388,6 +388,11 @@ def _solve_n(model: str, m: np.ndarray, t: np.ndarray, q: float) -> np.ndarray:
         hi = np.log(m[idx])
         a0, found = expand_bracket(f, hi, hi - 1.0, args, limit=0.0)  # the bounds need n >= 1
         out[idx[~found]] = 0.0
+        # the bound at n = m is 0 in exact arithmetic but rounds to ~1e-17: below that t
+        # (snr beyond ~1e8) the bracket fails, and the answer is n = m
+        rounded = f(hi, *args) < 0.0
+        out[idx[rounded]] = m[idx][rounded]
+        found = found & ~rounded
         sel = np.flatnonzero(found)
         if sel.size:
             out[idx[sel]] = np.exp(
@@ -1235,16 +1240,20 @@ def min_width(
     r = third if err_v is None else _r_error(model, third, np.log(mm))
     out = np.zeros(mm.shape)
     pos = np.flatnonzero(ll > 0)
-    if model == "random":
-        out[pos] = ll[pos] * r[pos] ** 2  # n = l r^2 exactly, without 1/t^2's rounding
-    elif model == "optimal":
-        lr2 = ll[pos] * r[pos] ** 2
-        floor = np.where(lr2 >= 1.0, lr2 * mm[pos] / (mm[pos] - 1.0 + lr2), lr2)  # n < 1: random
-        out[pos] = np.where(mm[pos] > 1.0, floor, 0.0)
-    elif pos.size:
-        with np.errstate(divide="ignore"):
-            t = 1.0 / (r[pos] * np.sqrt(ll[pos]))
-        out[pos] = _solve_n(model, mm[pos], t, qv)
+    # l r^2 beyond the float range is an infinite width (the true value): no warning
+    with np.errstate(over="ignore", invalid="ignore"):
+        if model == "random":
+            out[pos] = ll[pos] * r[pos] ** 2  # n = l r^2 exactly, without 1/t^2's rounding
+        elif model == "optimal":
+            lr2 = ll[pos] * r[pos] ** 2
+            # n < 1: random; l r^2 = inf: n = m (every feature needs its own direction)
+            big = np.where(np.isinf(lr2), mm[pos], lr2 * mm[pos] / (mm[pos] - 1.0 + lr2))
+            floor = np.where(lr2 >= 1.0, big, lr2)
+            out[pos] = np.where(mm[pos] > 1.0, floor, 0.0)
+        elif pos.size:
+            with np.errstate(divide="ignore"):
+                t = 1.0 / (r[pos] * np.sqrt(ll[pos]))
+            out[pos] = _solve_n(model, mm[pos], t, qv)
     return wrap(out.reshape(shape), scalar)
 
 
