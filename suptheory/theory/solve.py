@@ -23,9 +23,11 @@ Closed-form inverses are used where they exist (``linsefors``, ``random``, ``opt
 ``worst`` model's overlap law and the ``packing`` model's bounds in ``m``, the parametric
 Donoho--Tanner curve for ``l1``); otherwise (``n`` under ``worst``/``packing``, the exact
 law under an error budget) a bracketed root finder in ``ln m`` or ``ln n``.
-Where a monotone relation jumps (the ``packing`` model's bounds switch on at
-``m = n (n + 1) / 2``) the answer is the jump: the largest ``m`` (smallest ``n``) that
-satisfies the inequality. Where no value of the parameter solves the relation -- or every
+Every answer is checked by the forward relation (to a relative ``1e-6``): where a monotone
+relation jumps over the given value (the ``packing`` model's bounds switch on at
+``m = n (n + 1) / 2``; ``m = 1`` has no pairs; at ``n = 1`` every overlap is 1) no value
+solves it, and :class:`NoSolutionError` names the jump: the largest ``m`` (smallest ``n``)
+that satisfies the inequality. Where no value of the parameter solves the relation -- or every
 value does, as for ``m`` under the ``random`` model, whose noise does not depend on ``m`` --
 :class:`NoSolutionError` is raised; never a warning, never a NaN.
 """
@@ -241,7 +243,60 @@ def solve(**kwargs: Unpack[SolveParams]) -> FloatOrArray:
     g = dict(zip(names, flat, strict=True))
     result, why = _dispatch(target, relation, model, g, qv)
     _check_result(target, result, why, scalar)
+    if model != "l1" and target in ("n", "m", "l"):
+        _check_roundtrip(target, relation[-1], model, g, result, qv, scalar)
     return wrap(result.reshape(shape), scalar)
+
+
+#: relative tolerance of the round trip: the root finders stop at 1e-13 in ln n or ln m, the
+#: exact law's error at ~1e-9; a jump in the relation misses by far more
+_RTOL = 1e-6
+
+
+def _forward(kind: str, model: NoiseModel, v: dict[str, np.ndarray], q: float) -> np.ndarray:
+    """The relation's right-hand side (``snr``, ``error`` or ``noise``) at ``n, m, l``."""
+    with np.errstate(divide="ignore"):
+        if kind == "snr":
+            return 1.0 / _arr(readout.interference(v["n"], v["m"], v["l"], 1.0, model, q))
+        if kind == "error":
+            return _arr(readout.capacity_error(v["n"], v["m"], v["l"], model, q=q))
+        return _arr(readout.interference(v["n"], v["m"], v["l"], v["a"], model, q))
+
+
+def _check_roundtrip(
+    target: str,
+    kind: str,
+    model: NoiseModel,
+    g: dict[str, np.ndarray],
+    result: np.ndarray,
+    q: float,
+    scalar: bool,
+) -> None:
+    """Raise :class:`NoSolutionError` where the relation jumps over the given value.
+
+    The capacities return the largest ``m`` or ``l`` (smallest ``n``) that meets the budget
+    as an inequality; where the relation jumps there (the ``packing`` bounds switching on,
+    ``m = 1`` with no pairs, ``n = 1`` where every overlap is 1), that point does not solve
+    the equation ``solve`` was asked for, and no other point does.
+    """
+    v = dict(g)
+    v[target] = result
+    got = _forward(kind, model, v, q)
+    want = g[kind]
+    with np.errstate(invalid="ignore"):
+        ok = (got == want) | (np.abs(got - want) <= _RTOL * np.abs(want))
+    if ok.all():
+        return
+    bad = np.flatnonzero(~ok)
+    i = int(bad[0])
+    where = "" if scalar else f" at {bad.size} of {ok.size} points"
+    word = "largest" if target in ("m", "l") else "smallest"
+    raise NoSolutionError(
+        f"no {target} solves the relation{where}: {kind} jumps over {want[i]:g} at "
+        f"{target} = {result[i]:.10g}, where it is {got[i]:g} ({model} model); "
+        f"that is the {word} {target} with {kind} "
+        f"{'>=' if kind == 'snr' else '<='} {want[i]:g}"
+    )
 
 
 def _arr(x: object) -> np.ndarray:
