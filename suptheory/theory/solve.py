@@ -47,6 +47,7 @@ from suptheory.theory._params import (
     CAPACITY_MODELS,
     check_a,
     check_l,
+    check_l_le_m,
     check_m,
     check_model,
     check_n,
@@ -60,7 +61,7 @@ _ALL = ("n", "m", "l", "a", "snr", "error", "noise")
 _DOMAIN = {
     "n": "(0, inf)",
     "m": "[1, inf)",
-    "l": "(0, inf)",
+    "l": "(0, m - 1]",
     "a": "(0, inf)",
     "snr": "(0, inf)",
     "error": "(0, 1)",
@@ -113,6 +114,21 @@ def _check_result(name: str, value: np.ndarray, why: str, scalar: bool) -> None:
         )
 
 
+def _check_l_le_m_result(
+    target: str, g: dict[str, np.ndarray], result: np.ndarray, scalar: bool
+) -> None:
+    """An answer ``l`` (or ``m``) outside ``l <= m - 1`` is no solution: ``m`` counts ``l``."""
+    l, m = (result, g["m"]) if target == "l" else (g["l"], result)
+    bad = l > m - 1.0
+    if bad.any():
+        i = int(np.flatnonzero(bad)[0])
+        where = "" if scalar else f" at {int(bad.sum())} of {bad.size} points"
+        raise NoSolutionError(
+            f"no {target} solves the relation with l in [0, m - 1]{where}: the solution would "
+            f"be {target} = {result[i]:g}, with l = {float(l[i]):g} > m - 1 = {float(m[i]) - 1:g}"
+        )
+
+
 def _flat(*arrays: np.ndarray) -> tuple[list[np.ndarray], tuple[int, ...], bool]:
     bc, scalar = broadcast(*arrays)
     shape = bc[0].shape
@@ -147,7 +163,8 @@ def solve(**kwargs: Unpack[SolveParams]) -> FloatOrArray:
     ------
     ValueError
         If not exactly one parameter is ``None``, if parameters of different relations are
-        mixed, or a value is out of range.
+        mixed, or a value is out of range (``l`` must be in ``[0, m - 1]``: the other features
+        active with the one read; an answer outside it is a :class:`NoSolutionError`).
     TypeError
         For an unknown keyword.
     NoSolutionError
@@ -241,8 +258,12 @@ def solve(**kwargs: Unpack[SolveParams]) -> FloatOrArray:
     names = list(given)
     flat, shape, scalar = _flat(*given.values())
     g = dict(zip(names, flat, strict=True))
+    if "l" in g and "m" in g:
+        check_l_le_m(g["l"], g["m"])
     result, why = _dispatch(target, relation, model, g, qv)
     _check_result(target, result, why, scalar)
+    if target in ("l", "m"):
+        _check_l_le_m_result(target, g, result, scalar)
     if model != "l1" and target in ("n", "m", "l"):
         _check_roundtrip(target, relation[-1], model, g, result, qv, scalar)
     return wrap(result.reshape(shape), scalar)
