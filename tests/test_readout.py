@@ -562,3 +562,15 @@ def test_l_above_m_minus_1_is_rejected_everywhere():
     with pytest.raises(st_.NoSolutionError, match=r"l = 768 > m - 1 = 99"):
         st_.solve(l=None, n=768, m=100, model="l1")
     assert st_.interference(768, 100, 99) > 0  # the edge l = m - 1 is allowed
+
+
+@pytest.mark.parametrize("zero", [0.0, -0.0])
+def test_negative_zero_active_is_zero(zero):
+    """l = -0.0 gave levels -inf and bits NaN where l = 0 gives inf."""
+    assert st_.interference(768, 1e4, zero) == 0.0
+    assert math.copysign(1.0, st_.interference(768, 1e4, zero)) == 1.0
+    assert st_.distinguishable_levels(768, 1e4, zero) == math.inf
+    assert st_.bits_per_feature(768, 1e4, zero) == math.inf
+    assert st_.min_width(1e4, zero) == 0.0
+    bits = st_.calculate(768, 1e4, zero).bits
+    assert all(v == math.inf for k, v in bits.items() if k != "l1")

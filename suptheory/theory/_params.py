@@ -59,8 +59,12 @@ def check_m(m: ArrayLike) -> np.ndarray:
 
 
 def check_l(l: ArrayLike) -> np.ndarray:
-    """Number of active features ``l >= 0``."""
-    return as_real(l, "l", low=0)
+    """Number of active features ``l >= 0``; ``-0.0`` is taken as ``0`` (adding ``0.0`` does it).
+
+    Without this, ``1 / sqrt(-0.0) = -inf`` gave ``-inf`` levels and NaN bits at ``l = -0.0``.
+    """
+    out: np.ndarray = as_real(l, "l", low=0) + 0.0
+    return out
 
 
 def check_l_le_m(l: np.ndarray, m: np.ndarray) -> None:
