@@ -454,7 +454,6 @@ def test_real_processes(argv):
 # -- defects in files of other layers (not this change's to edit): pinned, strict -------------
 
 
-@pytest.mark.xfail(strict=True, reason="cli/calc.py: --help says n > 0, calc refuses n < 1")
 def test_calc_help_states_the_range_of_n(capsys):
     # reproducer: suptheory calc --n 0.5 --m 10 --l 1
     #   -> "suptheory calc: error: n must be in [1, inf); got 0.5", but calc --help: "(n > 0)"
