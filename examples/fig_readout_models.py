@@ -54,7 +54,7 @@ def main(argv: list[str] | None = None) -> Path:
     left.legend(fontsize=8, loc="upper left")
     left.grid(True, which="major", alpha=0.3)
 
-    ms = np.geomspace(10, 1e12, 200)
+    ms = np.geomspace(33, 1e12, 200)  # l = 32 needs m >= l + 1
     ratio = interference(n, ms, 32, model="linsefors") / interference(n, ms, 32, model="random")
     right.semilogx(ms, ratio, color="C3", label="linsefors / random noise")
     right.semilogx(ms, np.sqrt(8 * np.log(ms)), "k:", label="sqrt(8 ln m)")

@@ -309,3 +309,14 @@ def test_higher_order_welch_at_large_order_is_the_product_form_in_constant_time(
         np.testing.assert_allclose(_log_welch_moment(n, k), product, rtol=1e-11, atol=1e-12)
     assert math.isnan(higher_order_welch_bound(100, 10, k=10**7))  # vacuous there: m c_k < 1
     assert 0.99 < higher_order_welch_bound(1e300, 10, k=10**7) <= 1.0
+
+
+def test_kabatiansky_levenshtein_rate_tiny_eps():
+    """Below eps ~ 1e-8, s = sin(theta) rounds to 1 and hi ln hi lost its eps^2/4 term."""
+    from suptheory import kabatiansky_levenshtein_cheap, kabatiansky_levenshtein_rate
+
+    assert kabatiansky_levenshtein_rate(1e-300, 768) == 0.0  # underflows: exact value < 1e-590
+    # leading order equals the cheap form n eps^2 / 4 (ln(4 / eps^2) + 1)
+    assert_allclose(
+        kabatiansky_levenshtein_rate(1e-9, 1), kabatiansky_levenshtein_cheap(1e-9, 1), rtol=1e-9
+    )

@@ -33,14 +33,26 @@ def test_calc_explain_and_json(capsys):
 def test_solve_prints_the_answer(capsys):
     args = ["solve", "n", "--m", "1e6", "--l", "100", "--snr", "2", "--model", "random"]
     assert main(args) == 0
-    assert float(capsys.readouterr().out) == pytest.approx(400.0)
+    assert capsys.readouterr().out.strip() == "n = 400 (smallest whole width; continuum 400)"
     assert main(["solve", "m", "--n", "768", "--l", "32", "--model", "worst", "--json"]) == 0
     data = json.loads(capsys.readouterr().out)
     assert data["m"] == pytest.approx(solve(m=None, n=768, l=32, model="worst"))
     assert main(["solve", "a", "--n", "768", "--m", "1e4", "--l", "5", "--noise", "0.1"]) == 0
-    assert float(capsys.readouterr().out) == pytest.approx(
-        solve(a=None, n=768, m=1e4, l=5, noise=0.1)
-    )
+    out = capsys.readouterr().out
+    assert out.startswith("a = ")
+    assert float(out.split("=")[1]) == pytest.approx(solve(a=None, n=768, m=1e4, l=5, noise=0.1))
+
+
+def test_solve_rounds_the_safe_way(capsys):
+    """Widths up, counts down, the continuum value beside; --json keeps both."""
+    assert main(["solve", "n", "--m", "16384", "--l", "5", "--model", "linsefors"]) == 0
+    out = capsys.readouterr().out.strip()
+    assert out == "n = 389 (smallest whole width; continuum 388.1624211)"
+    assert main(["solve", "m", "--n", "768", "--l", "32", "--model", "worst", "--json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert data["m_whole"] == math.floor(data["m"]) and data["m_whole"] < data["m"]
+    assert main(["solve", "l", "--n", "768", "--m", "16384", "--model", "linsefors"]) == 0
+    assert capsys.readouterr().out.startswith("l = 9 (largest whole number of active features")
 
 
 def test_errors_exit_2_with_a_message(capsys):

@@ -149,3 +149,11 @@ def test_bad_convention_and_beta():
         jl_min_dim(1e6, 0.1, convention="simple", beta=1.0)
     with pytest.raises(ValueError, match="convention must be one of"):
         jl_eps(1e6, 100, convention="nope")
+
+
+@pytest.mark.parametrize("convention", ["dasgupta-gupta", "sklearn", "simple"])
+def test_jl_min_dim_one_point_tiny_eps(convention):
+    """m = 1 needs no width even where eps^2 underflows (was 0 / 0 = NaN)."""
+    assert jl_min_dim(1, 1e-300, convention=convention) == 0
+    assert jl_min_dim(2, 1e-300, convention=convention) == math.inf
+    assert_array_equal(jl_min_dim([1, 2], 1e-300, convention=convention), [0.0, math.inf])

@@ -387,3 +387,30 @@ def test_largest_overlap_of_three_directions_against_monte_carlo():
     for t in (0.04, 0.06):
         p = max_coherence_cdf(t, 3, n)
         assert abs(np.mean(big <= t) - p) < 3 * math.sqrt(p * (1 - p) / trials)
+
+
+# ---------------------------------------------------------------- huge widths (no NaN)
+
+
+def test_log_overlap_tail_huge_width_is_finite():
+    """The continued fraction's products overflowed past a ~ 1e154 and gave NaN."""
+    from suptheory.theory.overlaps import log_overlap_tail
+
+    a = (1e155 - 1.0) / 2.0
+    assert_allclose(log_overlap_tail(0.1, 1e155), a * math.log1p(-0.01), rtol=1e-12)
+
+
+def test_max_coherence_huge_width_is_finite():
+    """At a > 1e15 with a tail below 1e-280 the continued fraction (x ~ 1) gave NaN."""
+    from suptheory.theory.overlaps import max_coherence_cdf, max_coherence_random
+
+    assert max_coherence_cdf(0.5, 1, 1e155) == 1.0  # m = 1: no pairs
+    got = max_coherence_random(1e141, 1e20)
+    # independent pairs, gamma limit: erfc(sqrt(n s / 2)) = ln 2 / C(m, 2)
+    assert_allclose(got, 3.5922e-9, rtol=1e-3)
+    assert_allclose(max_coherence_cdf(got, 1e141, 1e20), 0.5, rtol=1e-6)
+    # continuous across the switch to the gamma limit at a = 1e15
+    e = math.sqrt(2e-12)
+    from suptheory.theory.overlaps import log_overlap_tail
+
+    assert_allclose(log_overlap_tail(e, 2e15 - 1e3), log_overlap_tail(e, 2e15 + 1e3), rtol=1e-8)

@@ -96,6 +96,7 @@ def test_optimal_is_the_frame_potential_floor():
 
 @given(n=st.floats(1.0, 1e6), m=st.floats(1.0, 1e30), l=actives, s=snrs)
 def test_optimal_never_above_random(n, m, l, s):
+    assume(l <= m - 1)
     for fn, kw in ((st_.interference, {"m": m, "l": l}), (st_.pair_interference, {"m": m})):
         assert fn(n=n, model="optimal", **kw) <= fn(n=n, model="random", **kw) * (1 + 1e-12)
     assert st_.max_active(n, m, snr=s, model="optimal") >= st_.max_active(n, m, snr=s) * (
@@ -180,7 +181,7 @@ def test_random_error_capacity_is_the_one_sided_union_bound():
     n, l, error = 4096.0, 16.0, 0.05
     m = st_.max_features(n, l, error=error)
     # m P(Z > a/2) = error with the exact law; one-sided, not 2 Phi
-    p_one = st_.readout_error(n, 1.0, l)
+    p_one = st_.readout_error(n, l + 1.0, l)  # the random model's law does not depend on m
     assert m * p_one == pytest.approx(error, rel=1e-10)
     assert st_.capacity_error(n, m, l) == pytest.approx(error, rel=1e-10)
     # the same condition through max_active and min_width
@@ -261,7 +262,7 @@ def test_zero_active_and_single_feature():
     assert st_.max_features(768, 0, model="worst") == math.inf
     assert st_.min_width(1e4, 0, model="linsefors") == 0.0
     for model in ("linsefors", "worst", "optimal"):
-        assert st_.interference(768, 1, 5, model=model) == 0.0
+        assert st_.interference(768, 1, 0, model=model) == 0.0
         assert st_.max_active(768, 1, model=model) == math.inf
     for model in ("optimal", "packing"):
         assert st_.max_active(768, 700, model=model) == math.inf  # m <= n: orthogonal
@@ -292,6 +293,7 @@ def _mono(f, lo_kw, hi_kw, direction, rtol=1e-9):
 @pytest.mark.parametrize("model", MODELS)
 @given(n=widths_, m=feats_, l=actives, k=st.floats(1.01, 10))
 def test_interference_monotone(model, n, m, l, k):
+    assume(l * k <= m - 1)
     f = lambda **kw: st_.interference(**{"n": n, "m": m, "l": l, "model": model, **kw})  # noqa: E731
     _mono(f, {}, {"l": l * k}, +1)
     _mono(f, {}, {"n": n * k}, -1)
@@ -323,6 +325,7 @@ def test_log_max_features_monotone(model, n, l, s, k):
 @pytest.mark.parametrize("model", CAPS)
 @given(m=feats_, l=actives, s=snrs, k=st.floats(1.01, 10))
 def test_min_width_monotone(model, m, l, s, k):
+    assume(l * k <= m - 1)
     kw = {} if model == "l1" else {"snr": s}
     f = lambda **o: st_.min_width(**{"m": m, "l": l, "model": model, **kw, **o})  # noqa: E731
     _mono(f, {}, {"m": m * k}, +1, rtol=1e-7)
@@ -334,6 +337,7 @@ def test_min_width_monotone(model, m, l, s, k):
 @pytest.mark.parametrize("model", MODELS)
 @given(n=widths_, m=feats_, l=actives, s=snrs, k=st.floats(1.01, 10))
 def test_levels_monotone(model, n, m, l, s, k):
+    assume(l * k <= m - 1)
     f = lambda **o: st_.distinguishable_levels(  # noqa: E731
         **{"n": n, "m": m, "l": l, "model": model, "snr": s, **o}
     )
@@ -345,11 +349,12 @@ def test_levels_monotone(model, n, m, l, s, k):
 
 @given(n=widths_, m=st.floats(min_value=math.exp(1 / 8), max_value=1e30), l=actives)
 def test_linsefors_noise_at_least_random(n, m, l):
+    assume(l <= m - 1)
     assert st_.interference(n, m, l, model="linsefors") >= st_.interference(n, m, l) * (1 - 1e-12)
 
 
 def test_linsefors_below_random_only_for_tiny_m():
-    assert st_.interference(100, 1.1, 1, model="linsefors") < st_.interference(100, 1.1, 1)
+    assert st_.interference(100, 1.1, 0.1, model="linsefors") < st_.interference(100, 1.1, 0.1)
 
 
 @given(n=widths_, m=st.floats(2.0, 1e9))
@@ -508,6 +513,7 @@ def test_optimal_error_capacity_beyond_the_float_range():
 @settings(max_examples=25)  # each example runs four root searches
 @given(n=widths_, m=feats_, l=st.floats(1e-3, 2e3), e=st.floats(1e-12, 0.5), k=st.floats(1.01, 1.9))
 def test_error_budget_monotone(model, n, m, l, e, k):
+    assume(l <= m - 1)
     # a larger error budget never lowers a capacity nor raises the width needed
     lo = st_.log_max_features(n, l, error=e, model=model)
     hi = st_.log_max_features(n, l, error=e * k, model=model)
@@ -521,3 +527,50 @@ def test_error_budget_monotone(model, n, m, l, e, k):
     assert st_.distinguishable_levels(n, m, l, error=e * k, model=model) >= (
         st_.distinguishable_levels(n, m, l, error=e, model=model) * (1 - 1e-12)
     )
+
+
+@pytest.mark.parametrize("model", ["random", "optimal", "linsefors", "worst", "packing"])
+def test_min_width_huge_snr(model):
+    """snr = 1e300: m = 1 needs no width (linsefors gave 0 / 0 = NaN); no NaN anywhere."""
+    assert st_.min_width(1, 0, snr=1e300, model=model) == 0.0
+    with pytest.raises(ValueError, match=r"l must be in \[0, m - 1\]"):
+        st_.min_width(1, 1, snr=1e300, model=model)  # one feature: no other can be active
+    for m in (2.0, 7.0, 1e6):
+        got = st_.min_width(m, 1, snr=1e300, model=model)
+        want = {"optimal": m, "packing": m}.get(model, math.inf)
+        assert got == want  # packing gave 0 past snr ~ 1e8 for m = 1e6 (rounded bound)
+
+
+def test_l_above_m_minus_1_is_rejected_everywhere():
+    """512 active out of 100 features was accepted by calculate, interference, solve (l1)."""
+    msg = r"l must be in \[0, m - 1\] = \[0, 99\]"
+    calls = [
+        lambda: st_.calculate(768, 100, 512),
+        lambda: st_.interference(768, 100, 512),
+        lambda: st_.readout_error(768, 100, 512),
+        lambda: st_.capacity_error(768, 100, 512),
+        lambda: st_.min_width(100, 512),
+        lambda: st_.min_width(100, 512, model="l1"),
+        lambda: st_.distinguishable_levels(768, 100, 512),
+        lambda: st_.bits_per_feature(768, 100, 512),
+        lambda: st_.solve(n=None, m=100, l=512),
+        lambda: st_.solve(snr=None, n=768, m=100, l=512),
+    ]
+    for call in calls:
+        with pytest.raises(ValueError, match=msg):
+            call()
+    with pytest.raises(st_.NoSolutionError, match=r"l = 768 > m - 1 = 99"):
+        st_.solve(l=None, n=768, m=100, model="l1")
+    assert st_.interference(768, 100, 99) > 0  # the edge l = m - 1 is allowed
+
+
+@pytest.mark.parametrize("zero", [0.0, -0.0])
+def test_negative_zero_active_is_zero(zero):
+    """l = -0.0 gave levels -inf and bits NaN where l = 0 gives inf."""
+    assert st_.interference(768, 1e4, zero) == 0.0
+    assert math.copysign(1.0, st_.interference(768, 1e4, zero)) == 1.0
+    assert st_.distinguishable_levels(768, 1e4, zero) == math.inf
+    assert st_.bits_per_feature(768, 1e4, zero) == math.inf
+    assert st_.min_width(1e4, zero) == 0.0
+    bits = st_.calculate(768, 1e4, zero).bits
+    assert all(v == math.inf for k, v in bits.items() if k != "l1")

@@ -42,7 +42,7 @@ def _in_smooth_region(model, n, m):
 @example(n=768.0, r=32.0, l=32.0)
 def test_snr_relation_roundtrips(model, n, r, l):
     m = n * r
-    assume(_in_smooth_region(model, n, m))
+    assume(_in_smooth_region(model, n, m) and l <= m - 1)
     snr = st_.distinguishable_levels(n, m, l, model=model)
     assume(math.isfinite(snr))
     targets = ["n", "l", "snr"] + ([] if model == "random" else ["m"])
@@ -58,7 +58,7 @@ def test_error_relation_roundtrips(model, n, r, error):
     m = n * r
     assume(_in_smooth_region(model, n, m))
     l = st_.max_active(n, m, error=error, model=model)
-    assume(1e-6 < l < 1e12)
+    assume(1e-6 < l < 1e12 and l <= m - 1)
     _roundtrip({"n": n, "m": m, "l": l, "error": error}, model, ["n", "m", "l", "error"], 1e-6)
 
 
@@ -66,7 +66,7 @@ def test_error_relation_roundtrips(model, n, r, error):
 @given(n=widths_, r=ratios, l=actives_, a=st.floats(0.01, 100.0))
 def test_noise_relation_roundtrips(model, n, r, l, a):
     m = n * r
-    assume(_in_smooth_region(model, n, m))
+    assume(_in_smooth_region(model, n, m) and l <= m - 1)
     noise = st_.interference(n, m, l, a=a, model=model)
     targets = ["n", "l", "a", "noise"] + ([] if model == "random" else ["m"])
     if model == "worst":
@@ -78,6 +78,7 @@ def test_noise_relation_roundtrips(model, n, r, l, a):
 def test_l1_relation_roundtrips(n, r):
     m = n * r
     l = st_.max_active(n, m, model="l1")
+    assume(l <= m - 1)
     _roundtrip({"n": n, "m": m, "l": l}, "l1", ["n", "m", "l"], 1e-8)
 
 
@@ -181,3 +182,57 @@ def test_expand_bracket():
     b, found = expand_bracket(lambda x, c: x - c, np.zeros(3), np.ones(3), (c,), limit=1e308)
     assert found.tolist() == [True, True, False]
     assert b[0] >= 5 and b[1] >= 1e300 and b[2] == 1e308
+
+
+# ------------------------------------------------------------------ jumps: relation holds or none
+
+
+def _holds_or_none(model, kind, **params):
+    """solve's answer satisfies the relation it was asked for, or it says none exists."""
+    target = next(k for k, v in params.items() if v is None)
+    try:
+        got = solve(model=model, **params)
+    except NoSolutionError:
+        return
+    params[target] = got
+    if kind == "snr":
+        back = 1.0 / st_.interference(params["n"], params["m"], params["l"], model=model)
+    else:
+        back = st_.interference(params["n"], params["m"], params["l"], params["a"], model=model)
+    assert back == pytest.approx(params[kind], rel=1e-6), (target, got, back)
+
+
+def test_jump_examples():
+    # worst at n = 1: m = 1 has no pairs (snr inf), every m > 1 puts overlaps at 1 (snr 1)
+    with pytest.raises(NoSolutionError, match="no m solves"):
+        solve(m=None, n=1, l=1, snr=10, model="worst")
+    with pytest.raises(ValueError, match=r"l must be in \[0, m - 1\]"):
+        solve(n=None, m=2, l=2, snr=1, model="optimal")  # returned the jump point before
+    n = solve(n=None, m=3, l=2, snr=1, model="optimal")
+    assert 1.0 / st_.interference(n, 3, 2, model="optimal") == pytest.approx(1.0, rel=1e-12)
+    # packing: the orthoplex bound switches on above m = n (n + 1) / 2 = 55 at n = 10
+    below = 1.0 / st_.interference(10, 55, 1, model="packing")
+    above = 1.0 / st_.interference(10, 55.001, 1, model="packing")
+    assert above < below * 0.99
+    with pytest.raises(NoSolutionError, match="jumps over"):
+        solve(m=None, n=10, l=1, snr=(above + below) / 2, model="packing")
+
+
+@pytest.mark.parametrize("model", MODELS)
+@settings(max_examples=60)
+@given(
+    n=st.floats(1.0, 40.0),
+    m=st.floats(1.0, 2000.0),
+    l=st.floats(0.01, 50.0),
+    f=st.floats(0.2, 5.0),
+)
+@example(n=1.0, m=2.0, l=1.0, f=10.0)
+def test_solve_near_jumps_holds_or_raises(model, n, m, l, f):
+    """Small n, m (the jumps at n = 1, m = 1, m = n (n + 1) / 2): snr near the forward value."""
+    assume(l <= m - 1)
+    noise = st_.interference(n, m, l, model=model)
+    snr = f / noise if noise > 0 else f
+    for target in ("n", "m", "l"):
+        params = {"n": n, "m": m, "l": l, "snr": snr}
+        params[target] = None
+        _holds_or_none(model, "snr", **params)

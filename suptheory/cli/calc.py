@@ -53,7 +53,10 @@ def register(subparsers: Any) -> None:
         epilog=EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    p.add_argument("--n", type=number, required=True, help="width: number of neurons (n > 0)")
+    p.add_argument(
+        "--n", type=number, required=True,
+        help="width: number of neurons (n >= 1; a fractional n is used as given)",
+    )
     p.add_argument(
         "--m", type=number, required=True, help="number of features (m >= 1; 1e6 is fine)"
     )

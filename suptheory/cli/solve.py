@@ -6,13 +6,14 @@ How wide must a layer be for a million features with 100 active, read at snr 2?
 
 >>> from suptheory.cli.main import main
 >>> main(["solve", "n", "--m", "1e6", "--l", "100", "--snr", "2", "--model", "random"])
-400
+n = 400 (smallest whole width; continuum 400)
 0
 """
 
 from __future__ import annotations
 
 import argparse
+import math
 from typing import Any
 
 from suptheory.cli._common import dumps, number
@@ -88,9 +89,52 @@ def run(args: argparse.Namespace) -> int:
         raise ValueError(f"--{args.target} is the target; do not also give its value")
     params[args.target] = None
     answer = solve(model=args.model, q=args.q, **params)
+    whole = whole_answer(args.target, float(answer))
     if args.json:
         inputs = {k: v for k, v in params.items() if v is not None}
-        print(dumps({**inputs, "model": args.model, args.target: answer}))
+        out = {**inputs, "model": args.model, args.target: answer}
+        if whole is not None:
+            out[f"{args.target}_whole"] = whole
+        print(dumps(out))
     else:
-        print(f"{answer:.10g}")
+        print(label_answer(args.target, float(answer)))
     return 0
+
+
+#: how a whole answer is rounded: widths up (the smallest that works), counts down
+_ROUNDING = {
+    "n": ("ceil", "smallest whole width"),
+    "m": ("floor", "largest whole number of features"),
+    "l": ("floor", "largest whole number of active features"),
+}
+#: relative slack before rounding, so that 400.00000000001 (round-off) is a width of 400
+_SLACK = 1e-9
+
+
+def whole_answer(target: str, value: float) -> int | None:
+    """The safe whole answer for a count or width (``None`` for other targets or huge values).
+
+    >>> whole_answer("n", 13136.5), whole_answer("m", 2.9), whole_answer("snr", 2.0)
+    (13137, 2, None)
+    """
+    if target not in _ROUNDING or not math.isfinite(value) or value >= 2.0**53:
+        return None
+    if _ROUNDING[target][0] == "ceil":
+        return math.ceil(value * (1.0 - _SLACK))
+    return math.floor(value * (1.0 + _SLACK))
+
+
+def label_answer(target: str, value: float) -> str:
+    """The answer labelled for a person, the continuum value beside a whole one.
+
+    >>> label_answer("n", 13136.5)
+    'n = 13,137 (smallest whole width; continuum 13,136.5)'
+    >>> label_answer("snr", 2.0)
+    'snr = 2'
+    """
+    whole = whole_answer(target, value)
+    if whole is None:
+        if target in _ROUNDING:
+            return f"{target} = {value:.10g} (continuum value; too large to round)"
+        return f"{target} = {value:.10g}"
+    return f"{target} = {whole:,} ({_ROUNDING[target][1]}; continuum {value:,.10g})"

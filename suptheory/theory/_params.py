@@ -24,6 +24,7 @@ __all__ = [
     "check_n",
     "check_m",
     "check_l",
+    "check_l_le_m",
     "check_a",
     "check_q",
     "check_model",
@@ -58,8 +59,29 @@ def check_m(m: ArrayLike) -> np.ndarray:
 
 
 def check_l(l: ArrayLike) -> np.ndarray:
-    """Number of active features ``l >= 0``."""
-    return as_real(l, "l", low=0)
+    """Number of active features ``l >= 0``; ``-0.0`` is taken as ``0`` (adding ``0.0`` does it).
+
+    Without this, ``1 / sqrt(-0.0) = -inf`` gave ``-inf`` levels and NaN bits at ``l = -0.0``.
+    """
+    out: np.ndarray = as_real(l, "l", low=0) + 0.0
+    return out
+
+
+def check_l_le_m(l: np.ndarray, m: np.ndarray) -> None:
+    """``l`` counts the *other* features active with the one read: ``l`` in ``[0, m - 1]``.
+
+    Called with validated arrays (any shapes that broadcast), as ``check`` and the simulators
+    do, so every function that takes both ``m`` and ``l`` rejects ``l > m - 1`` alike.
+    """
+    lv, mv = np.broadcast_arrays(np.asarray(l, dtype=np.float64), np.asarray(m, dtype=np.float64))
+    bad = lv > mv - 1.0
+    if bad.any():
+        i = np.flatnonzero(bad.reshape(-1))[0]
+        l_i, m_i = float(lv.reshape(-1)[i]), float(mv.reshape(-1)[i])
+        raise ValueError(
+            f"l must be in [0, m - 1] = [0, {m_i - 1.0:g}] (the other features active with "
+            f"the one read); got l = {l_i:g} with m = {m_i:g}"
+        )
 
 
 def check_a(a: ArrayLike) -> np.ndarray:

@@ -556,10 +556,10 @@ def kabatiansky_levenshtein_rate(eps: ArrayLike, n: ArrayLike) -> FloatOrArray:
     nn = as_real(n, "n", low=0.0, low_open=True)
     (ee, nn), scalar = broadcast(ee, nn)
     s = np.sqrt((1.0 - ee) * (1.0 + ee))  # sin(theta), without cancellation at small eps
-    hi = (1.0 + s) / (2.0 * s)
     lo = ee * ee / (2.0 * s * (1.0 + s))  # (1 - s) / (2 s) = eps^2 / (2 s (1 + s))
-    with np.errstate(divide="ignore", invalid="ignore"):
-        rate_nats = hi * np.log(hi) - np.where(lo > 0, lo * np.log(lo), 0.0)
+    hi = 1.0 + lo  # (1 + s) / (2 s); its log as log1p(lo): s rounds to 1 below eps ~ 1e-8
+    with np.errstate(divide="ignore", invalid="ignore", under="ignore"):
+        rate_nats = hi * np.log1p(lo) - np.where(lo > 0, lo * np.log(lo), 0.0)
     return wrap(nn * rate_nats, scalar)
 
 

@@ -82,7 +82,8 @@ def jl_min_dim(
     -------
     int or numpy.ndarray
         The width: a Python int for scalar input, else a float64 array of whole numbers
-        (widths for tiny ``eps`` exceed the int64 range).
+        (widths for tiny ``eps`` exceed the int64 range; ``inf`` beyond the float range).
+        ``m = 1`` gives 0 at every ``eps``.
 
     References
     ----------
@@ -105,15 +106,18 @@ def jl_min_dim(
     mm = as_real(m, "m", low=1.0)
     ee = as_real(eps, "eps", low=0.0, high=1.0, low_open=True, high_open=True)
     (mm, ee), scalar = broadcast(mm, ee)
+    one = mm == 1.0  # ln m = 0: a single point needs no width, even where eps^2 underflows
     if convention == "simple":
-        out = np.ceil(8.0 * np.log(mm) / ee**2)
+        with np.errstate(divide="ignore", invalid="ignore", under="ignore"):
+            out = np.ceil(8.0 * np.log(mm) / ee**2)
     else:
         # the expression exactly as scikit-learn writes it, so that "sklearn" matches bit for bit
         denominator = (ee**2 / 2) - (ee**3 / 3)
         lead = {"dasgupta-gupta": 4.0, "sklearn": 4.0, "achlioptas": 4.0 + 2.0 * b}[convention]
-        value = lead * np.log(mm) / denominator
+        with np.errstate(divide="ignore", invalid="ignore", under="ignore"):
+            value = lead * np.log(mm) / denominator
         out = np.floor(value) if convention == "sklearn" else np.ceil(value)
-    return wrap_int(out, scalar)
+    return wrap_int(np.where(one, 0.0, out), scalar)
 
 
 def _cubic_root(c: np.ndarray) -> np.ndarray:

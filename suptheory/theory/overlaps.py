@@ -93,14 +93,15 @@ def _betacf(a: np.ndarray, b: float, x: np.ndarray) -> np.ndarray:
     h = d.copy()
     for k in range(1, 400):
         k2 = 2.0 * k
-        aa = k * (b - k) * x / ((qam + k2) * (a + k2))
+        # each ratio divided separately: the products overflow for a beyond ~1e154
+        aa = k * (b - k) * x / (qam + k2) / (a + k2)
         d = 1.0 + aa * d
         d = np.where(np.abs(d) < tiny, tiny, d)
         c = 1.0 + aa / c
         c = np.where(np.abs(c) < tiny, tiny, c)
         d = 1.0 / d
         h = h * d * c
-        aa = -(a + k) * (qab + k) * x / ((a + k2) * (qap + k2))
+        aa = -((a + k) / (a + k2)) * ((qab + k) / (qap + k2)) * x
         d = 1.0 + aa * d
         d = np.where(np.abs(d) < tiny, tiny, d)
         c = 1.0 + aa / c
@@ -136,6 +137,15 @@ def _log_tail(s: np.ndarray, x: np.ndarray, a: np.ndarray) -> np.ndarray:
         tail[~low] = special.betainc(al[~low], 0.5, xl[~low])
         res = np.log(tail)
     small = (tail < _TAIL_DIRECT_MIN) & (xl > 0.0)
+    # For a > 1e15 the tail is this small only at s < 1e-12, where x = 1 - s is within the
+    # continued fraction's 1.5/a of 1 (or rounds to 1) and it does not converge. There the
+    # gamma limit -(a - 1/4) ln(1 - t^2) ~ Gamma(1/2) holds to O(1/a^2) (Temme's uniform
+    # expansion): ln T = ln erfc(sqrt((a - 1/4) v)), v = -ln(1 - s).
+    huge = small & (al > 1e15)
+    small &= ~huge
+    if huge.any():
+        z2 = (al[huge] - 0.25) * -np.log1p(-sl[huge])
+        res[huge] = np.log(special.erfcx(np.sqrt(z2))) - z2
     if small.any():
         with np.errstate(divide="ignore"):  # np.where evaluates both branches
             ss, xs, aa = sl[small], xl[small], al[small]

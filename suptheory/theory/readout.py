@@ -96,6 +96,7 @@ from suptheory.theory._params import (
     check_a,
     check_budget,
     check_l,
+    check_l_le_m,
     check_m,
     check_model,
     check_n,
@@ -132,6 +133,7 @@ _LOG_MAX = float(np.log(np.finfo(np.float64).max))  # ln of the largest float, ~
 # one set of validators for every caller (readout, calculate, solve, check): see _params
 
 _n, _m, _l, _a, _q = check_n, check_m, check_l, check_a, check_q
+_lm = check_l_le_m
 _model, _budget, _either = check_model, check_budget, either_budget
 
 
@@ -354,9 +356,9 @@ def _root_in_log_m(
 def _solve_n(model: str, m: np.ndarray, t: np.ndarray, q: float) -> np.ndarray:
     """Smallest ``n`` with ``eps(n, m) <= t`` (1-D arrays in); 0 where every width works."""
     if model == "linsefors":
-        with np.errstate(divide="ignore"):
+        with np.errstate(divide="ignore", invalid="ignore", under="ignore"):
             width: np.ndarray = 8.0 * np.log(m) / t**2
-        return width
+        return np.where(m > 1.0, width, 0.0)  # m = 1 needs no width, even where t^2 underflows
     if model == "random":
         with np.errstate(divide="ignore"):
             return 1.0 / t**2
@@ -388,6 +390,11 @@ def _solve_n(model: str, m: np.ndarray, t: np.ndarray, q: float) -> np.ndarray:
         hi = np.log(m[idx])
         a0, found = expand_bracket(f, hi, hi - 1.0, args, limit=0.0)  # the bounds need n >= 1
         out[idx[~found]] = 0.0
+        # the bound at n = m is 0 in exact arithmetic but rounds to ~1e-17: below that t
+        # (snr beyond ~1e8) the bracket fails, and the answer is n = m
+        rounded = f(hi, *args) < 0.0
+        out[idx[rounded]] = m[idx][rounded]
+        found = found & ~rounded
         sel = np.flatnonzero(found)
         if sel.size:
             out[idx[sel]] = np.exp(
@@ -695,7 +702,8 @@ def interference(
     m : array_like
         Number of features, ``m >= 1``.
     l : array_like
-        Number of (other) features active at once, ``l >= 0``; ``l = 0`` gives zero noise.
+        Number of (other) features active at once, in ``[0, m - 1]`` (``ValueError``
+        otherwise); ``l = 0`` gives zero noise.
     a : array_like
         Activation amplitude, ``a > 0``.
     model : {"random", "optimal", "linsefors", "worst", "packing"}
@@ -731,6 +739,7 @@ def interference(
     model = _model(model)
     qv = _q(q)
     (nv, mv, lv, av), scalar = broadcast(_n(n), _m(m), _l(l), _a(a))
+    _lm(lv, mv)
     return wrap(av * _eps(model, nv, mv, qv) * np.sqrt(lv), scalar)
 
 
@@ -774,7 +783,7 @@ def readout_error(
     ----------
     n, m, l, a : array_like
         Width (``> 0``; ``>= 1`` under ``random``), number of features (``>= 1``), active
-        features (``>= 0``, may be fractional) and amplitude (``> 0``).
+        features (in ``[0, m - 1]``, may be fractional) and amplitude (``> 0``).
     threshold : array_like, optional
         Decision threshold ``theta`` (default ``a / 2``).
     model : {"random", "optimal", "linsefors", "worst", "packing"}
@@ -806,6 +815,7 @@ def readout_error(
     av = _a(a)
     th = av / 2.0 if threshold is None else as_real(threshold, "threshold")
     (nv, mv, lv, av, tv), scalar = broadcast(_n(n), _m(m), _l(l), av, th)
+    _lm(lv, mv)
     shape = nv.shape
     flat = [np.ascontiguousarray(x).reshape(-1) for x in (nv, mv, lv, av, tv)]
     log_p = _p1(model, flat[0], flat[1], flat[2], flat[4] / flat[3], qv)
@@ -835,7 +845,7 @@ def capacity_error(
     Parameters
     ----------
     n, m, l : array_like
-        Width, number of features, active features.
+        Width, number of features, active features (in ``[0, m - 1]``).
     model : {"random", "optimal", "linsefors", "worst", "packing"}
         The read-out model.
     q : float
@@ -858,6 +868,7 @@ def capacity_error(
     model = _model(model)
     qv = _q(q)
     (nv, mv, lv), scalar = broadcast(_n(n), _m(m), _l(l))
+    _lm(lv, mv)
     shape = nv.shape
     nf, mf, lf = (np.ascontiguousarray(x).reshape(-1) for x in (nv, mv, lv))
     log_p = _p1(model, nf, mf, lf, np.full(nf.shape, 0.5), qv)
@@ -1189,7 +1200,7 @@ def min_width(
     m : array_like
         Number of features, ``m >= 1``.
     l : array_like
-        Number of active features, ``l >= 0``.
+        Number of active features, in ``[0, m - 1]`` (``ValueError`` otherwise).
     snr : array_like, optional
         Required ``a / sigma`` (default 1 unless ``error`` is given).
     model : {"random", "optimal", "linsefors", "worst", "packing", "l1"}
@@ -1225,6 +1236,7 @@ def min_width(
     if model != "l1":
         arrays.append(_either(snr_v, err_v))
     bc, scalar = broadcast(*arrays)
+    _lm(bc[1], bc[0])
     shape = bc[0].shape
     mm, ll = (np.ascontiguousarray(x).reshape(-1) for x in bc[:2])
     if model == "l1":
@@ -1235,16 +1247,20 @@ def min_width(
     r = third if err_v is None else _r_error(model, third, np.log(mm))
     out = np.zeros(mm.shape)
     pos = np.flatnonzero(ll > 0)
-    if model == "random":
-        out[pos] = ll[pos] * r[pos] ** 2  # n = l r^2 exactly, without 1/t^2's rounding
-    elif model == "optimal":
-        lr2 = ll[pos] * r[pos] ** 2
-        floor = np.where(lr2 >= 1.0, lr2 * mm[pos] / (mm[pos] - 1.0 + lr2), lr2)  # n < 1: random
-        out[pos] = np.where(mm[pos] > 1.0, floor, 0.0)
-    elif pos.size:
-        with np.errstate(divide="ignore"):
-            t = 1.0 / (r[pos] * np.sqrt(ll[pos]))
-        out[pos] = _solve_n(model, mm[pos], t, qv)
+    # l r^2 beyond the float range is an infinite width (the true value): no warning
+    with np.errstate(over="ignore", invalid="ignore"):
+        if model == "random":
+            out[pos] = ll[pos] * r[pos] ** 2  # n = l r^2 exactly, without 1/t^2's rounding
+        elif model == "optimal":
+            lr2 = ll[pos] * r[pos] ** 2
+            # n < 1: random; l r^2 = inf: n = m (every feature needs its own direction)
+            big = np.where(np.isinf(lr2), mm[pos], lr2 * mm[pos] / (mm[pos] - 1.0 + lr2))
+            floor = np.where(lr2 >= 1.0, big, lr2)
+            out[pos] = np.where(mm[pos] > 1.0, floor, 0.0)
+        elif pos.size:
+            with np.errstate(divide="ignore"):
+                t = 1.0 / (r[pos] * np.sqrt(ll[pos]))
+            out[pos] = _solve_n(model, mm[pos], t, qv)
     return wrap(out.reshape(shape), scalar)
 
 
@@ -1279,7 +1295,7 @@ def distinguishable_levels(
     ----------
     n, m, l, a : array_like
         Width (``> 0``; ``>= 1`` for ``random`` with ``error``), number of features
-        (``>= 1``), active features (``>= 0``) and amplitude (``> 0``).
+        (``>= 1``), active features (in ``[0, m - 1]``) and amplitude (``> 0``).
     model : {"random", "optimal", "linsefors", "worst", "packing"}
         The read-out model; ``"l1"`` raises ``ValueError``.
     snr : array_like, optional
@@ -1314,6 +1330,7 @@ def distinguishable_levels(
     snr_v, err_v = _budget(snr, error, model)
     third = _either(snr_v, err_v)
     (nv, mv, lv, av, tv), scalar = broadcast(_n(n), _m(m), _l(l), _a(a), third)
+    _lm(lv, mv)
     sigma_over_a = _eps(model, nv, mv, qv) * np.sqrt(lv)
     if err_v is None:
         with np.errstate(divide="ignore"):
@@ -1350,7 +1367,7 @@ def bits_per_feature(
     Parameters
     ----------
     n, m, l, a : array_like
-        Width, number of features, active features, amplitude.
+        Width, number of features, active features (in ``[0, m - 1]``), amplitude.
     model : {"random", "optimal", "linsefors", "worst", "packing"}
         The read-out model.
     snr : array_like, optional

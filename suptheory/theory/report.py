@@ -35,6 +35,7 @@ from suptheory.theory._params import (
     check_a,
     check_budget,
     check_l,
+    check_l_le_m,
     check_m,
     check_model,
     check_n,
@@ -215,7 +216,8 @@ def calculate(
     Parameters
     ----------
     n, m, l : array_like
-        Width (``> 0``), number of features (``>= 1``), features active at once (``>= 0``).
+        Width (``> 0``), number of features (``>= 1``), other features active at once (in
+        ``[0, m - 1]``; ``ValueError`` otherwise).
     a : array_like
         Activation amplitude (``> 0``).
     snr : array_like, optional
@@ -259,6 +261,7 @@ def calculate(
     bc, scalar = broadcast(check_n(n), check_m(m), check_l(l), check_a(a), third)
     shape = bc[0].shape
     nv, mv, lv, av, tv = bc
+    check_l_le_m(lv, mv)
     s_in = tv if err_v is None else None
     e_in = tv if err_v is not None else None
     res: dict[str, _ByModel] = {f: {} for f in _FIELDS}

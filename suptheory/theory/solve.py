@@ -23,9 +23,11 @@ Closed-form inverses are used where they exist (``linsefors``, ``random``, ``opt
 ``worst`` model's overlap law and the ``packing`` model's bounds in ``m``, the parametric
 Donoho--Tanner curve for ``l1``); otherwise (``n`` under ``worst``/``packing``, the exact
 law under an error budget) a bracketed root finder in ``ln m`` or ``ln n``.
-Where a monotone relation jumps (the ``packing`` model's bounds switch on at
-``m = n (n + 1) / 2``) the answer is the jump: the largest ``m`` (smallest ``n``) that
-satisfies the inequality. Where no value of the parameter solves the relation -- or every
+Every answer is checked by the forward relation (to a relative ``1e-6``): where a monotone
+relation jumps over the given value (the ``packing`` model's bounds switch on at
+``m = n (n + 1) / 2``; ``m = 1`` has no pairs; at ``n = 1`` every overlap is 1) no value
+solves it, and :class:`NoSolutionError` names the jump: the largest ``m`` (smallest ``n``)
+that satisfies the inequality. Where no value of the parameter solves the relation -- or every
 value does, as for ``m`` under the ``random`` model, whose noise does not depend on ``m`` --
 :class:`NoSolutionError` is raised; never a warning, never a NaN.
 """
@@ -45,6 +47,7 @@ from suptheory.theory._params import (
     CAPACITY_MODELS,
     check_a,
     check_l,
+    check_l_le_m,
     check_m,
     check_model,
     check_n,
@@ -58,7 +61,7 @@ _ALL = ("n", "m", "l", "a", "snr", "error", "noise")
 _DOMAIN = {
     "n": "(0, inf)",
     "m": "[1, inf)",
-    "l": "(0, inf)",
+    "l": "(0, m - 1]",
     "a": "(0, inf)",
     "snr": "(0, inf)",
     "error": "(0, 1)",
@@ -111,6 +114,21 @@ def _check_result(name: str, value: np.ndarray, why: str, scalar: bool) -> None:
         )
 
 
+def _check_l_le_m_result(
+    target: str, g: dict[str, np.ndarray], result: np.ndarray, scalar: bool
+) -> None:
+    """An answer ``l`` (or ``m``) outside ``l <= m - 1`` is no solution: ``m`` counts ``l``."""
+    l, m = (result, g["m"]) if target == "l" else (g["l"], result)
+    bad = l > m - 1.0
+    if bad.any():
+        i = int(np.flatnonzero(bad)[0])
+        where = "" if scalar else f" at {int(bad.sum())} of {bad.size} points"
+        raise NoSolutionError(
+            f"no {target} solves the relation with l in [0, m - 1]{where}: the solution would "
+            f"be {target} = {result[i]:g}, with l = {float(l[i]):g} > m - 1 = {float(m[i]) - 1:g}"
+        )
+
+
 def _flat(*arrays: np.ndarray) -> tuple[list[np.ndarray], tuple[int, ...], bool]:
     bc, scalar = broadcast(*arrays)
     shape = bc[0].shape
@@ -145,7 +163,8 @@ def solve(**kwargs: Unpack[SolveParams]) -> FloatOrArray:
     ------
     ValueError
         If not exactly one parameter is ``None``, if parameters of different relations are
-        mixed, or a value is out of range.
+        mixed, or a value is out of range (``l`` must be in ``[0, m - 1]``: the other features
+        active with the one read; an answer outside it is a :class:`NoSolutionError`).
     TypeError
         For an unknown keyword.
     NoSolutionError
@@ -239,9 +258,66 @@ def solve(**kwargs: Unpack[SolveParams]) -> FloatOrArray:
     names = list(given)
     flat, shape, scalar = _flat(*given.values())
     g = dict(zip(names, flat, strict=True))
+    if "l" in g and "m" in g:
+        check_l_le_m(g["l"], g["m"])
     result, why = _dispatch(target, relation, model, g, qv)
     _check_result(target, result, why, scalar)
+    if target in ("l", "m"):
+        _check_l_le_m_result(target, g, result, scalar)
+    if model != "l1" and target in ("n", "m", "l"):
+        _check_roundtrip(target, relation[-1], model, g, result, qv, scalar)
     return wrap(result.reshape(shape), scalar)
+
+
+#: relative tolerance of the round trip: the root finders stop at 1e-13 in ln n or ln m, the
+#: exact law's error at ~1e-9; a jump in the relation misses by far more
+_RTOL = 1e-6
+
+
+def _forward(kind: str, model: NoiseModel, v: dict[str, np.ndarray], q: float) -> np.ndarray:
+    """The relation's right-hand side (``snr``, ``error`` or ``noise``) at ``n, m, l``."""
+    with np.errstate(divide="ignore"):
+        if kind == "snr":
+            return 1.0 / _arr(readout.interference(v["n"], v["m"], v["l"], 1.0, model, q))
+        if kind == "error":
+            return _arr(readout.capacity_error(v["n"], v["m"], v["l"], model, q=q))
+        return _arr(readout.interference(v["n"], v["m"], v["l"], v["a"], model, q))
+
+
+def _check_roundtrip(
+    target: str,
+    kind: str,
+    model: NoiseModel,
+    g: dict[str, np.ndarray],
+    result: np.ndarray,
+    q: float,
+    scalar: bool,
+) -> None:
+    """Raise :class:`NoSolutionError` where the relation jumps over the given value.
+
+    The capacities return the largest ``m`` or ``l`` (smallest ``n``) that meets the budget
+    as an inequality; where the relation jumps there (the ``packing`` bounds switching on,
+    ``m = 1`` with no pairs, ``n = 1`` where every overlap is 1), that point does not solve
+    the equation ``solve`` was asked for, and no other point does.
+    """
+    v = dict(g)
+    v[target] = result
+    got = _forward(kind, model, v, q)
+    want = g[kind]
+    with np.errstate(invalid="ignore"):
+        ok = (got == want) | (np.abs(got - want) <= _RTOL * np.abs(want))
+    if ok.all():
+        return
+    bad = np.flatnonzero(~ok)
+    i = int(bad[0])
+    where = "" if scalar else f" at {bad.size} of {ok.size} points"
+    word = "largest" if target in ("m", "l") else "smallest"
+    raise NoSolutionError(
+        f"no {target} solves the relation{where}: {kind} jumps over {want[i]:g} at "
+        f"{target} = {result[i]:.10g}, where it is {got[i]:g} ({model} model); "
+        f"that is the {word} {target} with {kind} "
+        f"{'>=' if kind == 'snr' else '<='} {want[i]:g}"
+    )
 
 
 def _arr(x: object) -> np.ndarray:
