@@ -240,3 +240,11 @@ def test_cli_per_feature_csv_and_json(tmp_path, capsys):
     assert main(["analyze", str(path), "--per-feature", str(tmp_path / "pf.txt"),
                  "--no-progress"]) == 2
     assert "--per-feature" in capsys.readouterr().err
+
+
+def test_the_report_shows_its_table_in_notebooks():
+    import html
+
+    W = np.random.default_rng(0).standard_normal((64, 8))
+    r = analyze(W, progress=False)
+    assert html.unescape(r._repr_html_()[5:-6]) == str(r)

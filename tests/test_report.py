@@ -147,3 +147,15 @@ def test_subset_of_models():
         calculate(768, 24576, 32, models=("best",))
     with pytest.raises(TypeError, match="sequence"):
         calculate(768, 24576, 32, models="random")
+
+
+def test_a_report_shows_its_table_in_notebooks_and_as_a_frame():
+    import html
+
+    r = calculate(768, 24576, 32)
+    assert html.unescape(r._repr_html_()[5:-6]) == str(r)  # not the dataclass's fields
+    frame = r.to_frame()
+    assert list(frame.index) == list(r.models)
+    assert frame.loc["random", "noise"] == r.noise["random"]
+    with pytest.raises(ValueError, match="one layer"):
+        calculate([768, 1024], 24576, 32).to_frame()

@@ -5,7 +5,7 @@ import math
 
 import numpy as np
 import pytest
-from hypothesis import assume, example, given, settings
+from hypothesis import HealthCheck, assume, example, given, settings
 from hypothesis import strategies as st
 
 import suptheory as st_
@@ -52,7 +52,10 @@ def test_snr_relation_roundtrips(model, n, r, l):
 
 
 @pytest.mark.parametrize("model", MODELS)
-@settings(max_examples=40)  # the random model's exact law: root searches over FFTs
+# the random model's exact law makes root searches over FFTs: fewer examples. The packing
+# model's smooth region is narrow (its bounds switch at m = n(n+1)/2), so most draws are
+# filtered there; the ones that remain are still checked.
+@settings(max_examples=40, suppress_health_check=[HealthCheck.filter_too_much])
 @given(n=widths_, r=ratios, error=st.floats(1e-12, 0.45))
 def test_error_relation_roundtrips(model, n, r, error):
     m = n * r

@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 
-from suptheory._text import format_number, render_table
+from suptheory._text import ShownAsText, format_number, render_table
 from suptheory._validate import check_embedding
 from suptheory.analysis import metrics as _metrics
 from suptheory.analysis import pairs as _pairs
@@ -34,7 +34,7 @@ _PER_FEATURE = ("max_overlap", "nearest", "nearest_overlap", "rms_overlap", "top
 
 
 @dataclass(frozen=True)
-class EmbeddingReport:
+class EmbeddingReport(ShownAsText):
     """Metrics of an embedding beside the random-direction law and the lower bounds.
 
     Overlaps are over the ``k = m - len(zero_rows)`` nonzero rows, and the baselines are for

@@ -24,7 +24,7 @@ from typing import Any, TypeAlias
 import numpy as np
 from numpy.typing import ArrayLike
 
-from suptheory._text import format_number, render_table
+from suptheory._text import ShownAsText, format_number, frame, render_table
 from suptheory._validate import broadcast
 from suptheory.theory import readout
 from suptheory.theory._params import (
@@ -75,7 +75,7 @@ _GROUPS = (
 
 
 @dataclass(frozen=True)
-class Report:
+class Report(ShownAsText):
     """Every read-out model side by side for one layer (or a broadcast grid of layers).
 
     Each result attribute is a dict from model name to a value (a Python float for scalar
@@ -143,6 +143,13 @@ class Report:
         inputs["q"] = self.q
         models = {k: {f: getattr(self, f)[k] for f in _FIELDS} for k in self.models}
         return {**inputs, "models": models}
+
+    def to_frame(self) -> Any:
+        """The table as a DataFrame, one row per model (scalar reports; needs pandas)."""
+        if not self.scalar:
+            raise ValueError("to_frame() shows one layer: give scalar n, m, l, a, snr")
+        rows = [{"model": k, **{f: getattr(self, f)[k] for f in _FIELDS}} for k in self.models]
+        return frame(rows, index="model")
 
     def __str__(self) -> str:
         if not self.scalar:
