@@ -42,6 +42,7 @@ figures: $(VENV)/.installed
 
 lint: $(VENV)/.installed-test
 	$(VENV)/bin/ruff check suptheory tests benchmarks examples
+	$(VENV)/bin/ruff format --check suptheory tests benchmarks examples
 	$(VENV)/bin/mypy
 
 clean:

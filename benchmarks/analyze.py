@@ -40,8 +40,10 @@ def run(name: str, W: np.ndarray, full: bool) -> None:
     tp, s = _time(st.pair_statistics, W, top_k=100, progress=False)
     tr, _ = _time(st.rms_overlap, W)
     assert s.coherence == c.value
-    print(f"{name}: pair_statistics(top_k=100) {tp:.2f} s + rms_overlap {tr:.2f} s: "
-          f"{(tp + tr) / tc:.2f}x coherence")
+    print(
+        f"{name}: pair_statistics(top_k=100) {tp:.2f} s + rms_overlap {tr:.2f} s: "
+        f"{(tp + tr) / tc:.2f}x coherence"
+    )
 
 
 def run_dask(W: np.ndarray) -> None:
@@ -53,20 +55,27 @@ def run_dask(W: np.ndarray) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         path = os.path.join(tmp, "W.npy")
         np.save(path, W)
-        with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
-                                      dashboard_address=":0") as cluster, \
-                distributed.Client(cluster) as client:
+        with (
+            distributed.LocalCluster(
+                n_workers=2, threads_per_worker=1, processes=True, dashboard_address=":0"
+            ) as cluster,
+            distributed.Client(cluster) as client,
+        ):
             st.coherence(path, client=client, progress=False)  # workers compile / load
             tl, c = _time(st.coherence, W, progress=False)
             td, cd = _time(st.coherence, path, client=client, progress=False)
             assert (cd.value, cd.i, cd.j) == (c.value, c.i, c.j)
-            print(f"dask coherence: local {tl:.2f} s, LocalCluster(2 workers) {td:.2f} s: "
-                  f"{td / tl:.2f}x")
+            print(
+                f"dask coherence: local {tl:.2f} s, LocalCluster(2 workers) {td:.2f} s: "
+                f"{td / tl:.2f}x"
+            )
             tl, r = _time(st.analyze, W, progress=False)
             td, rd = _time(st.analyze, path, client=client, progress=False)
             assert r == rd
-            print(f"dask analyze: local {tl:.2f} s, LocalCluster(2 workers) {td:.2f} s: "
-                  f"{td / tl:.2f}x")
+            print(
+                f"dask analyze: local {tl:.2f} s, LocalCluster(2 workers) {td:.2f} s: "
+                f"{td / tl:.2f}x"
+            )
 
 
 def main() -> None:

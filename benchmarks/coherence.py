@@ -93,21 +93,42 @@ def child(method: str, m: int, n: int, gemm_rows: int) -> dict:
     seconds = time.perf_counter() - t0
     _, peak = tracemalloc.get_traced_memory()
     tracemalloc.stop()
-    return {"method": method, "seconds": seconds, "value": value,
-            "tracemalloc_peak_mib": peak / 2**20,
-            "rss_growth_mib": max(0.0, _peak_rss_mib() - max(base_peak, base_rss)), **extra}
+    return {
+        "method": method,
+        "seconds": seconds,
+        "value": value,
+        "tracemalloc_peak_mib": peak / 2**20,
+        "rss_growth_mib": max(0.0, _peak_rss_mib() - max(base_peak, base_rss)),
+        **extra,
+    }
 
 
 def run_child(method: str, m: int, n: int, gemm_rows: int) -> dict | None:
     env = dict(os.environ)
     if method == "numpy-1-thread":
         env["OPENBLAS_NUM_THREADS"] = "1"
-    out = subprocess.run([sys.executable, __file__, "--_child", method, "--m", str(m),
-                          "--n", str(n), "--gemm-rows", str(gemm_rows)],
-                         capture_output=True, text=True, env=env)
+    out = subprocess.run(
+        [
+            sys.executable,
+            __file__,
+            "--_child",
+            method,
+            "--m",
+            str(m),
+            "--n",
+            str(n),
+            "--gemm-rows",
+            str(gemm_rows),
+        ],
+        capture_output=True,
+        text=True,
+        env=env,
+    )
     if out.returncode != 0:
-        print(f"  [{method}: the child process died with code {out.returncode}"
-              f"{' (SIGSEGV)' if out.returncode == -11 else ''}]")
+        print(
+            f"  [{method}: the child process died with code {out.returncode}"
+            f"{' (SIGSEGV)' if out.returncode == -11 else ''}]"
+        )
         return None
     return json.loads(out.stdout.strip().splitlines()[-1])
 
@@ -117,10 +138,14 @@ def naive_baseline(m: int, n: int) -> tuple[str, dict | None]:
     r = run_child("numpy", m, n, m)
     if r is not None:
         return "numpy abs(Wn @ Wn.T - I).max()", r
-    print("  numpy's A @ A.T (OpenBLAS SYRK, 2 threads) crashed -- cf. numpy#19685; timing the "
-          "same expression with OPENBLAS_NUM_THREADS=1 and with a copied transpose (GEMM)")
-    variants = {"numpy, 1 BLAS thread (SYRK)": run_child("numpy-1-thread", m, n, m),
-                "numpy Wn @ Wn.T.copy() (GEMM)": run_child("numpy-gemm", m, n, m)}
+    print(
+        "  numpy's A @ A.T (OpenBLAS SYRK, 2 threads) crashed -- cf. numpy#19685; timing the "
+        "same expression with OPENBLAS_NUM_THREADS=1 and with a copied transpose (GEMM)"
+    )
+    variants = {
+        "numpy, 1 BLAS thread (SYRK)": run_child("numpy-1-thread", m, n, m),
+        "numpy Wn @ Wn.T.copy() (GEMM)": run_child("numpy-gemm", m, n, m),
+    }
     ok = {k: v for k, v in variants.items() if v is not None}
     for name, v in ok.items():
         print(f"  {name}: {v['seconds']:.3f} s")
@@ -153,8 +178,10 @@ def main() -> None:
         return
     m, n = args.m, args.n
     gemm_rows = min(m, 20_000)
-    print(f"coherence of m = {m:,} random features in n = {n} (float64 input); "
-          f"{os.cpu_count()} CPUs, shared with other jobs: timings are noisy")
+    print(
+        f"coherence of m = {m:,} random features in n = {n} (float64 input); "
+        f"{os.cpu_count()} CPUs, shared with other jobs: timings are noisy"
+    )
     ours = best_of("suptheory", m, n, gemm_rows, args.repeat)
     gemm = best_of("gemm", m, n, gemm_rows, args.repeat)
     syrk = best_of("gemm_self", m, n, gemm_rows, args.repeat)
@@ -171,29 +198,45 @@ def main() -> None:
     rows = [("suptheory.coherence (exact)", ours)]
     if naive:
         rows.append((naive_name, naive))
-    rows += [(f"float32 GEMM A @ B.T ({gemm['rows']:,} rows)", gemm),
-             (f"float32 GEMM A @ A.T ({syrk['rows']:,} rows)", syrk),
-             ("float32 GEMM A @ B.T into out=", bare)]
+    rows += [
+        (f"float32 GEMM A @ B.T ({gemm['rows']:,} rows)", gemm),
+        (f"float32 GEMM A @ A.T ({syrk['rows']:,} rows)", syrk),
+        ("float32 GEMM A @ B.T into out=", bare),
+    ]
     for name, r in rows:
-        print(f"{name:<38}{r['seconds']:>9.3f}{r['tracemalloc_peak_mib']:>14.1f} MiB"
-              f"{r['rss_growth_mib']:>13.1f} MiB")
-    print(f"\ncoherence = {ours['value']!r} at pair {tuple(ours['pair'])}, "
-          f"{ours['candidates']} pair(s) re-checked exactly")
+        print(
+            f"{name:<38}{r['seconds']:>9.3f}{r['tracemalloc_peak_mib']:>14.1f} MiB"
+            f"{r['rss_growth_mib']:>13.1f} MiB"
+        )
+    print(
+        f"\ncoherence = {ours['value']!r} at pair {tuple(ours['pair'])}, "
+        f"{ours['candidates']} pair(s) re-checked exactly"
+    )
     if naive:
         ulps = abs(ours["value"] - naive["value"]) / np.spacing(naive["value"])
-        print(f"numpy's value {naive['value']!r} differs by {ulps:.0f} ulp (it rounds several "
-              "times; ours is the exact value rounded once)")
+        print(
+            f"numpy's value {naive['value']!r} differs by {ulps:.0f} ulp (it rounds several "
+            "times; ours is the exact value rounded once)"
+        )
         t_ratio = ours["seconds"] / naive["seconds"]
         m_ratio = ours["tracemalloc_peak_mib"] / naive["tracemalloc_peak_mib"]
         r_ratio = ours["rss_growth_mib"] / max(naive["rss_growth_mib"], 1e-9)
-        print(f"time vs numpy:         {t_ratio:6.3f}x   (target <= 0.8x)  "
-              f"{'PASS' if t_ratio <= 0.8 else 'MISS'}")
-        print(f"peak memory vs numpy:  {m_ratio:6.3%} tracemalloc, {r_ratio:6.3%} RSS   "
-              f"(target <= 10%)  {'PASS' if max(m_ratio, r_ratio) <= 0.10 else 'MISS'}")
-    print(f"rate: {our_rate:.1f} GFLOP/s useful vs float32 GEMM {g_rate:.1f} (A @ B.T), "
-          f"{s_rate:.1f} (A @ A.T, nominal 2 m^2 n), {o_rate:.1f} (A @ B.T into out=)")
-    print(f"rate vs the faster GEMM: {our_rate / ref_rate:6.1%}   (target >= 60%)  "
-          f"{'PASS' if our_rate / ref_rate >= 0.6 else 'MISS'}")
+        print(
+            f"time vs numpy:         {t_ratio:6.3f}x   (target <= 0.8x)  "
+            f"{'PASS' if t_ratio <= 0.8 else 'MISS'}"
+        )
+        print(
+            f"peak memory vs numpy:  {m_ratio:6.3%} tracemalloc, {r_ratio:6.3%} RSS   "
+            f"(target <= 10%)  {'PASS' if max(m_ratio, r_ratio) <= 0.10 else 'MISS'}"
+        )
+    print(
+        f"rate: {our_rate:.1f} GFLOP/s useful vs float32 GEMM {g_rate:.1f} (A @ B.T), "
+        f"{s_rate:.1f} (A @ A.T, nominal 2 m^2 n), {o_rate:.1f} (A @ B.T into out=)"
+    )
+    print(
+        f"rate vs the faster GEMM: {our_rate / ref_rate:6.1%}   (target >= 60%)  "
+        f"{'PASS' if our_rate / ref_rate >= 0.6 else 'MISS'}"
+    )
 
 
 if __name__ == "__main__":

@@ -35,17 +35,29 @@ def _evaluate(W, b, m, p, importance, seed):
     se = np.zeros(instances)
     keys = np.random.default_rng(seed).integers(0, 2**64, size=instances, dtype=np.uint64)
     W64 = np.ascontiguousarray(W, dtype=np.float64)
-    K.evaluate(W64, W64, np.ascontiguousarray(b, dtype=np.float64),
-               np.ascontiguousarray(importance, dtype=np.float64), np.asarray(p, np.float64),
-               K.NO_SETS, K.NO_SET_MODE, keys, 2**15, 0, mean, se)
+    K.evaluate(
+        W64,
+        W64,
+        np.ascontiguousarray(b, dtype=np.float64),
+        np.ascontiguousarray(importance, dtype=np.float64),
+        np.asarray(p, np.float64),
+        K.NO_SETS,
+        K.NO_SET_MODE,
+        keys,
+        2**15,
+        0,
+        mean,
+        se,
+    )
     return mean, se
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--steps", type=int, default=2000, help="steps per run (both)")
-    parser.add_argument("--threads", type=int, default=1,
-                        help="threads for both (numba and torch.set_num_threads)")
+    parser.add_argument(
+        "--threads", type=int, default=1, help="threads for both (numba and torch.set_num_threads)"
+    )
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args()
 
@@ -56,30 +68,62 @@ def main() -> int:
 
     from suptheory import train_toy_models
 
-    print(f"steps={args.steps} threads={args.threads} (numba and torch); torch "
-          f"{torch.__version__} runs in its own process (numba's OpenMP workers spin after "
-          f"a parallel region and would steal its CPU)")
-    header = (f"{'m':>4} {'n':>3} {'inst':>4} | {'ours st/s':>10} {'torch st/s':>10} "
-              f"{'ratio':>6} | {'cpu ratio':>9} | target | {'loss ours':>10} {'loss torch':>10}")
+    print(
+        f"steps={args.steps} threads={args.threads} (numba and torch); torch "
+        f"{torch.__version__} runs in its own process (numba's OpenMP workers spin after "
+        f"a parallel region and would steal its CPU)"
+    )
+    header = (
+        f"{'m':>4} {'n':>3} {'inst':>4} | {'ours st/s':>10} {'torch st/s':>10} "
+        f"{'ratio':>6} | {'cpu ratio':>9} | target | {'loss ours':>10} {'loss torch':>10}"
+    )
     print(header)
     print("-" * len(header))
     for m, n, instances, target in SETTINGS:
         p = 20.0 ** -np.linspace(0, 1, instances)
         importance = np.tile(0.9 ** np.arange(m), (instances, 1))
         # warm-up: compile (cached on disk after the first run) and torch's first-call costs
-        train_toy_models(m, n, p=p, importance=importance, steps=3, progress=False,
-                         threads=args.threads, eval_batch=2)
+        train_toy_models(
+            m,
+            n,
+            p=p,
+            importance=importance,
+            steps=3,
+            progress=False,
+            threads=args.threads,
+            eval_batch=2,
+        )
 
         c0, w0 = time.process_time(), time.perf_counter()
-        ours = train_toy_models(m, n, p=p, importance=importance, steps=args.steps,
-                                progress=False, threads=args.threads, seed=args.seed,
-                                eval_batch=2)
+        ours = train_toy_models(
+            m,
+            n,
+            p=p,
+            importance=importance,
+            steps=args.steps,
+            progress=False,
+            threads=args.threads,
+            seed=args.seed,
+            eval_batch=2,
+        )
         ours_cpu, ours_wall = time.process_time() - c0, time.perf_counter() - w0
         with tempfile.TemporaryDirectory() as tmp:
             out = os.path.join(tmp, "torch.npz")
             script = os.path.join(os.path.dirname(os.path.abspath(__file__)), "_torch_notebook.py")
-            subprocess.run([sys.executable, script, str(m), str(n), str(instances),
-                            str(args.steps), str(args.threads), str(args.seed), out], check=True)
+            subprocess.run(
+                [
+                    sys.executable,
+                    script,
+                    str(m),
+                    str(n),
+                    str(instances),
+                    str(args.steps),
+                    str(args.threads),
+                    str(args.seed),
+                    out,
+                ],
+                check=True,
+            )
             with np.load(out) as f:
                 Wt, bt = f["W"], f["b"]
                 torch_wall, torch_cpu = float(f["wall"]), float(f["cpu"])
@@ -87,12 +131,15 @@ def main() -> int:
         loss_ours, _ = _evaluate(ours.W, ours.b, m, p, importance, args.seed + 1)
         loss_torch, _ = _evaluate(Wt, bt, m, p, importance, args.seed + 1)
         so, st = args.steps / ours_wall, args.steps / torch_wall
-        print(f"{m:>4} {n:>3} {instances:>4} | {so:>10.1f} {st:>10.1f} {so / st:>6.1f} | "
-              f"{torch_cpu / ours_cpu:>9.1f} | >= {target:>3.0f}x | "
-              f"{loss_ours.sum():>10.5f} {loss_torch.sum():>10.5f}")
+        print(
+            f"{m:>4} {n:>3} {instances:>4} | {so:>10.1f} {st:>10.1f} {so / st:>6.1f} | "
+            f"{torch_cpu / ours_cpu:>9.1f} | >= {target:>3.0f}x | "
+            f"{loss_ours.sum():>10.5f} {loss_torch.sum():>10.5f}"
+        )
         for k in range(instances):
-            print(f"{'':>14} p={p[k]:<8.4f} loss ours {loss_ours[k]:.5f}  "
-                  f"torch {loss_torch[k]:.5f}")
+            print(
+                f"{'':>14} p={p[k]:<8.4f} loss ours {loss_ours[k]:.5f}  torch {loss_torch[k]:.5f}"
+            )
     return 0
 
 

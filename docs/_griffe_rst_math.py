@@ -92,9 +92,7 @@ def rst_to_markdown(text: str) -> str:
         body = [match.group("first").strip()] if match.group("first").strip() else []
         i += 1
         # The block's body: the following blank or more-indented lines.
-        while i < len(lines) and (
-            not lines[i].strip() or _indent(lines[i]) > len(indent)
-        ):
+        while i < len(lines) and (not lines[i].strip() or _indent(lines[i]) > len(indent)):
             body.append(lines[i].strip())
             i += 1
         while body and not body[-1]:

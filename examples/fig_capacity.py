@@ -35,13 +35,15 @@ MODELS = {
 REPRESENTED = 0.5
 
 
-def train_point(p: float, n: int, m: int, steps: int, batch: int, restarts: int,
-                seed: int) -> dict[str, Any]:
+def train_point(
+    p: float, n: int, m: int, steps: int, batch: int, restarts: int, seed: int
+) -> dict[str, Any]:
     """One sweep point: a ReLU toy model trained at density p."""
     from suptheory import train_toy_models
 
-    r = train_toy_models(m, n, p=p, steps=steps, batch=batch, restarts=restarts, seed=seed,
-                         progress=False)
+    r = train_toy_models(
+        m, n, p=p, steps=steps, batch=batch, restarts=restarts, seed=seed, progress=False
+    )
     W = r.W[0].astype(np.float64)
     return {
         "loss": float(r.loss[0]),
@@ -54,8 +56,9 @@ def train_point(p: float, n: int, m: int, steps: int, batch: int, restarts: int,
 def main(argv: list[str] | None = None) -> dict[str, Any]:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--out", default="docs/figures", help="directory for the PNG")
-    parser.add_argument("--small", action="store_true",
-                        help="a small, fast setting (m = 32, n = 4) for tests")
+    parser.add_argument(
+        "--small", action="store_true", help="a small, fast setting (m = 32, n = 4) for tests"
+    )
     parser.add_argument("--store", default=None, help="SQLite store: reruns resume the sweep")
     parser.add_argument("--serial", action="store_true", help="train in this process")
     parser.add_argument("--seed", type=int, default=0)
@@ -70,10 +73,10 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         n, m, steps, batch, restarts = 8, 128, 5000, 1024, 1
         ps = list(np.round(np.geomspace(1.0, 1 / 300, 9), 6))
     t0 = time.perf_counter()
-    grid = {"p": ps, "n": [n], "m": [m], "steps": [steps], "batch": [batch],
-            "restarts": [restarts]}
-    rows = sweep(train_point, grid, "serial" if args.serial else None, store=args.store,
-                 seed=args.seed)
+    grid = {"p": ps, "n": [n], "m": [m], "steps": [steps], "batch": [batch], "restarts": [restarts]}
+    rows = sweep(
+        train_point, grid, "serial" if args.serial else None, store=args.store, seed=args.seed
+    )
     seconds = time.perf_counter() - t0
     p_arr = np.array(ps, dtype=np.float64)
     represented = np.array([r["represented"] for r in rows], dtype=np.float64)
@@ -85,8 +88,13 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     pg = np.geomspace(p_arr.min() / 1.5, 1.0, 200)
     fig, ax = plt.subplots(figsize=(7.5, 4.8))
     for model, (color, style) in MODELS.items():
-        ax.loglog(1 / pg, capacity_at_density(n, pg, model=model), style, color=color,
-                  label=f"capacity_at_density, {model}")
+        ax.loglog(
+            1 / pg,
+            capacity_at_density(n, pg, model=model),
+            style,
+            color=color,
+            label=f"capacity_at_density, {model}",
+        )
     ax.axhline(m, color="0.4", ls="--", lw=0.8, label=f"m = {m} features offered")
     ax.loglog(1 / p_arr, represented, "ko", label="trained: rows with norm >= 1/2")
     ax.loglog(1 / p_arr, frob, "ks", mfc="none", label="trained: ||W||_F^2")
@@ -105,12 +113,22 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     print(path)
     print(f"{'p':>8} {'rep':>5} {'||W||^2':>8} " + " ".join(f"{k:>9}" for k in MODELS))
     for i, p in enumerate(ps):
-        print(f"{p:8.4g} {represented[i]:5.0f} {frob[i]:8.2f} "
-              + " ".join(f"{theory[k][i]:9.4g}" for k in MODELS))
+        print(
+            f"{p:8.4g} {represented[i]:5.0f} {frob[i]:8.2f} "
+            + " ".join(f"{theory[k][i]:9.4g}" for k in MODELS)
+        )
     print(f"{seconds:.1f} s")
-    return {"path": path, "n": n, "m": m, "p": p_arr, "represented": represented,
-            "frobenius": frob, "loss": np.array([r["loss"] for r in rows]), "theory": theory,
-            "seconds": seconds}
+    return {
+        "path": path,
+        "n": n,
+        "m": m,
+        "p": p_arr,
+        "represented": represented,
+        "frobenius": frob,
+        "loss": np.array([r["loss"] for r in rows]),
+        "theory": theory,
+        "seconds": seconds,
+    }
 
 
 if __name__ == "__main__":

@@ -36,8 +36,15 @@ def simulated_capacity(n: int, m: int, error: float, trials: int, seed: int) -> 
     guess = int(np.floor(max_active(n, m, error=error)))
     rows = []
     for l in range(max(1, guess - 1), guess + 3):  # noqa: E741 - the project's name
-        r = simulate_decoding(n, m, l, trials=trials, dictionaries=max(2, trials // 100),
-                              seed=seed + l, progress=False)
+        r = simulate_decoding(
+            n,
+            m,
+            l,
+            trials=trials,
+            dictionaries=max(2, trials // 100),
+            seed=seed + l,
+            progress=False,
+        )
         rows.append((l, r.p_any, r.p_any_se))
 
     def largest(shift: float) -> int:
@@ -78,8 +85,15 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     sl = np.array([s["l"] for s in sims], dtype=float)
     lo = sl - np.array([s["low"] for s in sims])
     hi = np.array([s["high"] for s in sims]) - sl
-    ax.errorbar(sm, sl, yerr=[lo, hi], fmt="ko", ms=5, capsize=3,
-                label="simulation: largest whole l (decoding whole dictionaries)")
+    ax.errorbar(
+        sm,
+        sl,
+        yerr=[lo, hi],
+        fmt="ko",
+        ms=5,
+        capsize=3,
+        label="simulation: largest whole l (decoding whole dictionaries)",
+    )
     ax.set_xlabel("m, number of features")
     ax.set_ylabel(f"l_max: all m read-outs right with P >= {1 - error:g}")
     ax.set_title(f"capacity at {error:.0%} error, n = {n}")
@@ -95,8 +109,16 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         cells = ", ".join(f"l={l}: {p:.4f}+-{se:.4f}" for l, p, se in s["rows"])  # noqa: E741
         print(f"m = {s['m']:>6}: largest l = {s['l']} [{s['low']}, {s['high']}]  ({cells})")
     print(path)
-    return {"path": path, "n": n, "error": error, "m": ms, "exact": exact, "normal": normal,
-            "linsefors": linsefors, "sims": sims}
+    return {
+        "path": path,
+        "n": n,
+        "error": error,
+        "m": ms,
+        "exact": exact,
+        "normal": normal,
+        "linsefors": linsefors,
+        "sims": sims,
+    }
 
 
 if __name__ == "__main__":

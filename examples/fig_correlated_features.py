@@ -43,20 +43,39 @@ def run_setup(name: str, seeds: int, restarts: int, steps: int, seed: int) -> di
     from suptheory import set_cosines, train_toy_models
 
     m, n, sets, p = SETUPS[name]
-    r = train_toy_models(m, n, instances=seeds, data=sets, p=p, steps=steps, restarts=restarts,
-                         seed=seed, progress=False)
+    r = train_toy_models(
+        m,
+        n,
+        instances=seeds,
+        data=sets,
+        p=p,
+        steps=steps,
+        restarts=restarts,
+        seed=seed,
+        progress=False,
+    )
     cs = [set_cosines(w, sets) for w in r.W.astype(np.float64)]
     within_abs = np.array([c.within_abs for c in cs])
     within_min = np.array([c.within_min for c in cs])
     across_abs = np.array([c.across_abs for c in cs])
     across_min = np.array([c.across_min for c in cs])
-    return {"name": name, "m": m, "n": n, "sets": sets, "p": p, "result": r, "cosines": cs,
-            "within_abs": within_abs, "within_min": within_min, "across_abs": across_abs,
-            "across_min": across_min,
-            "orthogonal_within": float(np.mean(within_abs < 0.1)),
-            "antipodal_within": float(np.mean(within_min < -0.9)),
-            "superposed_within": float(np.mean(within_abs >= 0.1)),
-            "antipodal_across": float(np.mean(across_min < -0.9))}
+    return {
+        "name": name,
+        "m": m,
+        "n": n,
+        "sets": sets,
+        "p": p,
+        "result": r,
+        "cosines": cs,
+        "within_abs": within_abs,
+        "within_min": within_min,
+        "across_abs": across_abs,
+        "across_min": across_min,
+        "orthogonal_within": float(np.mean(within_abs < 0.1)),
+        "antipodal_within": float(np.mean(within_min < -0.9)),
+        "superposed_within": float(np.mean(within_abs >= 0.1)),
+        "antipodal_across": float(np.mean(across_min < -0.9)),
+    }
 
 
 def main(argv: list[str] | None = None) -> dict[str, Any]:
@@ -76,20 +95,47 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
 
     rows = []
     for s in runs:
-        rows.append([s["name"], f"{s['m']}/{s['n']}", format_number(s["p"]),
-                     f"{s['within_abs'].mean():.3f}", f"{s['within_min'].mean():+.3f}",
-                     f"{s['across_abs'].mean():.3f}", f"{s['across_min'].mean():+.3f}",
-                     f"{s['orthogonal_within']:.0%}", f"{s['antipodal_within']:.0%}",
-                     f"{s['antipodal_across']:.0%}"])
+        rows.append(
+            [
+                s["name"],
+                f"{s['m']}/{s['n']}",
+                format_number(s["p"]),
+                f"{s['within_abs'].mean():.3f}",
+                f"{s['within_min'].mean():+.3f}",
+                f"{s['across_abs'].mean():.3f}",
+                f"{s['across_min'].mean():+.3f}",
+                f"{s['orthogonal_within']:.0%}",
+                f"{s['antipodal_within']:.0%}",
+                f"{s['antipodal_across']:.0%}",
+            ]
+        )
     print(f"{seeds} seeds, best of {restarts} restarts, {steps} steps; means over seeds")
-    print("\n".join(render_table(
-        ["set-up", "m/n", "p", "|cos| in", "min cos in", "|cos| across", "min cos across",
-         "orth. in", "antip. in", "antip. across"], rows, align="llrrrrrrrr")))
+    print(
+        "\n".join(
+            render_table(
+                [
+                    "set-up",
+                    "m/n",
+                    "p",
+                    "|cos| in",
+                    "min cos in",
+                    "|cos| across",
+                    "min cos across",
+                    "orth. in",
+                    "antip. in",
+                    "antip. across",
+                ],
+                rows,
+                align="llrrrrrrrr",
+            )
+        )
+    )
 
     import matplotlib.pyplot as plt
 
-    fig, axes = plt.subplots(2, len(runs), figsize=(3.2 * len(runs), 6.2),
-                             gridspec_kw={"height_ratios": [1.1, 1]})
+    fig, axes = plt.subplots(
+        2, len(runs), figsize=(3.2 * len(runs), 6.2), gridspec_kw={"height_ratios": [1.1, 1]}
+    )
     rng = np.random.default_rng(0)
     for j, s in enumerate(runs):
         ax = axes[0, j]
@@ -100,8 +146,9 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         if s["n"] == 2:
             for i in range(s["m"]):
                 ax.plot([0, W[i, 0]], [0, W[i, 1]], color=f"C{label[i]}", lw=1.6)
-                ax.text(1.12 * W[i, 0], 1.12 * W[i, 1], str(i), fontsize=7, ha="center",
-                        va="center")
+                ax.text(
+                    1.12 * W[i, 0], 1.12 * W[i, 1], str(i), fontsize=7, ha="center", va="center"
+                )
             ax.set_xlim(-1.4, 1.4)
             ax.set_ylim(-1.4, 1.4)
             ax.set_aspect("equal")
@@ -113,22 +160,25 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
             ax.set_xticks(range(s["m"]))
             ax.set_yticks(range(s["m"]))
             ax.tick_params(labelsize=6)
-        ax.set_title(f"{s['name']}\nm={s['m']}, n={s['n']}, p={s['p']:g} (colour: set)",
-                     fontsize=8)
+        ax.set_title(f"{s['name']}\nm={s['m']}, n={s['n']}, p={s['p']:g} (colour: set)", fontsize=8)
         ax = axes[1, j]
         within = np.concatenate([c.within for c in s["cosines"]])
         across = np.concatenate([c.across for c in s["cosines"]])
         for x, vals, color in ((0, within, "C0"), (1, across, "C1")):
-            ax.scatter(x + rng.uniform(-0.15, 0.15, vals.size), vals, s=8, alpha=0.5,
-                       color=color, lw=0)
+            ax.scatter(
+                x + rng.uniform(-0.15, 0.15, vals.size), vals, s=8, alpha=0.5, color=color, lw=0
+            )
         ax.axhline(0, color="0.7", lw=0.8)
         ax.axhline(-1, color="0.85", lw=0.8)
         ax.set_xticks([0, 1])
         ax.set_xticklabels(["within sets", "across sets"], fontsize=8)
         ax.set_ylim(-1.08, 1.08)
-        ax.set_title(f"cos of pairs, {len(s['cosines'])} seeds\n|cos| within "
-                     f"{s['within_abs'].mean():.2f}, antipodal within "
-                     f"{s['antipodal_within']:.0%}", fontsize=8)
+        ax.set_title(
+            f"cos of pairs, {len(s['cosines'])} seeds\n|cos| within "
+            f"{s['within_abs'].mean():.2f}, antipodal within "
+            f"{s['antipodal_within']:.0%}",
+            fontsize=8,
+        )
         if j == 0:
             ax.set_ylabel("cos(W_i, W_j)")
     fig.tight_layout()

@@ -57,16 +57,22 @@ def train_point(p: float, n: int, m: int, steps: int, batch: int, seed: int) -> 
     unit = W / np.maximum(norms, 1e-12)[:, None]
     cos = unit @ unit.T
     np.fill_diagonal(cos, np.inf)
-    return {"loss": float(r.loss[0]), "frobenius": frob, "dstar": n / frob,
-            "D": np.asarray(feature_dimensionality(W), dtype=np.float64),
-            "norms": norms, "min_cos": cos.min(axis=1)}
+    return {
+        "loss": float(r.loss[0]),
+        "frobenius": frob,
+        "dstar": n / frob,
+        "D": np.asarray(feature_dimensionality(W), dtype=np.float64),
+        "norms": norms,
+        "min_cos": cos.min(axis=1),
+    }
 
 
 def main(argv: list[str] | None = None) -> dict[str, Any]:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--out", default="docs/figures", help="directory for the PNG")
-    parser.add_argument("--small", action="store_true",
-                        help="a small, fast setting (m = 40, n = 6) for tests")
+    parser.add_argument(
+        "--small", action="store_true", help="a small, fast setting (m = 40, n = 6) for tests"
+    )
     parser.add_argument("--store", default=None, help="SQLite store: reruns resume the sweep")
     parser.add_argument("--serial", action="store_true", help="train in this process")
     parser.add_argument("--steps", type=int, default=None, help="training steps per model")
@@ -83,8 +89,13 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     ps = list(np.round(20.0 ** -np.linspace(0, 1, k), 8))
     steps = args.steps or steps
     t0 = time.perf_counter()
-    rows = sweep(train_point, {"p": ps, "n": [n], "m": [m], "steps": [steps], "batch": [batch]},
-                 "serial" if args.serial else None, store=args.store, seed=args.seed)
+    rows = sweep(
+        train_point,
+        {"p": ps, "n": [n], "m": [m], "steps": [steps], "batch": [batch]},
+        "serial" if args.serial else None,
+        store=args.store,
+        seed=args.seed,
+    )
     seconds = time.perf_counter() - t0
     p_arr = np.array(ps)
     dstar = np.array([r["dstar"] for r in rows])
@@ -120,14 +131,24 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     for p, row in zip(ps, rows, strict=True):
         D = row["D"][row["norms"] >= 0.1]
         near = np.abs(D[:, None] - sticky[None, :]).min(axis=1) <= 0.03
-        print(f"1/p = {1 / p:8.2f}: D* = {row['dstar']:.3f}, ||W||_F^2 = {row['frobenius']:7.2f},"
-              f" {D.size:3d} features, {near.mean():5.1%} within 0.03 of a sticky value"
-              f" ({np.mean(np.abs(D - 0.5) <= 0.03):5.1%} of 1/2), loss {row['loss']:.4g}")
+        print(
+            f"1/p = {1 / p:8.2f}: D* = {row['dstar']:.3f}, ||W||_F^2 = {row['frobenius']:7.2f},"
+            f" {D.size:3d} features, {near.mean():5.1%} within 0.03 of a sticky value"
+            f" ({np.mean(np.abs(D - 0.5) <= 0.03):5.1%} of 1/2), loss {row['loss']:.4g}"
+        )
     print(f"{seconds:.1f} s")
-    return {"path": path, "n": n, "m": m, "p": p_arr, "dstar": dstar, "frobenius": frob,
-            "D": [r["D"] for r in rows], "norms": [r["norms"] for r in rows],
-            "min_cos": [r["min_cos"] for r in rows],
-            "seconds": seconds}
+    return {
+        "path": path,
+        "n": n,
+        "m": m,
+        "p": p_arr,
+        "dstar": dstar,
+        "frobenius": frob,
+        "D": [r["D"] for r in rows],
+        "norms": [r["norms"] for r in rows],
+        "min_cos": [r["min_cos"] for r in rows],
+        "seconds": seconds,
+    }
 
 
 if __name__ == "__main__":

@@ -32,8 +32,9 @@ os.environ.setdefault("MPLBACKEND", "Agg")
 import numpy as np  # noqa: E402
 
 
-def synthetic_sae(m: int, n: int, duplicates: int, shift: float, seed: int
-                  ) -> tuple[np.ndarray, np.ndarray]:
+def synthetic_sae(
+    m: int, n: int, duplicates: int, shift: float, seed: int
+) -> tuple[np.ndarray, np.ndarray]:
     """Unit rows: random + a shared direction, the last ``duplicates`` rows near-copies.
 
     Returns the float32 matrix and the ``(duplicates, 2)`` planted pairs ``(i, j)``, i < j.
@@ -59,10 +60,18 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     parser.add_argument("--out", default="docs/figures", help="directory for the PNG")
     parser.add_argument("--small", action="store_true", help="a small dictionary, for tests")
     parser.add_argument("--serial", action="store_true", help="(no process pool is used)")
-    parser.add_argument("--duplicates", type=int, default=None,
-                        help="planted near-duplicates (default 64; --small 16)")
-    parser.add_argument("--shift", type=float, default=0.25,
-                        help="weight of the shared mean direction in every row (default 0.25)")
+    parser.add_argument(
+        "--duplicates",
+        type=int,
+        default=None,
+        help="planted near-duplicates (default 64; --small 16)",
+    )
+    parser.add_argument(
+        "--shift",
+        type=float,
+        default=0.25,
+        help="weight of the shared mean direction in every row (default 0.25)",
+    )
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args(argv)
 
@@ -90,8 +99,14 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     hits = sum((int(i), int(j)) in found for i, j in planted)
     print(f"planted near-duplicates among the top {len(report.top_pairs)} pairs: {hits} of {dup}")
     print(f"analyze {t1 - t0:.1f} s, overlap histogram {t2 - t1:.1f} s, plot {t3 - t2:.1f} s")
-    return {"path": path, "report": report, "planted": planted, "hits": hits,
-            "histogram": hist, "seconds": t3 - t0}
+    return {
+        "path": path,
+        "report": report,
+        "planted": planted,
+        "hits": hits,
+        "histogram": hist,
+        "seconds": t3 - t0,
+    }
 
 
 if __name__ == "__main__":

@@ -47,8 +47,9 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     seeds, steps, snapshots = (3, 4000, 70) if args.small else (16, 20_000, 150)
     seeds = args.seeds or seeds
     t0 = time.perf_counter()
-    res = check_kgon_plateaus(c, seeds=seeds, steps=steps, snapshots=snapshots, seed=args.seed,
-                              progress=not args.small)
+    res = check_kgon_plateaus(
+        c, seeds=seeds, steps=steps, snapshots=snapshots, seed=args.seed, progress=not args.small
+    )
     seconds = time.perf_counter() - t0
     print(res)
 
@@ -72,20 +73,32 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         for s in range(1, c - k + 1):
             ax_l.axhline(float(kgon_loss(k, c, s)), color="0.8", lw=0.6, ls=":", zorder=0)
     for i in range(seeds):
-        ax_l.plot(t, res.exact_loss[i], lw=0.9, alpha=0.6 if i != show else 1.0,
-                  color="C0" if i != show else "C3")
+        ax_l.plot(
+            t,
+            res.exact_loss[i],
+            lw=0.9,
+            alpha=0.6 if i != show else 1.0,
+            color="C0" if i != show else "C3",
+        )
     for row in res.rows:
         p = row.plateau
-        ax_l.plot([p.start, p.end], [p.level, p.level], lw=3, alpha=0.5,
-                  color="C2" if row.agrees(res.tolerance) else "C1")
+        ax_l.plot(
+            [p.start, p.end],
+            [p.level, p.level],
+            lw=3,
+            alpha=0.5,
+            color="C2" if row.agrees(res.tolerance) else "C1",
+        )
     ax_l.plot([], [], color="C2", lw=3, label="plateau at a k-gon (loss within 2%, geometry)")
     ax_l.plot([], [], color="C1", lw=3, label="other plateau")
     ax_l.set_xscale("log")
     ax_l.set_yscale("log")
     ax_l.set_xlabel("step")
     ax_l.set_ylabel("exact loss per input")
-    ax_l.set_title(f"loss of {seeds} seeds (red: seed {show})\n"
-                   "dashed: k-gons; dotted: negative-bias variants", fontsize=9)
+    ax_l.set_title(
+        f"loss of {seeds} seeds (red: seed {show})\ndashed: k-gons; dotted: negative-bias variants",
+        fontsize=9,
+    )
     ax_l.legend(fontsize=7, loc="lower left")
     D = r.dimensionality_history[show]
     fractions = {1.0: "1", 0.75: "3/4", 2 / 3: "2/3", 0.5: "1/2", 0.4: "2/5", 0.375: "3/8"}
@@ -101,8 +114,9 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     ax_d.set_ylim(-0.03, 1.05)
     ax_d.set_xlabel("step")
     ax_d.set_ylabel("D_i")
-    ax_d.set_title(f"seed {show}: D_i of each feature\n(shaded: plateaus; lines: sticky "
-                   "fractions)", fontsize=9)
+    ax_d.set_title(
+        f"seed {show}: D_i of each feature\n(shaded: plateaus; lines: sticky fractions)", fontsize=9
+    )
     for j, row in enumerate(mine[:panels]):
         ax = fig.add_subplot(grid[j, 2])
         W = r.W_snapshots[show, row.plateau.middle]
@@ -114,8 +128,9 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         ax.set_aspect("equal")
         ax.set_xticks([])
         ax.set_yticks([])
-        ax.set_title(f"step {r.snapshot_steps[row.plateau.middle]}\nL={row.plateau.level:.4f}",
-                     fontsize=7)
+        ax.set_title(
+            f"step {r.snapshot_steps[row.plateau.middle]}\nL={row.plateau.level:.4f}", fontsize=7
+        )
     fig.tight_layout()
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
@@ -124,9 +139,14 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     plt.close(fig)
     print(path)
     print(f"{seconds:.1f} s")
-    return {"path": path, "check": res, "agreement": res.agreement,
-            "agreement_variants": res.agreement_variants,
-            "agreement_vertices": res.agreement_vertices, "seconds": seconds}
+    return {
+        "path": path,
+        "check": res,
+        "agreement": res.agreement,
+        "agreement_variants": res.agreement_variants,
+        "agreement_vertices": res.agreement_vertices,
+        "seconds": seconds,
+    }
 
 
 if __name__ == "__main__":

@@ -71,14 +71,18 @@ def optimised_losses(p: float, events: int, seed: int) -> dict[str, float]:
     X = np.where(rng.random((samples, M)) < p, rng.random((samples, M)), 0.0)
     out = {}
     for kind, start in (("pentagon", [1.15, -0.25]), ("digons", [1.0, 0.0, p / 2])):
-        res = minimize(lambda th, kind=kind: _loss(*_weights(kind, th), X), start,
-                       method="Nelder-Mead", options={"xatol": 1e-4, "fatol": 1e-8})
+        res = minimize(
+            lambda th, kind=kind: _loss(*_weights(kind, th), X),
+            start,
+            method="Nelder-Mead",
+            options={"xatol": 1e-4, "fatol": 1e-8},
+        )
         out[kind] = float(res.fun)
     return out
 
 
 def classify(W: np.ndarray, b: np.ndarray) -> str:
-    """"pentagon", "digons" (a square, fifth feature dropped) or "other"."""
+    """ "pentagon", "digons" (a square, fifth feature dropped) or "other"."""
     from suptheory import polygon_geometry
 
     g = polygon_geometry(W, b)
@@ -120,11 +124,18 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     dig = np.array([c["digons"] for c in curves])
     # evaluation on 2^18 samples: at p = 0.01 the default 2^15 hold only ~1,600 active
     # features, too few to resolve the geometries' 5-10% differences
-    r = train_toy_models(M, 2, p=ps, steps=steps, restarts=restarts, seed=args.seed,
-                         eval_batch=2**15 if args.small else 2**18, progress=not args.small)
+    r = train_toy_models(
+        M,
+        2,
+        p=ps,
+        steps=steps,
+        restarts=restarts,
+        seed=args.seed,
+        eval_batch=2**15 if args.small else 2**18,
+        progress=not args.small,
+    )
     seconds = time.perf_counter() - t0
-    kinds = [classify(r.W[k].astype(np.float64), r.b[k].astype(np.float64))
-             for k in range(ps.size)]
+    kinds = [classify(r.W[k].astype(np.float64), r.b[k].astype(np.float64)) for k in range(ps.size)]
     crossing = _crossing(ps, pent, dig)
     is_pent = np.array([k == "pentagon" for k in kinds])
     is_dig = np.array([k == "digons" for k in kinds])
@@ -135,12 +146,18 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     norm = M * ps
     print(f"{'p':>7} {'pentagon':>9} {'digons':>9} {'trained':>9}  geometry   (L / (m p))")
     for i, p in enumerate(ps):
-        print(f"{p:7.4f} {pent[i] / norm[i]:9.5f} {dig[i] / norm[i]:9.5f} "
-              f"{r.loss[i] / norm[i]:9.5f}  {kinds[i]}")
-    print(f"sparse limit (closed form): pentagon kgon_loss(5, 5) = {limits[5]:.5f}, "
-          f"digons kgon_loss(4, 5, negative=1) = {limits[4]:.5f}")
-    print(f"crossing of the optimised curves: p = {crossing:.3f}; training: pentagon up to "
-          f"p = {last_pent:.3f}, digons from p = {first_dig:.3f}")
+        print(
+            f"{p:7.4f} {pent[i] / norm[i]:9.5f} {dig[i] / norm[i]:9.5f} "
+            f"{r.loss[i] / norm[i]:9.5f}  {kinds[i]}"
+        )
+    print(
+        f"sparse limit (closed form): pentagon kgon_loss(5, 5) = {limits[5]:.5f}, "
+        f"digons kgon_loss(4, 5, negative=1) = {limits[4]:.5f}"
+    )
+    print(
+        f"crossing of the optimised curves: p = {crossing:.3f}; training: pentagon up to "
+        f"p = {last_pent:.3f}, digons from p = {first_dig:.3f}"
+    )
 
     import matplotlib.pyplot as plt
 
@@ -148,20 +165,45 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     ax.plot(ps, pent / norm, "-", color="C0", label="pentagon, l and b optimised")
     ax.plot(ps, dig / norm, "-", color="C1", label="two digons (square), l, b, b_0 optimised")
     left = ps.min() / 1.6
-    ax.plot([left], [limits[5]], "<", color="C0", ms=9,
-            label=f"p -> 0 closed form: kgon_loss(5, 5) = {limits[5]:.4f}")
-    ax.plot([left], [limits[4]], "<", color="C1", ms=9,
-            label=f"p -> 0 closed form: kgon_loss(4, 5, negative=1) = {limits[4]:.4f}")
+    ax.plot(
+        [left],
+        [limits[5]],
+        "<",
+        color="C0",
+        ms=9,
+        label=f"p -> 0 closed form: kgon_loss(5, 5) = {limits[5]:.4f}",
+    )
+    ax.plot(
+        [left],
+        [limits[4]],
+        "<",
+        color="C1",
+        ms=9,
+        label=f"p -> 0 closed form: kgon_loss(4, 5, negative=1) = {limits[4]:.4f}",
+    )
     markers = {"pentagon": ("o", "C0"), "digons": ("s", "C1"), "other": ("x", "0.3")}
     for kind, (marker, color) in markers.items():
         sel = np.array([k == kind for k in kinds])
         if sel.any():
-            ax.plot(ps[sel], r.loss[sel] / norm[sel], marker, color=color, mfc="none", ms=8,
-                    ls="none", label=f"trained (best of {restarts}): {kind}")
+            ax.plot(
+                ps[sel],
+                r.loss[sel] / norm[sel],
+                marker,
+                color=color,
+                mfc="none",
+                ms=8,
+                ls="none",
+                label=f"trained (best of {restarts}): {kind}",
+            )
     if np.isfinite(crossing):
         ax.axvline(crossing, color="0.4", ls="--", lw=1)
-        ax.text(crossing * 1.04, ax.get_ylim()[1] * 0.97, f"crossing p = {crossing:.3f}",
-                fontsize=8, va="top")
+        ax.text(
+            crossing * 1.04,
+            ax.get_ylim()[1] * 0.97,
+            f"crossing p = {crossing:.3f}",
+            fontsize=8,
+            va="top",
+        )
     ax.set_xscale("log")
     ax.set_xlabel("density p = 1 - S")
     ax.set_ylabel("loss per unit density, L / (m p)")
@@ -175,9 +217,19 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     plt.close(fig)
     print(path)
     print(f"{seconds:.1f} s")
-    return {"path": path, "p": ps, "pentagon": pent, "digons": dig, "trained": r.loss,
-            "kinds": kinds, "crossing": crossing, "last_pentagon": last_pent,
-            "first_digons": first_dig, "limits": limits, "seconds": seconds}
+    return {
+        "path": path,
+        "p": ps,
+        "pentagon": pent,
+        "digons": dig,
+        "trained": r.loss,
+        "kinds": kinds,
+        "crossing": crossing,
+        "last_pentagon": last_pent,
+        "first_digons": first_dig,
+        "limits": limits,
+        "seconds": seconds,
+    }
 
 
 if __name__ == "__main__":

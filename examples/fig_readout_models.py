@@ -44,8 +44,9 @@ def main(argv: list[str] | None = None) -> Path:
     l = np.geomspace(1, 1000, 200)  # noqa: E741 - the docs' name (docs/theory.md#notation)
     fig, (left, right) = plt.subplots(1, 2, figsize=(11, 4.2))
     for model, (label, color, style) in MODELS.items():
-        left.loglog(l, interference(n, m, l, model=model), style, color=color,
-                    label=f"{model}: {label}")
+        left.loglog(
+            l, interference(n, m, l, model=model), style, color=color, label=f"{model}: {label}"
+        )
     left.axhline(1.0, color="k", lw=0.8)
     left.text(100, 0.8, "noise = signal (a = 1)", fontsize=8)
     left.set_xlabel("l, features active at once")

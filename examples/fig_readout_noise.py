@@ -50,16 +50,18 @@ def train_point(l: float, n: int, m: int, steps: int, batch: int, seed: int) -> 
     """One sweep point: a ReLU toy model trained at density l / (m - 1)."""
     from suptheory import train_toy_models
 
-    r = train_toy_models(m, n, p=l / (m - 1), steps=steps, batch=batch, restarts=1, seed=seed,
-                         progress=False)
+    r = train_toy_models(
+        m, n, p=l / (m - 1), steps=steps, batch=batch, restarts=1, seed=seed, progress=False
+    )
     return {"loss": float(r.loss[0]), "W": r.W[0].astype(np.float64)}
 
 
 def main(argv: list[str] | None = None) -> dict[str, Any]:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--out", default="docs/figures", help="directory for the PNG")
-    parser.add_argument("--small", action="store_true",
-                        help="a small, fast setting (n = 16, m = 64) for tests")
+    parser.add_argument(
+        "--small", action="store_true", help="a small, fast setting (n = 16, m = 64) for tests"
+    )
     parser.add_argument("--store", default=None, help="SQLite store: reruns resume the sweep")
     parser.add_argument("--serial", action="store_true", help="train in this process")
     parser.add_argument("--trials", type=int, default=None, help="read-outs per estimate")
@@ -76,8 +78,13 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         ls = [1.0, 2.0, 4.0, 8.0, 16.0, 32.0]
     trials = args.trials or trials
     t0 = time.perf_counter()
-    rows = sweep(train_point, {"l": ls, "n": [n], "m": [m], "steps": [steps], "batch": [batch]},
-                 "serial" if args.serial else None, store=args.store, seed=args.seed)
+    rows = sweep(
+        train_point,
+        {"l": ls, "n": [n], "m": [m], "steps": [steps], "batch": [batch]},
+        "serial" if args.serial else None,
+        store=args.store,
+        seed=args.seed,
+    )
     packing = optimize_packing(m, n, restarts=1, steps=pack_steps, seed=args.seed, polish=False)
     rng = np.random.SeedSequence(args.seed).spawn(3 * len(ls))
     sims: dict[str, list[dict[str, float]]] = {s: [] for s in SOURCES}
@@ -89,13 +96,25 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         if W.shape[0] >= 2:
             cases.append(("trained", W, W.shape[0], p * (W.shape[0] - 1)))
         for j, (src, emb, m_src, l_src) in enumerate(cases):
-            sim = simulate_interference(None if emb is not None else n,
-                                        None if emb is not None else m_src, l_src,
-                                        trials=trials, embedding=emb, seed=rng[3 * i + j])
-            sims[src].append({
-                "l": float(l_src), "m": int(m_src), "std": sim.std, "se": sim.std_se,
-                **{f"theory_{k}": float(interference(n, m_src, l_src, model=k)) for k in MODELS},
-            })
+            sim = simulate_interference(
+                None if emb is not None else n,
+                None if emb is not None else m_src,
+                l_src,
+                trials=trials,
+                embedding=emb,
+                seed=rng[3 * i + j],
+            )
+            sims[src].append(
+                {
+                    "l": float(l_src),
+                    "m": int(m_src),
+                    "std": sim.std,
+                    "se": sim.std_se,
+                    **{
+                        f"theory_{k}": float(interference(n, m_src, l_src, model=k)) for k in MODELS
+                    },
+                }
+            )
     seconds = time.perf_counter() - t0
 
     import matplotlib.pyplot as plt
@@ -114,10 +133,18 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         x = np.array([s["l"] for s in pts])
         y = np.array([s["std"] for s in pts])
         e = np.array([s["se"] for s in pts])
-        left.errorbar(x, y, yerr=3 * e, fmt=marker, color=color, mfc="none",
-                      label=f"simulated: {src} embedding")
-        right.errorbar(x, y / np.sqrt(x / n), yerr=3 * e / np.sqrt(x / n), fmt=marker,
-                       color=color, mfc="none")
+        left.errorbar(
+            x,
+            y,
+            yerr=3 * e,
+            fmt=marker,
+            color=color,
+            mfc="none",
+            label=f"simulated: {src} embedding",
+        )
+        right.errorbar(
+            x, y / np.sqrt(x / n), yerr=3 * e / np.sqrt(x / n), fmt=marker, color=color, mfc="none"
+        )
     left.set_xlabel("l, other features active at once")
     left.set_ylabel("read-out noise std / a")
     left.set_title(f"n = {n}, m = {m}: simulated (error bars 3 SE) vs closed forms")
@@ -137,13 +164,23 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     print(path)
     for src, pts in sims.items():
         for s in pts:
-            print(f"{src:8s} l = {s['l']:7.3f} m = {s['m']:4d}: std {s['std']:.4f} +- "
-                  f"{s['se']:.4f}  (random law {s['theory_random']:.4f}, optimal "
-                  f"{s['theory_optimal']:.4f}, linsefors {s['theory_linsefors']:.4f})")
-    print(f"packing coherence {packing.coherence:.4f} (lower bound {packing.lower_bound:.4f}); "
-          f"{seconds:.1f} s")
-    return {"path": path, "n": n, "m": m, "sims": sims, "packing_coherence": packing.coherence,
-            "seconds": seconds}
+            print(
+                f"{src:8s} l = {s['l']:7.3f} m = {s['m']:4d}: std {s['std']:.4f} +- "
+                f"{s['se']:.4f}  (random law {s['theory_random']:.4f}, optimal "
+                f"{s['theory_optimal']:.4f}, linsefors {s['theory_linsefors']:.4f})"
+            )
+    print(
+        f"packing coherence {packing.coherence:.4f} (lower bound {packing.lower_bound:.4f}); "
+        f"{seconds:.1f} s"
+    )
+    return {
+        "path": path,
+        "n": n,
+        "m": m,
+        "sims": sims,
+        "packing_coherence": packing.coherence,
+        "seconds": seconds,
+    }
 
 
 if __name__ == "__main__":

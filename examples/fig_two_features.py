@@ -83,8 +83,7 @@ def _loss(theta: np.ndarray, r: float, p: float) -> float:
     l10 = _WX @ ((u - relu(w0 * w0 * u + b0, 0)) ** 2 + r * relu(w1 * w0 * u + b1, 0) ** 2)
     l01 = _WX @ (relu(w0 * w1 * u + b0, 0) ** 2 + r * (u - relu(w1 * w1 * u + b1, 0)) ** 2)
     h = w0 * _X0 + w1 * _X1
-    l11 = np.sum(_W2 * ((_X0 - relu(w0 * h + b0, 0)) ** 2
-                        + r * (_X1 - relu(w1 * h + b1, 0)) ** 2))
+    l11 = np.sum(_W2 * ((_X0 - relu(w0 * h + b0, 0)) ** 2 + r * (_X1 - relu(w1 * h + b1, 0)) ** 2))
     q = 1 - p
     return float(q * q * l00 + p * q * (l10 + l01) + p * p * l11)
 
@@ -102,8 +101,13 @@ def optimised_boundary(r: float) -> float:
     from scipy.optimize import minimize
 
     def solve(p: float, start: np.ndarray) -> tuple[bool, np.ndarray]:
-        res = minimize(_loss, start, args=(r, p), method="Powell",
-                       options={"xtol": 1e-6, "ftol": 1e-10, "maxiter": 4000})
+        res = minimize(
+            _loss,
+            start,
+            args=(r, p),
+            method="Powell",
+            options={"xtol": 1e-6, "ftol": 1e-10, "maxiter": 4000},
+        )
         w = res.x[:2]
         anti = bool(np.all(np.abs(w) >= REPRESENTED) and w[0] * w[1] < 0)
         drop = min(1.0, r) * (p / 3 - p * p / 4)
@@ -136,8 +140,10 @@ def optimised_boundary(r: float) -> float:
 
 # ---------------------------------------------------------------- training
 
-def train_row(r: float, ps: str, steps: int, batch: int, restarts: int,
-              seed: int) -> dict[str, Any]:
+
+def train_row(
+    r: float, ps: str, steps: int, batch: int, restarts: int, seed: int
+) -> dict[str, Any]:
     """One sweep point: toy models at relative importance r, one instance per density.
 
     ``ps`` is the comma-separated list of densities (a sweep parameter must be a scalar).
@@ -145,10 +151,22 @@ def train_row(r: float, ps: str, steps: int, batch: int, restarts: int,
     from suptheory import train_toy_models
 
     p = np.array([float(x) for x in ps.split(",")])
-    res = train_toy_models(2, 1, p=p, importance=np.array([1.0, r]), steps=steps, batch=batch,
-                           restarts=restarts, seed=seed, progress=False)
-    return {"w": res.W[:, :, 0].astype(np.float64), "b": res.b.astype(np.float64),
-            "loss": res.loss.astype(np.float64)}
+    res = train_toy_models(
+        2,
+        1,
+        p=p,
+        importance=np.array([1.0, r]),
+        steps=steps,
+        batch=batch,
+        restarts=restarts,
+        seed=seed,
+        progress=False,
+    )
+    return {
+        "w": res.W[:, :, 0].astype(np.float64),
+        "b": res.b.astype(np.float64),
+        "loss": res.loss.astype(np.float64),
+    }
 
 
 def trained_boundary(ps: np.ndarray, classes: list[str]) -> tuple[float, int]:
@@ -192,10 +210,16 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     ps = np.round(ps, 6)
     t0 = time.perf_counter()
     # grid values are scalars: the densities travel as one comma-separated string
-    grid = {"r": [float(r) for r in rs], "ps": [",".join(f"{p:.6g}" for p in ps)],
-            "steps": [steps], "batch": [batch], "restarts": [restarts]}
-    rows = sweep(train_row, grid, "serial" if args.serial else None, store=args.store,
-                 seed=args.seed)
+    grid = {
+        "r": [float(r) for r in rs],
+        "ps": [",".join(f"{p:.6g}" for p in ps)],
+        "steps": [steps],
+        "batch": [batch],
+        "restarts": [restarts],
+    }
+    rows = sweep(
+        train_row, grid, "serial" if args.serial else None, store=args.store, seed=args.seed
+    )
     seconds_train = time.perf_counter() - t0
     classes = [[classify(w) for w in row["w"]] for row in rows]
     t1 = time.perf_counter()
@@ -216,8 +240,12 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     import matplotlib.pyplot as plt
     from matplotlib.lines import Line2D
 
-    style = {"superposition": ("o", "C3"), "feature 0 only": ("s", "C0"),
-             "feature 1 only": ("D", "C2"), "other": ("x", "0.4")}
+    style = {
+        "superposition": ("o", "C3"),
+        "feature 0 only": ("s", "C0"),
+        "feature 1 only": ("D", "C2"),
+        "other": ("x", "0.4"),
+    }
     fig, ax = plt.subplots(figsize=(7.5, 6.0))
     for i, r in enumerate(rs):
         for j, p in enumerate(ps):
@@ -232,11 +260,15 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     ax.set_xlabel("r, relative importance of feature 1")
     ax.set_ylabel("p, density (1 - S)")
     ax.set_title("2 features, 1 neuron: trained phases vs the closed-form boundary")
-    handles = [Line2D([], [], ls="", marker=style[c][0], color=style[c][1], mfc="none",
-                      label=c) for c in CLASSES]
-    handles += [Line2D([], [], color="k", label="closed form p* (W = [1, -1], b = 0)"),
-                Line2D([], [], color="k", ls="--", label="optimised norms and biases"),
-                Line2D([], [], color="C3", ls=":", label="trained boundary (best threshold)")]
+    handles = [
+        Line2D([], [], ls="", marker=style[c][0], color=style[c][1], mfc="none", label=c)
+        for c in CLASSES
+    ]
+    handles += [
+        Line2D([], [], color="k", label="closed form p* (W = [1, -1], b = 0)"),
+        Line2D([], [], color="k", ls="--", label="optimised norms and biases"),
+        Line2D([], [], color="C3", ls=":", label="trained boundary (best threshold)"),
+    ]
     ax.grid(True, which="major", alpha=0.3)
     fig.tight_layout(rect=(0, 0.14, 1, 1))
     fig.legend(handles=handles, fontsize=8, loc="lower center", ncol=2)
@@ -246,15 +278,27 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     fig.savefig(path, dpi=110)
     plt.close(fig)
     print(path)
-    print(f"{'r':>7} {'trained':>8} {'misfit':>6} {'p*':>7} {'optimised':>9} "
-          f"{'log10(trained/p*)':>18}")
+    print(
+        f"{'r':>7} {'trained':>8} {'misfit':>6} {'p*':>7} {'optimised':>9} "
+        f"{'log10(trained/p*)':>18}"
+    )
     for i, r in enumerate(rs):
-        print(f"{r:7.3f} {trained[i]:8.4f} {misfit[i]:6d} {closed[i]:7.4f} {optimised[i]:9.4f} "
-              f"{np.log10(trained[i] / closed[i]):18.3f}")
+        print(
+            f"{r:7.3f} {trained[i]:8.4f} {misfit[i]:6d} {closed[i]:7.4f} {optimised[i]:9.4f} "
+            f"{np.log10(trained[i] / closed[i]):18.3f}"
+        )
     print(f"training {seconds_train:.1f} s, optimised boundary {seconds_opt:.1f} s")
-    return {"path": path, "r": rs, "p": ps, "classes": classes, "trained": trained,
-            "misfit": misfit, "closed_form": closed, "optimised": optimised,
-            "seconds": seconds_train + seconds_opt}
+    return {
+        "path": path,
+        "r": rs,
+        "p": ps,
+        "classes": classes,
+        "trained": trained,
+        "misfit": misfit,
+        "closed_form": closed,
+        "optimised": optimised,
+        "seconds": seconds_train + seconds_opt,
+    }
 
 
 if __name__ == "__main__":

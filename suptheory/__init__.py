@@ -36,6 +36,7 @@ from suptheory.theory.bounds import rank_bound, rank_max_features, greedy_existe
 from suptheory.theory.bounds import log_greedy_existence, kabatiansky_levenshtein_rate
 from suptheory.theory.bounds import kabatiansky_levenshtein_cheap
 from suptheory.theory.compressed_sensing import cs_phase_transition
+
 # --- theory: read-out models, capacity at a density, solve, calculate ---
 from suptheory.theory.readout import bits_per_feature, distinguishable_levels  # noqa: I001
 from suptheory.theory.readout import interference, log_max_features, max_active
@@ -44,6 +45,7 @@ from suptheory.theory.readout import readout_error, capacity_error
 from suptheory.theory.interference_law import interference_distribution
 from suptheory.theory.density import capacity_at_density
 from suptheory.theory.report import Report, calculate
+
 # --- theory: toy models on 1-sparse data: the k-gon critical points ---
 from suptheory.theory.kgons import kgon, kgon_loss, one_sparse_loss, dead_feature_loss
 from suptheory.theory.solve import NoSolutionError, solve

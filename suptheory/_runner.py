@@ -157,8 +157,9 @@ class ChunkRunner:
             count = f"({self.done:,}/{self.total:,} {self.unit}s)"
         else:
             share, count = "", f"{self.done:,} {self.unit}s"
-        print(f"{self.desc}: {share}{count}, {_duration(elapsed)}{end}", file=sys.stderr,
-              flush=True)
+        print(
+            f"{self.desc}: {share}{count}, {_duration(elapsed)}{end}", file=sys.stderr, flush=True
+        )
         self._printed = True
 
     def __exit__(

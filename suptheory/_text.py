@@ -153,8 +153,10 @@ def render_table(
     widths = [max(len(r[c]) for r in table) for c in range(len(head))]
 
     def line(cells: Sequence[str]) -> str:
-        parts = [c.rjust(w) if a == "r" else c.ljust(w)
-                 for c, w, a in zip(cells, widths, align, strict=True)]
+        parts = [
+            c.rjust(w) if a == "r" else c.ljust(w)
+            for c, w, a in zip(cells, widths, align, strict=True)
+        ]
         return (indent + "  ".join(parts)).rstrip()
 
     out: list[str | None] = [line(head)]

@@ -103,16 +103,20 @@ def as_real(
         arr = np.asarray(value)
     except Exception as exc:  # pragma: no cover - numpy raises many kinds here
         raise TypeError(f"{name} must be a real number or an array of real numbers") from exc
-    if arr.dtype.kind == "O" and arr.size and all(
-        isinstance(v, numbers.Integral) and not isinstance(v, bool) for v in arr.flat
+    if (
+        arr.dtype.kind == "O"
+        and arr.size
+        and all(isinstance(v, numbers.Integral) and not isinstance(v, bool) for v in arr.flat)
     ):  # Python integers past int64: exact, but float64 holds them only up to ~1.8e308
         try:
             arr = arr.astype(np.float64)
         except OverflowError:
             big = next(v for v in arr.flat if abs(v) > 2**1023)
             span = _interval(low, high, low_open, high_open)
-            raise ValueError(f"{name} must be in {span} and within float64's range "
-                             f"(|{name}| < 1.8e308); got {_int_text(big)}") from None
+            raise ValueError(
+                f"{name} must be in {span} and within float64's range "
+                f"(|{name}| < 1.8e308); got {_int_text(big)}"
+            ) from None
     if arr.dtype.kind not in "iuf":
         raise TypeError(
             f"{name} must be a real number or an array of real numbers; got dtype {arr.dtype}"
@@ -122,8 +126,9 @@ def as_real(
         return arr
     nan = np.isnan(arr)
     if nan.any():
-        raise ValueError(f"{name} must not be NaN; allowed range is "
-                         f"{_interval(low, high, low_open, high_open)}")
+        raise ValueError(
+            f"{name} must not be NaN; allowed range is {_interval(low, high, low_open, high_open)}"
+        )
     inf = np.isinf(arr)
     if inf.any() and not allow_inf:
         raise ValueError(
@@ -390,7 +395,7 @@ def check_embedding(
         arr = arr.astype(dtypes[0])
     # by blocks of rows: a memory-mapped matrix is checked without an m x n temporary
     rows = max(1, 2**22 // arr.shape[1])
-    if not all(np.isfinite(arr[i:i + rows]).all() for i in range(0, arr.shape[0], rows)):
+    if not all(np.isfinite(arr[i : i + rows]).all() for i in range(0, arr.shape[0], rows)):
         raise ValueError(f"{name} must contain only finite values (no NaN or inf)")
     return arr
 

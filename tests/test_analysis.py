@@ -15,8 +15,9 @@ from suptheory.cli.main import main
 from suptheory.testing import strategies
 
 PHI = (1 + 5**0.5) / 2
-ICOSAHEDRON = np.array([[0, 1, PHI], [0, 1, -PHI], [1, PHI, 0], [1, -PHI, 0], [PHI, 0, 1],
-                        [-PHI, 0, 1]])
+ICOSAHEDRON = np.array(
+    [[0, 1, PHI], [0, 1, -PHI], [1, PHI, 0], [1, -PHI, 0], [PHI, 0, 1], [-PHI, 0, 1]]
+)
 
 
 def test_etf_sits_on_the_lower_bound():
@@ -73,12 +74,15 @@ def test_random_directions_score_near_zero():
 
 
 @settings(max_examples=20)
-@given(strategies.planted_duplicates(strategies.random_dictionaries(100, 8),
-                                     overlap=st.floats(1 - 1e-6, 1.0)))
+@given(
+    strategies.planted_duplicates(
+        strategies.random_dictionaries(100, 8), overlap=st.floats(1 - 1e-6, 1.0)
+    )
+)
 def test_worse_than_random_scores_negative(planted):
     # a near-duplicate pair (feature splitting) in random directions: the closest pair
     r = analyze(planted.W, progress=False, quantiles=())
-    (i, j), = planted.pairs
+    ((i, j),) = planted.pairs
     assert r.packing_score < 0 and r.pair == (min(i, j), max(i, j))
     assert r.quantiles == {}
 
@@ -91,7 +95,8 @@ def test_notes_for_transposed_looking_and_zero_rows():
     assert any("zero row" in note for note in r.notes)
     assert r.zero_rows == (3,)
     assert r.feature_dimensionality_mean == pytest.approx(
-        float(np.mean([1.0 if i != 3 else 0.0 for i in range(5)])), abs=0.2)
+        float(np.mean([1.0 if i != 3 else 0.0 for i in range(5)])), abs=0.2
+    )
 
 
 @pytest.mark.parametrize("W", [[[1.0, 2.0]], [[0.0, 0.0], [1.0, 0.0]]])
@@ -126,8 +131,13 @@ def test_bad_input():
 
 
 @settings(max_examples=25)
-@given(arrays(np.float64, st.tuples(st.integers(2, 10), st.integers(1, 4)),
-              elements=st.floats(-2, 2, allow_nan=False, allow_subnormal=False)))
+@given(
+    arrays(
+        np.float64,
+        st.tuples(st.integers(2, 10), st.integers(1, 4)),
+        elements=st.floats(-2, 2, allow_nan=False, allow_subnormal=False),
+    )
+)
 def test_no_embedding_beats_the_lower_bound(W):
     r = analyze(W, progress=False, quantiles=())
     if r.pair is not None:
@@ -143,8 +153,10 @@ def test_cli_json_and_table(tmp_path, capsys):
     assert main(["analyze", str(p), "--key", "W_dec", "--json", "--no-progress"]) == 0
     d = json.loads(capsys.readouterr().out)
     assert d["coherence"] == pytest.approx(5**-0.5, rel=1e-15) and d["m"] == 6
-    assert main(["analyze", str(p), "--key", "W_enc", "--transpose", "--no-progress",
-                 "--quantiles"]) == 0
+    assert (
+        main(["analyze", str(p), "--key", "W_enc", "--transpose", "--no-progress", "--quantiles"])
+        == 0
+    )
     out = capsys.readouterr().out
     assert "EmbeddingReport: m = 6 features, n = 3 dimensions" in out
     assert "quantile" not in out
@@ -175,8 +187,14 @@ def test_per_feature_fields_noise_and_effective_width():
     assert r.effective_width < 32 and any("times the random-direction law" in x for x in r.notes)
     assert len(r.top_pairs) == 5 and r.counts.shape == (600, 1)
     cols = r.per_feature()
-    assert set(cols) >= {"feature", "max_overlap", "nearest", "rms_overlap", "noise",
-                         "count_ge_0.5"}
+    assert set(cols) >= {
+        "feature",
+        "max_overlap",
+        "nearest",
+        "rms_overlap",
+        "noise",
+        "count_ge_0.5",
+    }
     assert "top_pairs" in r.to_dict() and "max_overlap" not in r.to_dict()
 
 
@@ -189,8 +207,9 @@ def test_noise_matches_simulation_with_random_signs():
     rng = np.random.default_rng(6)
     W = rng.standard_normal((400, 24))
     r = analyze(W, l=6, quantiles=(), progress=False)
-    sim = simulate_interference(l=6, embedding=W, count="fixed", trials=40_000, seed=1,
-                                progress=False)
+    sim = simulate_interference(
+        l=6, embedding=W, count="fixed", trials=40_000, seed=1, progress=False
+    )
     # mean square over features and active sets; the bias part is the coherent term
     assert abs(sim.std - sim.theory) < 3 * sim.std_se
     assert r.noise_rms == pytest.approx(sim.std, rel=0.1)
@@ -213,8 +232,17 @@ def test_noise_both_sign_conventions_match_simulation(signs):
     r = analyze(W, l=l, a=a, quantiles=(), top_k=0, progress=False)
     ours = r.noise if signs == "random" else r.noise_positive
     expect = float(np.mean(ours**2))
-    sim = simulate_interference(l=l, a=a, embedding=W, count="fixed", trials=200_000, seed=3,
-                                progress=False, return_samples=True, signs=signs)
+    sim = simulate_interference(
+        l=l,
+        a=a,
+        embedding=W,
+        count="fixed",
+        trials=200_000,
+        seed=3,
+        progress=False,
+        return_samples=True,
+        signs=signs,
+    )
     x2 = sim.samples**2
     z = (x2.mean() - expect) / (x2.std() / np.sqrt(len(x2)))
     print(f"noise ({signs} signs): E Z^2 {expect:.6g}, simulated {x2.mean():.6g}, z = {z:+.2f}")
@@ -231,14 +259,41 @@ def test_cli_per_feature_csv_and_json(tmp_path, capsys):
     path = tmp_path / "W.npy"
     np.save(path, np.random.default_rng(0).standard_normal((50, 8)))
     out = tmp_path / "pf.csv"
-    assert main(["analyze", str(path), "--per-feature", str(out), "--top-k", "3", "--l", "4",
-                 "--no-progress"]) == 0
+    assert (
+        main(
+            [
+                "analyze",
+                str(path),
+                "--per-feature",
+                str(out),
+                "--top-k",
+                "3",
+                "--l",
+                "4",
+                "--no-progress",
+            ]
+        )
+        == 0
+    )
     lines = out.read_text().splitlines()
     assert lines[0].startswith("feature,max_overlap,nearest") and len(lines) == 51
-    assert main(["analyze", str(path), "--per-feature", str(tmp_path / "pf.json"),
-                 "--quantiles", "--no-progress"]) == 0
-    assert main(["analyze", str(path), "--per-feature", str(tmp_path / "pf.txt"),
-                 "--no-progress"]) == 2
+    assert (
+        main(
+            [
+                "analyze",
+                str(path),
+                "--per-feature",
+                str(tmp_path / "pf.json"),
+                "--quantiles",
+                "--no-progress",
+            ]
+        )
+        == 0
+    )
+    assert (
+        main(["analyze", str(path), "--per-feature", str(tmp_path / "pf.txt"), "--no-progress"])
+        == 2
+    )
     assert "--per-feature" in capsys.readouterr().err
 
 

@@ -194,8 +194,9 @@ def test_kabatiansky_levenshtein_1978_rate():
     eps = np.array([1e-3, 1e-2, 0.1, 0.3, 0.6, 0.9])
     assert np.all(kabatiansky_levenshtein_cheap(eps, 1) <= kabatiansky_levenshtein_rate(eps, 1))
     # no code beats it: the greedy existence bound (achievable) lies below
-    assert np.all(log_greedy_existence(eps[2:], 4096) <= kabatiansky_levenshtein_rate(eps[2:],
-                                                                                      4096))
+    assert np.all(
+        log_greedy_existence(eps[2:], 4096) <= kabatiansky_levenshtein_rate(eps[2:], 4096)
+    )
 
 
 # ----------------------------------------------------------------------------- laws
@@ -245,8 +246,13 @@ def test_greedy_below_rank_cap(n, eps):
 
 # ----------------------------------------------------------------------------- bad input
 
-ALL_MN = [welch_bound, orthoplex_bound, levenshtein_bound, coherence_lower_bound,
-          higher_order_welch_bound]
+ALL_MN = [
+    welch_bound,
+    orthoplex_bound,
+    levenshtein_bound,
+    coherence_lower_bound,
+    higher_order_welch_bound,
+]
 
 
 @pytest.mark.parametrize("f", ALL_MN)
@@ -263,8 +269,13 @@ def test_bad_eps(bad):
     for f in (rank_bound,):
         with pytest.raises((ValueError, TypeError), match="eps must"):
             f(100, bad)
-    for f in (rank_max_features, greedy_existence, log_greedy_existence,
-              kabatiansky_levenshtein_rate, kabatiansky_levenshtein_cheap):
+    for f in (
+        rank_max_features,
+        greedy_existence,
+        log_greedy_existence,
+        kabatiansky_levenshtein_rate,
+        kabatiansky_levenshtein_cheap,
+    ):
         args = (100, bad) if f is rank_max_features else (bad, 100)
         with pytest.raises((ValueError, TypeError), match="eps must"):
             f(*args)

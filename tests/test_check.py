@@ -17,8 +17,9 @@ from suptheory.cli.main import main
 from suptheory.runs.check import CheckReport, _verdict, check
 
 N, M, L = 32, 128, 4
-BUDGET = dict(trials=5000, coherence_trials=50, train_steps=500, pack_steps=100, seed=3,
-              progress=False)
+BUDGET = dict(
+    trials=5000, coherence_trials=50, train_steps=500, pack_steps=100, seed=3, progress=False
+)
 
 
 @pytest.fixture(scope="module")
@@ -46,15 +47,18 @@ def test_theory_numbers_are_the_library_functions(report):
     p = L / (M - 1)
     for model in ("linsefors", "random", "worst", "optimal"):
         assert report.row("noise", "random", model).theory == pytest.approx(
-            suptheory.interference(N, M, L, 1.0, model=model), rel=1e-12)
+            suptheory.interference(N, M, L, 1.0, model=model), rel=1e-12
+        )
         assert report.row("levels", "random", model).theory == pytest.approx(
-            suptheory.distinguishable_levels(N, M, L, 1.0, model=model, error=0.05), rel=1e-12)
+            suptheory.distinguishable_levels(N, M, L, 1.0, model=model, error=0.05), rel=1e-12
+        )
     coh = {r.model: r.theory for r in report.select("coherence", "random")}
     assert coh["random law"] == pytest.approx(suptheory.expected_max_coherence_random(M, N))
     assert coh["cai-jiang"] == pytest.approx(suptheory.max_coherence_asymptotic(M, N))
     assert coh["linsefors"] == pytest.approx(suptheory.linsefors_eps(M, N))
     assert report.row("coherence", "packing", "lower bound").theory == pytest.approx(
-        suptheory.coherence_lower_bound(M, N))
+        suptheory.coherence_lower_bound(M, N)
+    )
     for model in ("linsefors", "random", "worst", "optimal", "l1"):
         row = report.row("capacity", "trained", model, "features represented")
         assert row.theory == pytest.approx(min(M, capacity_at_density(N, p, 1.0, model)))
@@ -64,12 +68,14 @@ def test_theory_numbers_are_the_library_functions(report):
 def test_empirical_numbers_are_the_simulations(report):
     # every part has its own seed spawned from `seed` (the documented layout)
     children = np.random.SeedSequence(BUDGET["seed"]).spawn(8)
-    sim = suptheory.simulate_interference(N, M, L, trials=BUDGET["trials"],
-                                          seed=children[2].spawn(3)[0], progress=False)
+    sim = suptheory.simulate_interference(
+        N, M, L, trials=BUDGET["trials"], seed=children[2].spawn(3)[0], progress=False
+    )
     row = report.row("noise", "random", "random")
     assert (row.empirical, row.se) == (sim.std, sim.std_se)
-    lev = suptheory.simulate_max_levels(N, M, L, error=0.05, trials=BUDGET["trials"],
-                                        seed=children[4].spawn(3)[0], progress=False)
+    lev = suptheory.simulate_max_levels(
+        N, M, L, error=0.05, trials=BUDGET["trials"], seed=children[4].spawn(3)[0], progress=False
+    )
     row = report.row("levels", "random", "random")
     assert row.empirical == lev.levels
     assert row.band == (lev.levels_low, lev.levels_high)
@@ -99,8 +105,9 @@ def test_reproducible_and_serialisable(report):
 
 
 def test_parts_can_be_skipped_and_p_is_accepted():
-    r = check(16, 64, p=0.1, train=False, pack=False, trials=2000, coherence_trials=20,
-              progress=False)
+    r = check(
+        16, 64, p=0.1, train=False, pack=False, trials=2000, coherence_trials=20, progress=False
+    )
     assert r.l == pytest.approx(0.1 * 63)
     assert {row.source for row in r.rows} == {"random"}
     assert not r.select("capacity")
@@ -126,11 +133,15 @@ def test_verdict_rule():
     # censored benefit: any theory at or above the lower bound agrees
     assert _verdict(1e9, 128.0, higher_is_better=True, censored=True, **kw)[2] == "agrees"
     assert _verdict(32.0, 128.0, higher_is_better=True, censored=True, **kw)[2:] == (
-        "pessimistic", 4.0)
+        "pessimistic",
+        4.0,
+    )
     # whole-number levels against their band
     assert _verdict(3.7, 3.0, band=(3.0, 4.0), higher_is_better=True, **kw)[2] == "agrees"
     assert _verdict(1.2, 2.0, band=(2.0, 2.0), higher_is_better=True, **kw)[2:] == (
-        "pessimistic", pytest.approx(2.0 / 1.2))
+        "pessimistic",
+        pytest.approx(2.0 / 1.2),
+    )
     # a few per cent below an integer is a few per cent, not the factor 2 between the whole
     # numbers 1 and 2 (it was "pessimistic by a factor 2")
     verdict, factor = _verdict(1.913, 2.0, band=(2.0, 2.0), higher_is_better=True, **kw)[2:]
@@ -139,8 +150,7 @@ def test_verdict_rule():
 
 @given(st.floats(0.01, 100), st.floats(0.01, 100), st.booleans())
 def test_verdict_factor_is_symmetric(theory, empirical, higher):
-    _, ratio, verdict, factor = _verdict(theory, empirical, higher_is_better=higher, k=3,
-                                         rtol=0.0)
+    _, ratio, verdict, factor = _verdict(theory, empirical, higher_is_better=higher, k=3, rtol=0.0)
     if verdict != "agrees":
         assert factor == pytest.approx(max(theory / empirical, empirical / theory))
         assert (verdict == "pessimistic") == ((ratio < 1) if higher else (ratio > 1))
@@ -202,8 +212,11 @@ def test_capacity_at_density_monotone_and_broadcasts():
         (dict(n=8, m=10, l=1, train="yes"), TypeError, "train must"),
         (dict(n=8, m=10, l=1, seed="x"), TypeError, "seed must"),
         (dict(n="8", m=10, l=1), TypeError, "n must"),
-        (dict(n=8, m=10, l=1, trials=10**400), ValueError,
-         r"^trials must be a whole number in \[2, 9223372036854775807\]"),
+        (
+            dict(n=8, m=10, l=1, trials=10**400),
+            ValueError,
+            r"^trials must be a whole number in \[2, 9223372036854775807\]",
+        ),
         (dict(n=8, m=10, l=1, pack="no"), TypeError, "pack must be True, False or None"),
         (dict(n=8, m=10, l=1, seed=-1), ValueError, "seed must"),
     ],
@@ -216,9 +229,24 @@ def test_bad_input(kwargs, exc, match):
 def test_settings_resolve_the_automatic_budgets():
     from suptheory.runs.check import _check_settings
 
-    kw = dict(a=1.0, snr=1.0, error=0.05, k=3.0, rtol=0.05, q=0.5, trials=100,
-              coherence_trials=200, train=None, train_steps=10, train_batch=8, pack=None,
-              pack_steps=10, pack_restarts=1, seed=0, progress=False)
+    kw = dict(
+        a=1.0,
+        snr=1.0,
+        error=0.05,
+        k=3.0,
+        rtol=0.05,
+        q=0.5,
+        trials=100,
+        coherence_trials=200,
+        train=None,
+        train_steps=10,
+        train_batch=8,
+        pack=None,
+        pack_steps=10,
+        pack_restarts=1,
+        seed=0,
+        progress=False,
+    )
     small = _check_settings(4, 16, 1, None, **kw)
     assert (small.train, small.pack, small.polish, small.coherence_runs) == (True, True, True, 200)
     assert small.p == pytest.approx(1 / 15) and len(small.seeds) == 8
@@ -243,8 +271,18 @@ def test_capacity_at_density_bad_input():
 
 # --------------------------------------------------------------------------- CLI
 
-CLI_SMALL = ["--n", "16", "--m", "64", "--no-train", "--no-pack", "--trials", "2000",
-             "--coherence-trials", "20"]
+CLI_SMALL = [
+    "--n",
+    "16",
+    "--m",
+    "64",
+    "--no-train",
+    "--no-pack",
+    "--trials",
+    "2000",
+    "--coherence-trials",
+    "20",
+]
 
 
 def test_cli_json(capsys):
@@ -254,8 +292,9 @@ def test_cli_json(capsys):
     row = next(r for r in data["rows"] if r["section"] == "noise" and r["model"] == "random")
     assert row["verdict"] == "agrees"
     # the CLI holds no logic of its own: the same numbers as the API
-    api = check(16, 64, l=2, train=False, pack=False, trials=2000, coherence_trials=20,
-                progress=False)
+    api = check(
+        16, 64, l=2, train=False, pack=False, trials=2000, coherence_trials=20, progress=False
+    )
     assert row["empirical"] == api.row("noise", "random", "random").empirical
 
 
@@ -278,19 +317,32 @@ def test_lazy_export():
 def test_dense_toy_model_represents_fewer_features_than_offered():
     # dense features (p = 1): a toy model keeps about n of them, so its capacity rows are
     # not censored and its noise rows are read at the represented count m' < m (a note)
-    r = check(8, 32, p=1.0, trials=2000, coherence_trials=20, train_steps=500, pack=False,
-              seed=0, progress=False)
+    r = check(
+        8,
+        32,
+        p=1.0,
+        trials=2000,
+        coherence_trials=20,
+        train_steps=500,
+        pack=False,
+        seed=0,
+        progress=False,
+    )
     rows = r.select("capacity", "trained", quantity="features represented")
     assert rows and not any(row.censored for row in rows)
     count = rows[0].empirical
     assert 2 <= count < 32
-    assert any(f"{count:.0f} of 32 features represented" in row.note
-               for row in r.select("noise", "trained"))
+    assert any(
+        f"{count:.0f} of 32 features represented" in row.note
+        for row in r.select("noise", "trained")
+    )
     assert r.row("noise", "trained", "random").theory == pytest.approx(
-        suptheory.interference(8, count, count - 1, model="random"))
+        suptheory.interference(8, count, count - 1, model="random")
+    )
     # Linsefors's capacity is below what the trained model holds
     assert r.row("capacity", "trained", "linsefors", "features represented").verdict == (
-        "pessimistic")
+        "pessimistic"
+    )
 
 
 def test_capacity_at_density_one_feature():

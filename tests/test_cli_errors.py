@@ -44,8 +44,11 @@ def never(*args, **kwargs):
 
 def cli_process(*argv, env=None):
     return subprocess.run(
-        [sys.executable, "-m", "suptheory", *argv], capture_output=True, text=True,
-        env=env or dict(os.environ, PYTHONPATH=ROOT), timeout=300,
+        [sys.executable, "-m", "suptheory", *argv],
+        capture_output=True,
+        text=True,
+        env=env or dict(os.environ, PYTHONPATH=ROOT),
+        timeout=300,
     )
 
 
@@ -198,7 +201,9 @@ def test_sweep_show_into_a_closed_pipe(tmp_path):
     env = dict(os.environ, PYTHONPATH=ROOT)
     proc = subprocess.Popen(
         [sys.executable, "-m", "suptheory", "sweep", "show", str(path)],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env=env,
     )
     head = [proc.stdout.readline() for _ in range(3)]
     proc.stdout.close()
@@ -252,7 +257,8 @@ def test_other_warnings_are_one_line(capsys, monkeypatch):
     code, _, err = run(["pack", "--m", "6", "--n", "3"], capsys)
     assert code == 2
     assert err.splitlines() == [
-        "suptheory pack: warning: first second", "suptheory pack: error: bad"
+        "suptheory pack: warning: first second",
+        "suptheory pack: error: bad",
     ]
 
 
@@ -286,11 +292,14 @@ def test_compile_note_only_on_the_first_run(tmp_path):
     assert second.stderr == ""
 
 
-
 def test_train_help_gives_each_presets_run_time(capsys):
     code, out, _ = run(["train", "--help"], capsys)
     assert code == 0
     text = " ".join(out.split())
-    for preset, time_ in [("anthropic-intro", "about 2 s"), ("varying-sparsity", "about 4 s"),
-                          ("uniform-superposition", "about 25 min"), ("two-feature", "about 7 s")]:
+    for preset, time_ in [
+        ("anthropic-intro", "about 2 s"),
+        ("varying-sparsity", "about 4 s"),
+        ("uniform-superposition", "about 25 min"),
+        ("two-feature", "about 7 s"),
+    ]:
         assert f"{preset} (" in text and time_ in text.split(f"{preset} (", 1)[1].split(")")[0]

@@ -39,7 +39,7 @@ def exact_reference(W):
     rows = [i for i in range(W.shape[0]) if np.any(W[i] != 0)]
     best, pair = 0.0, (None, None)
     for a, i in enumerate(rows):
-        for j in rows[a + 1:]:
+        for j in rows[a + 1 :]:
             c = exact_abs_cos(W[i], W[j])
             if pair[0] is None or c > best:
                 best, pair = c, (i, j)
@@ -83,8 +83,9 @@ def test_random_agrees_with_numpy_gram_to_rounding(m, n):
     # numpy's normalisation and dgemm round a few times; ours rounds once
     assert abs(r.value - value) <= 4 * np.spacing(value)
     assert r.value == exact_abs_cos(W[r.i], W[r.j])
-    assert r.overlap == pytest.approx(W[r.i] @ W[r.j] / np.linalg.norm(W[r.i])
-                                      / np.linalg.norm(W[r.j]), rel=1e-14)
+    assert r.overlap == pytest.approx(
+        W[r.i] @ W[r.j] / np.linalg.norm(W[r.i]) / np.linalg.norm(W[r.j]), rel=1e-14
+    )
 
 
 def dyadic_rows(rng, m, n):
@@ -149,9 +150,13 @@ def test_duplicated_scaled_and_antipodal_rows():
 
 
 @settings(max_examples=40)
-@given(strategies.planted_duplicates(
-    strategies.random_dictionaries(m=st.integers(2, 40), n=st.integers(2, 6)),
-    k=st.integers(1, 2), overlap=st.floats(-1, 1)))
+@given(
+    strategies.planted_duplicates(
+        strategies.random_dictionaries(m=st.integers(2, 40), n=st.integers(2, 6)),
+        k=st.integers(1, 2),
+        overlap=st.floats(-1, 1),
+    )
+)
 def test_planted_pairs_are_seen_exactly(planted):
     W, pairs, overlap = planted
     value, pair = exact_reference(W)
@@ -260,8 +265,11 @@ def test_bad_types_and_options():
         c(np.eye(2), block=0)
 
 
-small = arrays(np.float64, st.tuples(st.integers(2, 12), st.integers(1, 6)),
-               elements=st.floats(-4, 4, allow_nan=False, allow_subnormal=False))
+small = arrays(
+    np.float64,
+    st.tuples(st.integers(2, 12), st.integers(1, 6)),
+    elements=st.floats(-4, 4, allow_nan=False, allow_subnormal=False),
+)
 
 
 @settings(max_examples=40)
@@ -316,8 +324,9 @@ def test_worker_threads_leave_no_trace(monkeypatch):
     threadpoolctl = pytest.importorskip("threadpoolctl")
 
     def blas_threads():
-        return [d["num_threads"] for d in threadpoolctl.threadpool_info()
-                if d["user_api"] == "blas"]
+        return [
+            d["num_threads"] for d in threadpoolctl.threadpool_info() if d["user_api"] == "blas"
+        ]
 
     W = np.random.default_rng(11).standard_normal((3000, 8))
     before = blas_threads()

@@ -20,8 +20,9 @@ def unit(X: np.ndarray) -> np.ndarray:
     return np.where(nrm[:, None] > 0, X / np.where(nrm > 0, nrm, 1.0)[:, None], 0.0)
 
 
-def brute(A: np.ndarray, B: np.ndarray, absolute: bool = False, tie: float = 1e-12
-          ) -> tuple[np.ndarray, np.ndarray]:
+def brute(
+    A: np.ndarray, B: np.ndarray, absolute: bool = False, tie: float = 1e-12
+) -> tuple[np.ndarray, np.ndarray]:
     """Best match of each row of A in B by a float64 GEMM: the smallest index within ``tie``
     of the row's maximum (exact ties, e.g. duplicated rows, differ by a few ulps in a GEMM)."""
     C = unit(A) @ unit(B).T
@@ -33,8 +34,10 @@ def brute(A: np.ndarray, B: np.ndarray, absolute: bool = False, tie: float = 1e-
 
 
 def check_against_brute(A: np.ndarray, B: np.ndarray, c: Comparison) -> None:
-    for X, Y, best, cos, zero in ((A, B, c.best_b, c.cos_ab, c.zero_rows_a),
-                                  (B, A, c.best_a, c.cos_ba, c.zero_rows_b)):
+    for X, Y, best, cos, zero in (
+        (A, B, c.best_b, c.cos_ab, c.zero_rows_a),
+        (B, A, c.best_a, c.cos_ba, c.zero_rows_b),
+    ):
         arg, val = brute(X, Y, c.abs)
         live = np.linalg.norm(X, axis=1) > 0
         np.testing.assert_array_equal(best[live], arg[live])
@@ -90,9 +93,12 @@ def test_against_itself_every_feature_is_its_own_best_match():
 
 
 @settings(max_examples=60, deadline=None)
-@given(A=sts.random_dictionaries(m=st.integers(1, 40), n=st.integers(1, 6)),
-       B=sts.random_dictionaries(m=st.integers(1, 40), n=6), absolute=st.booleans(),
-       zeros=st.lists(st.integers(0, 39), max_size=3))
+@given(
+    A=sts.random_dictionaries(m=st.integers(1, 40), n=st.integers(1, 6)),
+    B=sts.random_dictionaries(m=st.integers(1, 40), n=6),
+    absolute=st.booleans(),
+    zeros=st.lists(st.integers(0, 39), max_size=3),
+)
 def test_brute_force_on_drawn_dictionaries(A, B, absolute, zeros):
     # n = 1 to 6: many near-ties and exact +-1 cosines (all pairs are parallel in R^1)
     B = B[:, : A.shape[1]].copy()
@@ -138,7 +144,8 @@ def test_recovers_the_permutation_seeded_sae_sized():
     perm = rng.permutation(m)
     copy = np.empty_like(W)
     copy[perm] = W + 0.05 * np.linalg.norm(W, axis=1, keepdims=True) * unit(
-        rng.standard_normal((m, n))).astype(np.float32)
+        rng.standard_normal((m, n))
+    ).astype(np.float32)
     c = _recover(W, copy, perm)
     assert c.matched_ab == c.matched_ba == (1.0, 1.0, 1.0)
     assert c.matching_size == m and c.matching_mean == pytest.approx(c.mmcs_ab)
@@ -161,8 +168,9 @@ def test_matching_is_optimal_and_one_to_one():
         best = max(sum(S[i, p[i]] for i in range(5)) for p in permutations(range(6), 5))
         assert c.matching_size == 5 and len(set(c.match_b.tolist())) == 5
         assert 5 * c.matching_mean == pytest.approx(best, abs=1e-12)
-        np.testing.assert_allclose(c.match_cos, (unit(A) @ unit(B).T)[range(5), c.match_b],
-                                   atol=1e-14)
+        np.testing.assert_allclose(
+            c.match_cos, (unit(A) @ unit(B).T)[range(5), c.match_b], atol=1e-14
+        )
     # more rows in A than in B: the surplus stays unmatched
     c = compare(B, A, progress=False)
     assert c.matching_size == 5 and np.sum(c.match_b == -1) == 1
@@ -208,17 +216,20 @@ def test_per_feature_to_frame_and_to_dict():
     assert d["mmcs_ab"] == 1.0 and d["matched_ab"] == [1.0, 1.0, 1.0] and d["abs"] is False
 
 
-@pytest.mark.parametrize("args, kwargs, exc, match", [
-    ((np.eye(3), np.ones((3, 4))), {}, ValueError, "same width n"),
-    ((np.eye(3), np.zeros((2, 3))), {}, ValueError, "B has no nonzero row"),
-    ((np.zeros((2, 3)), np.eye(3)), {}, ValueError, "A has no nonzero row"),
-    ((np.eye(3), [1.0, 2.0, 3.0]), {}, ValueError, "B must be a 2-D array"),
-    ((np.eye(3), np.full((2, 3), np.nan)), {}, ValueError, "finite"),
-    ((np.eye(3), np.eye(3)), {"thresholds": [1.5]}, ValueError, "thresholds"),
-    ((np.eye(3), np.eye(3)), {"abs": "yes"}, TypeError, "abs must be"),
-    ((np.eye(3), np.eye(3)), {"one_to_one": 1}, TypeError, "one_to_one must be"),
-    ((np.eye(3), np.eye(3)), {"block": 0}, ValueError, "block"),
-])
+@pytest.mark.parametrize(
+    "args, kwargs, exc, match",
+    [
+        ((np.eye(3), np.ones((3, 4))), {}, ValueError, "same width n"),
+        ((np.eye(3), np.zeros((2, 3))), {}, ValueError, "B has no nonzero row"),
+        ((np.zeros((2, 3)), np.eye(3)), {}, ValueError, "A has no nonzero row"),
+        ((np.eye(3), [1.0, 2.0, 3.0]), {}, ValueError, "B must be a 2-D array"),
+        ((np.eye(3), np.full((2, 3), np.nan)), {}, ValueError, "finite"),
+        ((np.eye(3), np.eye(3)), {"thresholds": [1.5]}, ValueError, "thresholds"),
+        ((np.eye(3), np.eye(3)), {"abs": "yes"}, TypeError, "abs must be"),
+        ((np.eye(3), np.eye(3)), {"one_to_one": 1}, TypeError, "one_to_one must be"),
+        ((np.eye(3), np.eye(3)), {"block": 0}, ValueError, "block"),
+    ],
+)
 def test_bad_inputs(args, kwargs, exc, match):
     with pytest.raises(exc, match=match):
         compare(*args, progress=False, **kwargs)
@@ -244,8 +255,25 @@ def test_cli_compare_table_json_and_per_feature(tmp_path, capsys):
     d = json.loads(capsys.readouterr().out)
     assert d["mmcs_ab"] == 1.0 and d["abs"] is True and d["matching_size"] == 80
     out = tmp_path / "pf.csv"
-    assert main(["compare", a, b, "--key-a", "W_enc", "--transpose-a", "--abs",
-                 "--per-feature", str(out), "--thresholds", "0.99", "--no-progress"]) == 0
+    assert (
+        main(
+            [
+                "compare",
+                a,
+                b,
+                "--key-a",
+                "W_enc",
+                "--transpose-a",
+                "--abs",
+                "--per-feature",
+                str(out),
+                "--thresholds",
+                "0.99",
+                "--no-progress",
+            ]
+        )
+        == 0
+    )
     text = capsys.readouterr().out
     assert "best match |cos| >= 0.99  100.0%" in text
     lines = out.read_text().splitlines()
@@ -279,8 +307,9 @@ def test_plot_embedding_report_panels_and_errors(tmp_path):
     W = rng.standard_normal((400, 16))
     W[7] = 0.0
     r = analyze(W, progress=False)
-    fig = plot_embedding_report(r, tmp_path / "r.png", histogram=overlap_histogram(
-        W, 50, progress=False), bins=50)
+    fig = plot_embedding_report(
+        r, tmp_path / "r.png", histogram=overlap_histogram(W, 50, progress=False), bins=50
+    )
     assert len(fig.axes) == 3 and (tmp_path / "r.png").stat().st_size > 15_000
     # the histogram bars hold every pair of nonzero rows
     bars = sum(p.get_height() for p in fig.axes[0].patches)

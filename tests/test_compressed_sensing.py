@@ -58,8 +58,7 @@ def test_published_values(delta, signed, published):
 @pytest.mark.parametrize("signed", [True, False])
 def test_against_direct_maximisation(delta, signed):
     kappa = 2.0 if signed else 1.0
-    assert_allclose(cs_phase_transition(delta, signed=signed), dmm_direct(delta, kappa),
-                    rtol=1e-9)
+    assert_allclose(cs_phase_transition(delta, signed=signed), dmm_direct(delta, kappa), rtol=1e-9)
 
 
 @pytest.mark.parametrize("delta", [0.01, 0.1, 0.19, 0.5, 0.8])

@@ -18,15 +18,15 @@ from suptheory.analysis.pairs import pair_statistics
 
 distributed = pytest.importorskip("distributed")
 
-pytestmark = pytest.mark.filterwarnings("ignore::ResourceWarning",
-                                        "ignore:.*[Pp]ort.*:UserWarning")
+pytestmark = pytest.mark.filterwarnings("ignore::ResourceWarning", "ignore:.*[Pp]ort.*:UserWarning")
 
 
 @pytest.fixture(scope="module")
 def cluster():
     with (
-        distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
-                                 dashboard_address=":0") as c,
+        distributed.LocalCluster(
+            n_workers=2, threads_per_worker=1, processes=True, dashboard_address=":0"
+        ) as c,
         distributed.Client(c) as client,
     ):
         yield c, client
@@ -37,7 +37,7 @@ def matrix(tmp_path_factory):
     rng = np.random.default_rng(31)
     W = (rng.standard_normal((2300, 40)) + 0.3 * rng.standard_normal(40)).astype(np.float32)
     W[17] = -W[400]  # an antipodal pair: the coherence, exactly 1
-    W[5] = 0.0       # a zero row
+    W[5] = 0.0  # a zero row
     path = tmp_path_factory.mktemp("dist") / "W.npy"
     np.save(path, W)
     return path, W
@@ -55,13 +55,23 @@ def test_bit_identical_to_the_local_run(cluster, matrix):
     local = coherence(W, progress=False, block=256)
     for src in (str(path), np.load(path, mmap_mode="r")):
         dist = coherence(src, client=client, progress=False, block=256, rows_per_task=512)
-        assert (dist.value, dist.i, dist.j, dist.overlap) == \
-            (local.value, local.i, local.j, local.overlap)
+        assert (dist.value, dist.i, dist.j, dist.overlap) == (
+            local.value,
+            local.i,
+            local.j,
+            local.overlap,
+        )
         assert dist.zero_rows == local.zero_rows == (5,)
-    kw = {"top_k": 20, "thresholds": [0.3], "quantiles": (0.5, 0.9, 0.99), "block": 256,
-          "progress": False}
-    _same_stats(pair_statistics(path, client=client, rows_per_task=512, **kw),
-                pair_statistics(W, **kw))
+    kw = {
+        "top_k": 20,
+        "thresholds": [0.3],
+        "quantiles": (0.5, 0.9, 0.99),
+        "block": 256,
+        "progress": False,
+    }
+    _same_stats(
+        pair_statistics(path, client=client, rows_per_task=512, **kw), pair_statistics(W, **kw)
+    )
     ra = analyze(path, client=client, l=5, top_k=10, progress=False)
     rb = analyze(W, l=5, top_k=10, progress=False)
     assert ra == rb
@@ -147,11 +157,14 @@ def test_resume_from_a_checkpoint(cluster, matrix, tmp_path, caplog):
     assert "resuming coherence: 3 of" in caplog.text
     local = coherence(W, block=128, progress=False)
     keep = rows.keep
-    assert (best[0], best[1], int(keep[best[2]]), int(keep[best[3]])) == \
-        (local.value, local.overlap, local.i, local.j)
+    assert (best[0], best[1], int(keep[best[2]]), int(keep[best[3]])) == (
+        local.value,
+        local.overlap,
+        local.i,
+        local.j,
+    )
     # a third run finds everything and computes nothing
-    r = coherence(path, client=client, block=128, rows_per_task=128, checkpoint=db,
-                  progress=False)
+    r = coherence(path, client=client, block=128, rows_per_task=128, checkpoint=db, progress=False)
     assert (r.value, r.i, r.j) == (local.value, local.i, local.j)
     d2.checkpoint.close()
 

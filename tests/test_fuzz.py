@@ -35,10 +35,16 @@ from suptheory import ResultStore
 from suptheory.cli.main import main
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-FAST = settings(max_examples=40, deadline=None,
-                suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
-SLOW = settings(max_examples=8, deadline=None,
-                suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+FAST = settings(
+    max_examples=40,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+SLOW = settings(
+    max_examples=8,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
 
 #: outcomes per subcommand: (command, "exit 0" / "exit 2 (one line)" / ...) -> count
 TALLY: collections.Counter[tuple[str, str]] = collections.Counter()
@@ -125,7 +131,10 @@ def mutate(draw, pairs, count_options):
         # the OOM killer then ends the test run. Huge counts are in BAD_COUNTS (refused).
         pairs[i] = (option, draw(st.sampled_from(SAFE_COUNT_EXTREMES)))
     elif how == "extreme" and value is not None:
-        pairs[i] = (option, draw(st.sampled_from(EXTREMES) | st.integers(-10**30, 10**30).map(str)))
+        pairs[i] = (
+            option,
+            draw(st.sampled_from(EXTREMES) | st.integers(-(10**30), 10**30).map(str)),
+        )
     elif how == "drop":
         del pairs[i]
     elif how == "unknown":
@@ -152,8 +161,11 @@ def flatten(pairs):
 def calc_pairs(draw):
     n = draw(st.integers(1, 10**5))
     m = draw(st.integers(2, 10**8))
-    pairs = [("--n", str(n)), ("--m", str(m)),
-             ("--l", f"{draw(st.floats(0.5, min(100.0, m - 1))):.6g}")]
+    pairs = [
+        ("--n", str(n)),
+        ("--m", str(m)),
+        ("--l", f"{draw(st.floats(0.5, min(100.0, m - 1))):.6g}"),
+    ]
     if draw(st.booleans()):
         pairs.append(("--a", draw(numbers(0.1, 10))))
     budget = draw(st.sampled_from(["", "snr", "error"]))
@@ -185,8 +197,11 @@ def solve_pairs(draw):
     target = draw(st.sampled_from(["a", "noise"]))
     n = draw(st.integers(1, 10**5))  # m > n: the optimal model has interference
     # m > 100 >= l: l counts the other features, l <= m - 1
-    pairs = [("--n", str(n)), ("--m", str(draw(st.integers(max(n + 1, 101), 10**6)))),
-             ("--l", draw(numbers(0.5, 100)))]
+    pairs = [
+        ("--n", str(n)),
+        ("--m", str(draw(st.integers(max(n + 1, 101), 10**6)))),
+        ("--l", draw(numbers(0.5, 100))),
+    ]
     if target == "a":
         pairs.append(("--noise", draw(numbers(1e-3, 10))))
     else:
@@ -220,12 +235,15 @@ PACK_COUNTS = ("--m", "--n", "--steps", "--restarts")
 
 @st.composite
 def pack_pairs(draw):
-    pairs = [("--m", str(draw(st.integers(2, 8)))), ("--n", str(draw(st.integers(1, 4)))),
-             ("--steps", str(draw(st.integers(1, 5)))),
-             ("--restarts", str(draw(st.integers(1, 2)))),
-             ("--objective", draw(st.sampled_from(["coherence", "spherical-code",
-                                                   "frame-potential"]))),
-             ("--seed", str(draw(st.integers(0, 2**64)))), ("--no-progress", None)]
+    pairs = [
+        ("--m", str(draw(st.integers(2, 8)))),
+        ("--n", str(draw(st.integers(1, 4)))),
+        ("--steps", str(draw(st.integers(1, 5)))),
+        ("--restarts", str(draw(st.integers(1, 2)))),
+        ("--objective", draw(st.sampled_from(["coherence", "spherical-code", "frame-potential"]))),
+        ("--seed", str(draw(st.integers(0, 2**64)))),
+        ("--no-progress", None),
+    ]
     pairs += draw(st.sampled_from([[], [("--json", None)], [("--no-polish", None)]]))
     return pairs
 
@@ -248,15 +266,21 @@ TRAIN_COUNTS = ("--m", "--n", "--steps", "--batch", "--restarts", "--threads")
 
 @st.composite
 def train_pairs(draw):
-    pairs = [("--m", str(draw(st.integers(2, 6)))), ("--n", str(draw(st.integers(1, 3)))),
-             ("--p", draw(numbers(0.01, 1))), ("--steps", str(draw(st.integers(1, 5)))),
-             ("--batch", str(draw(st.integers(1, 16)))),
-             ("--model", draw(st.sampled_from(["relu", "linear", "hidden-relu", "abs"]))),
-             ("--optimizer", draw(st.sampled_from(["adamw", "adam"]))),
-             ("--schedule", draw(st.sampled_from(["constant", "linear", "cosine"]))),
-             ("--dtype", draw(st.sampled_from(["float32", "float64"]))),
-             ("--lr", draw(numbers(1e-4, 1e-1))), ("--seed", str(draw(st.integers(0, 2**32)))),
-             ("--threads", str(draw(st.integers(1, 2)))), ("--no-progress", None)]
+    pairs = [
+        ("--m", str(draw(st.integers(2, 6)))),
+        ("--n", str(draw(st.integers(1, 3)))),
+        ("--p", draw(numbers(0.01, 1))),
+        ("--steps", str(draw(st.integers(1, 5)))),
+        ("--batch", str(draw(st.integers(1, 16)))),
+        ("--model", draw(st.sampled_from(["relu", "linear", "hidden-relu", "abs"]))),
+        ("--optimizer", draw(st.sampled_from(["adamw", "adam"]))),
+        ("--schedule", draw(st.sampled_from(["constant", "linear", "cosine"]))),
+        ("--dtype", draw(st.sampled_from(["float32", "float64"]))),
+        ("--lr", draw(numbers(1e-4, 1e-1))),
+        ("--seed", str(draw(st.integers(0, 2**32)))),
+        ("--threads", str(draw(st.integers(1, 2)))),
+        ("--no-progress", None),
+    ]
     if draw(st.booleans()):
         pairs.append(("--json", None))
     return pairs
@@ -296,9 +320,12 @@ def check_pairs(draw):
         pairs.append(("--l", f"{draw(st.floats(0.5, m - 1)):.4g}"))
     else:
         pairs.append(("--p", draw(numbers(0.05, 1))))
-    pairs += [("--trials", str(draw(st.integers(2, 50)))),
-              ("--coherence-trials", str(draw(st.integers(2, 5)))),
-              ("--no-train", None), ("--no-pack", None)]
+    pairs += [
+        ("--trials", str(draw(st.integers(2, 50)))),
+        ("--coherence-trials", str(draw(st.integers(2, 5)))),
+        ("--no-train", None),
+        ("--no-pack", None),
+    ]
     if draw(st.booleans()):
         pairs.append(("--json", None))
     return pairs
@@ -371,22 +398,49 @@ def test_analyze(data, files, capsys):
     valid = name in ("ok.npy", "ok.npz")
     if name == "ok.npz":
         argv += ["--key", "W_dec"]
-    extra = data.draw(st.sampled_from(
-        [[], ["--json"], ["--transpose"], ["--quantiles", "0.1", "0.9"], ["--threads", "1"],
-         ["--quantiles", "2"], ["--quantiles", "nan"], ["--threads", "0"], ["--key", "nope"]]
-    ))
-    valid = valid and extra not in (["--quantiles", "2"], ["--quantiles", "nan"],
-                                    ["--threads", "0"], ["--key", "nope"])
+    extra = data.draw(
+        st.sampled_from(
+            [
+                [],
+                ["--json"],
+                ["--transpose"],
+                ["--quantiles", "0.1", "0.9"],
+                ["--threads", "1"],
+                ["--quantiles", "2"],
+                ["--quantiles", "nan"],
+                ["--threads", "0"],
+                ["--key", "nope"],
+            ]
+        )
+    )
+    valid = valid and extra not in (
+        ["--quantiles", "2"],
+        ["--quantiles", "nan"],
+        ["--threads", "0"],
+        ["--key", "nope"],
+    )
     bad = name not in ("ok.npy", "ok.npz") or extra in (["--quantiles", "nan"], ["--threads", "0"])
-    check_laws("analyze", argv + extra, capsys, valid=valid, bad=bad,
-               files=list(files.values()))
+    check_laws("analyze", argv + extra, capsys, valid=valid, bad=bad, files=list(files.values()))
 
 
 @FAST
-@given(name=st.sampled_from(["ok.npy", "ok.npz"]),
-       extra=st.lists(st.sampled_from(["--json", "--transpose", "--quantiles 0.1 0.9",
-                                       "--quantiles", "--threads 1", "--threads 2"]),
-                      max_size=3, unique=True))
+@given(
+    name=st.sampled_from(["ok.npy", "ok.npz"]),
+    extra=st.lists(
+        st.sampled_from(
+            [
+                "--json",
+                "--transpose",
+                "--quantiles 0.1 0.9",
+                "--quantiles",
+                "--threads 1",
+                "--threads 2",
+            ]
+        ),
+        max_size=3,
+        unique=True,
+    ),
+)
 def test_analyze_valid(name, extra, files, capsys):
     argv = ["analyze", files[name], "--no-progress", *" ".join(extra).split()]
     if name == "ok.npz":
@@ -407,21 +461,55 @@ def test_sweep_show_valid(flags, files, capsys):
 @given(data=st.data())
 def test_sweep_show(data, files, capsys):
     name = data.draw(st.sampled_from(sorted(files)))
-    flags = data.draw(st.sampled_from([[], ["--json"], ["--csv"], ["--arrays"],
-                                       ["--json", "--arrays"], ["--csv", "--arrays"],
-                                       ["--json", "--csv"], ["--bogus"]]))
+    flags = data.draw(
+        st.sampled_from(
+            [
+                [],
+                ["--json"],
+                ["--csv"],
+                ["--arrays"],
+                ["--json", "--arrays"],
+                ["--csv", "--arrays"],
+                ["--json", "--csv"],
+                ["--bogus"],
+            ]
+        )
+    )
     valid = name == "store.sqlite" and flags not in (["--json", "--csv"], ["--bogus"])
     argv = ["sweep", "show", files[name], *flags]
-    code, out, _ = check_laws("sweep", argv, capsys, valid=valid, bad=not valid,
-                              files=list(files.values()))
+    code, out, _ = check_laws(
+        "sweep", argv, capsys, valid=valid, bad=not valid, files=list(files.values())
+    )
     if valid and not flags:
         assert out.splitlines()[-1] == f"3 finished point(s) in {files[name]}"
 
 
 @FAST
-@given(argv=st.lists(st.sampled_from(["calc", "solve", "sweep", "show", "train", "analyze",
-                                      "pack", "check", "--n", "1", "--json", "-h", "x", "",
-                                      "--version", "nan"]), max_size=4))
+@given(
+    argv=st.lists(
+        st.sampled_from(
+            [
+                "calc",
+                "solve",
+                "sweep",
+                "show",
+                "train",
+                "analyze",
+                "pack",
+                "check",
+                "--n",
+                "1",
+                "--json",
+                "-h",
+                "x",
+                "",
+                "--version",
+                "nan",
+            ]
+        ),
+        max_size=4,
+    )
+)
 def test_top_level(argv, capsys):
     if "-h" in argv or "--version" in argv:
         return  # help and version exit 0 by design, whatever else is given
@@ -432,20 +520,28 @@ def test_top_level(argv, capsys):
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("argv", [
-    ["calc", "--n", "nan", "--m", "10", "--l", "1"],
-    ["solve", "x"],
-    ["pack", "--m", BIG, "--n", "3"],
-    ["train", "--m", "3", "--n", "2", "--threads", "-4"],
-    ["check", "--n", "8", "--m", "16", "--l", "2", "--batch", "9.3e18"],
-    ["analyze", "/nonexistent/w.npy"],
-    ["sweep", "show", "/nonexistent/s.sqlite"],
-    ["sweep"],
-])
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["calc", "--n", "nan", "--m", "10", "--l", "1"],
+        ["solve", "x"],
+        ["pack", "--m", BIG, "--n", "3"],
+        ["train", "--m", "3", "--n", "2", "--threads", "-4"],
+        ["check", "--n", "8", "--m", "16", "--l", "2", "--batch", "9.3e18"],
+        ["analyze", "/nonexistent/w.npy"],
+        ["sweep", "show", "/nonexistent/s.sqlite"],
+        ["sweep"],
+    ],
+)
 def test_real_processes(argv):
     env = dict(os.environ, PYTHONPATH=ROOT)
-    proc = subprocess.run([sys.executable, "-m", "suptheory", *argv], capture_output=True,
-                          text=True, env=env, timeout=120)
+    proc = subprocess.run(
+        [sys.executable, "-m", "suptheory", *argv],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+    )
     assert proc.returncode == 2, proc.stderr
     assert len(proc.stderr.splitlines()) == 1 and "Traceback" not in proc.stderr
     assert proc.stdout == ""
@@ -465,8 +561,13 @@ def test_calc_help_states_the_range_of_n(capsys):
 
 def test_analyze_refuses_an_absurd_thread_count(files, capsys):
     # was: suptheory analyze ok.npy --threads <10**400> -> exit 0 (clamped silently)
-    check_laws("analyze", ["analyze", files["ok.npy"], "--no-progress", "--threads", BIG],
-               capsys, bad=True, files=[files["ok.npy"]])
+    check_laws(
+        "analyze",
+        ["analyze", files["ok.npy"], "--no-progress", "--threads", BIG],
+        capsys,
+        bad=True,
+        files=[files["ok.npy"]],
+    )
 
 
 @pytest.mark.parametrize("threads", ["3", -7, True])

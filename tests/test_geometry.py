@@ -87,9 +87,15 @@ def test_constructed_geometries(label, W, D):
 
 def test_sticky_table_matches_the_paper():
     fractions = dict((label, f) for f, label in STICKY_DIMENSIONALITIES)
-    assert fractions == {"dedicated": 1.0, "tetrahedron": 0.75, "triangle": 2 / 3,
-                         "antipodal pair": 0.5, "pentagon": 0.4, "square antiprism": 0.375,
-                         "not represented": 0.0}
+    assert fractions == {
+        "dedicated": 1.0,
+        "tetrahedron": 0.75,
+        "triangle": 2 / 3,
+        "antipodal pair": 0.5,
+        "pentagon": 0.4,
+        "square antiprism": 0.375,
+        "not represented": 0.0,
+    }
 
 
 def test_unrepresented_and_other():
@@ -126,8 +132,10 @@ def test_tegum_product_of_paper_geometries():
     W = W[perm]
     inverse = np.argsort(perm)
     sizes = np.cumsum([0] + [b.shape[0] for b in blocks])
-    expected = sorted((np.sort(inverse[sizes[k] : sizes[k + 1]]).tolist()
-                       for k in range(len(blocks))), key=lambda f: f[0])
+    expected = sorted(
+        (np.sort(inverse[sizes[k] : sizes[k + 1]]).tolist() for k in range(len(blocks))),
+        key=lambda f: f[0],
+    )
     s = describe_geometry(W)
     assert [f.tolist() for f in s.factors] == expected
     ranks = {len(f): r for f, r in zip(s.factors, s.factor_ranks, strict=True)}
@@ -135,8 +143,7 @@ def test_tegum_product_of_paper_geometries():
     # a tight frame of its span: sum of D_i over a factor is its rank
     assert s.factor_dimensionality == pytest.approx(s.factor_ranks, abs=1e-12)
     assert s.orthogonal
-    assert s.classes.counts() == {"dedicated": 1, "tetrahedron": 4, "triangle": 3,
-                                  "pentagon": 5}
+    assert s.classes.counts() == {"dedicated": 1, "tetrahedron": 4, "triangle": 3, "pentagon": 5}
 
 
 def test_small_rows_are_not_represented_and_overlap_joins():

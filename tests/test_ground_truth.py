@@ -34,14 +34,28 @@ def _run(setting, dictionary="random"):
     if key not in _cache:
         if dictionary == "random":
             n, m, l, L, trials, dicts = setting
-            _cache[key] = simulate_decoding(n, m, l, levels=L, trials=trials,
-                                            dictionaries=dicts, seed=RANDOM.index(setting),
-                                            progress=False)
+            _cache[key] = simulate_decoding(
+                n,
+                m,
+                l,
+                levels=L,
+                trials=trials,
+                dictionaries=dicts,
+                seed=RANDOM.index(setting),
+                progress=False,
+            )
         else:
             n, m, l, L, trials = setting
-            _cache[key] = simulate_decoding(n, m, l, levels=L, trials=trials,
-                                            dictionary="harmonic", seed=HARMONIC.index(setting),
-                                            progress=False)
+            _cache[key] = simulate_decoding(
+                n,
+                m,
+                l,
+                levels=L,
+                trials=trials,
+                dictionary="harmonic",
+                seed=HARMONIC.index(setting),
+                progress=False,
+            )
     return _cache[key]
 
 

@@ -141,8 +141,12 @@ _CODES = [KT.MODEL_RELU, KT.MODEL_LINEAR, KT.MODEL_HIDDEN_RELU, KT.MODEL_ABS]
 
 def test_model_codes_are_distinct_and_named():
     assert sorted(KT.MODELS.values()) == [0, 1, 2, 3]
-    assert KT.MODELS == {"relu": KT.MODEL_RELU, "linear": KT.MODEL_LINEAR,
-                         "hidden-relu": KT.MODEL_HIDDEN_RELU, "abs": KT.MODEL_ABS}
+    assert KT.MODELS == {
+        "relu": KT.MODEL_RELU,
+        "linear": KT.MODEL_LINEAR,
+        "hidden-relu": KT.MODEL_HIDDEN_RELU,
+        "abs": KT.MODEL_ABS,
+    }
     assert [KT.use_gram(c, 0.01, 40, 3) for c in _CODES] == [True, True, False, False]
 
 
@@ -238,11 +242,36 @@ def test_train_chunk_py_func(monkeypatch, code):
 
     def run(fn):
         W, Wo, b = W0.copy(), Wo0.copy(), np.zeros((J, m))
-        state = [np.zeros_like(W), np.zeros_like(W), np.zeros_like(Wo), np.zeros_like(Wo),
-                 np.zeros_like(b), np.zeros_like(b)]
+        state = [
+            np.zeros_like(W),
+            np.zeros_like(W),
+            np.zeros_like(Wo),
+            np.zeros_like(Wo),
+            np.zeros_like(b),
+            np.zeros_like(b),
+        ]
         losses = np.zeros((J, steps))
-        fn(W, Wo, b, *state, imp, p, KT.NO_SETS, KT.NO_SET_MODE, keys, step0, lr, B, code,
-           True, wd, 0.9, 0.999, 1e-8, losses)
+        fn(
+            W,
+            Wo,
+            b,
+            *state,
+            imp,
+            p,
+            KT.NO_SETS,
+            KT.NO_SET_MODE,
+            keys,
+            step0,
+            lr,
+            B,
+            code,
+            True,
+            wd,
+            0.9,
+            0.999,
+            1e-8,
+            losses,
+        )
         return W, Wo, b, losses
 
     compiled = run(KT.train_chunk)
@@ -260,8 +289,7 @@ def test_train_chunk_py_func(monkeypatch, code):
             X = _samples(keys[k], step0 + s, p[k], m, B, untied, KT.use_batch(p[k], m, n))
             _close(losses[k, s], _np_losses(code, rW, rWo, rb, imp[k], X).mean(), rtol=1e-10)
             gW, gWo, gb = np.zeros((m, n)), np.zeros((m, n)), np.zeros(m)
-            KT.loss_and_grad(rW, rWo, rb, imp[k], X, code, gW, gWo if untied else gW, gb,
-                             False)
+            KT.loss_and_grad(rW, rWo, rb, imp[k], X, code, gW, gWo if untied else gW, gb, False)
             t = step0 + s + 1
             _np_adam(rW, gW, mom[0], mom[1], lr[s], t, True, wd)
             if untied:
@@ -366,8 +394,7 @@ def test_row_sumsq_dd_and_pair_cos_py_func(monkeypatch):
         assert abs(Fraction(float(hi[i])) + Fraction(float(lo[i])) - exact) <= exact * 2**-100
     for (i, j), c in cos.items():
         assert c == KC.pair_cos(x, hi, lo, i, j)
-        dot = sum(Fraction(float(a)) * Fraction(float(b)) for a, b in zip(x[i], x[j],
-                                                                            strict=True))
+        dot = sum(Fraction(float(a)) * Fraction(float(b)) for a, b in zip(x[i], x[j], strict=True))
         ref = float(dot) / math.sqrt(float(exact_sq(x[i]) * exact_sq(x[j])))
         assert c == pytest.approx(ref, rel=1e-15, abs=1e-300)
     assert cos[0, 3] == -1.0 and cos[0, 0] == 1.0 and cos[0, 4] == 0.0
@@ -381,8 +408,13 @@ def _rowset(x, hi, lo):
 
 def _scan(fn, c, row0, col0, x, hi, lo, err):
     nchunks = -(-c.shape[1] // KC.CHUNK)
-    out = (np.empty(nchunks), np.empty(nchunks), np.empty(nchunks, np.int64),
-           np.empty(nchunks, np.int64), np.empty(nchunks, np.int64))
+    out = (
+        np.empty(nchunks),
+        np.empty(nchunks),
+        np.empty(nchunks, np.int64),
+        np.empty(nchunks, np.int64),
+        np.empty(nchunks, np.int64),
+    )
     fn(c, c.view(np.int32), row0, col0, -1.0, err, 2.0**-40, _rowset(x, hi, lo), *out)
     return out
 
@@ -396,7 +428,7 @@ def test_scan_block_py_func_finds_the_brute_force_maximum(monkeypatch, row0, row
     KC.row_sumsq_dd(x, hi, lo)
     v = (x / np.sqrt(hi)[:, None]).astype(np.float32)
     # the tile of rows row0.. and columns row0.. (the upper triangle from the tile's row)
-    c = np.ascontiguousarray(v[row0:row0 + rows] @ v[row0:].T)
+    c = np.ascontiguousarray(v[row0 : row0 + rows] @ v[row0:].T)
     err = screening_error_bound(n, 2.0**-24)
     compiled = _scan(KC.scan_block, c, row0, row0, x, hi, lo, err)
     scan_block_py = KC.scan_block.py_func
@@ -407,7 +439,7 @@ def test_scan_block_py_func_finds_the_brute_force_maximum(monkeypatch, row0, row
     U = _unit(x)
     A = np.abs(U @ U.T)
     mask = np.zeros_like(A, dtype=bool)
-    mask[row0:row0 + rows, :] = True
+    mask[row0 : row0 + rows, :] = True
     A = np.where(np.triu(mask, 1), A, -1.0)
     i, j = np.unravel_index(np.argmax(A), A.shape)
     assert val[0] == pytest.approx(A[i, j], rel=1e-14)
@@ -490,8 +522,8 @@ def test_random_noise_py_func(uniform):
     _close(out, out_c)
     w = amp if uniform else np.full(K, a)
     with np.errstate(invalid="ignore"):
-        terms = np.where(g ** 2 + chi > 0, w * g / np.sqrt(g ** 2 + chi), 0.0)
-    ref = [terms[offsets[t]:offsets[t + 1]].sum() for t in range(4)]
+        terms = np.where(g**2 + chi > 0, w * g / np.sqrt(g**2 + chi), 0.0)
+    ref = [terms[offsets[t] : offsets[t + 1]].sum() for t in range(4)]
     _close(out, ref)
 
 
@@ -558,8 +590,9 @@ def test_level_errors_py_func():
     sent = np.minimum((u * 2).astype(np.int64), 1)
     errs = np.where(sent == 0, noise > 0.5 * a, noise < -0.5 * a)
     bounds = [(b * T) // blocks for b in range(blocks + 1)]
-    assert counts[:, 0].tolist() == [int(errs[bounds[b]:bounds[b + 1]].sum())
-                                     for b in range(blocks)]
+    assert counts[:, 0].tolist() == [
+        int(errs[bounds[b] : bounds[b + 1]].sum()) for b in range(blocks)
+    ]
 
 
 def test_max_abs_cos_py_func():
@@ -663,8 +696,10 @@ def test_descend_py_func_stationary_point(monkeypatch):
     assert hist[0, 0] == 2.0  # m + 2 sum_{i<j} <w_i, w_j>^2
 
 
-@pytest.mark.parametrize("row0,col0,upper,signed", [(0, 0, True, False), (3, 2, True, False),
-                                                    (0, 0, False, True), (2, 1, False, False)])
+@pytest.mark.parametrize(
+    "row0,col0,upper,signed",
+    [(0, 0, True, False), (3, 2, True, False), (0, 0, False, True), (2, 1, False, False)],
+)
 def test_stats_block_and_collect_bins_py_func(monkeypatch, row0, col0, upper, signed):
     from suptheory._kernels import pairs as KPR
 
@@ -676,13 +711,29 @@ def test_stats_block_and_collect_bins_py_func(monkeypatch, row0, col0, upper, si
     KC.row_sumsq_dd(x, hi, lo)
     u = x / np.sqrt(hi)[:, None]
     v = u.astype(np.float32)
-    c = np.ascontiguousarray(v[row0:row0 + 5] @ v[col0:].T)
+    c = np.ascontiguousarray(v[row0 : row0 + 5] @ v[col0:].T)
     err = screening_error_bound(n, 2.0**-24)
     lower = np.full(k, -np.inf)
     thr = np.array([0.3, 0.7])
     R = _rowset(x, hi, lo)
-    args = (c, c.view(np.int32), row0, col0, upper, signed, err, 2.0**-40, R, R, 1e-12, lower,
-            lower, 3, -np.inf, thr)
+    args = (
+        c,
+        c.view(np.int32),
+        row0,
+        col0,
+        upper,
+        signed,
+        err,
+        2.0**-40,
+        R,
+        R,
+        1e-12,
+        lower,
+        lower,
+        3,
+        -np.inf,
+        thr,
+    )
     hist_c = np.zeros(16, np.int64)
     compiled = KPR.stats_block(*args, hist_c, 16.0)
     stats_py = KPR.stats_block.py_func
@@ -698,13 +749,19 @@ def test_stats_block_and_collect_bins_py_func(monkeypatch, row0, col0, upper, si
     for a, b in zip(got, KPR.band_block(c, row0, col0, upper, blo, bhi), strict=True):
         np.testing.assert_array_equal(a, b)
     # references from the float64 Gram block
-    G = u[row0:row0 + 5] @ u[col0:].T
+    G = u[row0 : row0 + 5] @ u[col0:].T
     V = G if signed else np.abs(G)
     rr, kk = np.indices(V.shape)
     valid = (kk + col0 > rr + row0) if upper else np.ones(V.shape, bool)
     Vm = np.where(valid, V, -np.inf)
-    row_best, row_arg, col_best, col_arg, row_count, col_count = out[0], out[2], out[3], out[5], \
-        out[6], out[7]
+    row_best, row_arg, col_best, col_arg, row_count, col_count = (
+        out[0],
+        out[2],
+        out[3],
+        out[5],
+        out[6],
+        out[7],
+    )
     np.testing.assert_allclose(row_best, Vm.max(axis=1), rtol=1e-14)
     np.testing.assert_allclose(col_best, Vm.max(axis=0), rtol=1e-14)
     has_r = np.isfinite(Vm.max(axis=1))
@@ -722,7 +779,8 @@ def test_stats_block_and_collect_bins_py_func(monkeypatch, row0, col0, upper, si
     Va = np.abs(c.astype(np.float64))
     sel = valid & (((Va >= 0.1) & (Va <= 0.2)) | ((Va >= 0.5) & (Va <= 0.9)))
     assert sorted(zip(got[0], got[1], strict=True)) == sorted(
-        zip(rr[sel] + row0, kk[sel] + col0, strict=True))
+        zip(rr[sel] + row0, kk[sel] + col0, strict=True)
+    )
     np.testing.assert_array_equal(got[2], np.abs(c[got[0] - row0, got[1] - col0]))
     assert got[3].tolist() == [int((valid & (Va < 0.1)).sum()), int((valid & (Va < 0.5)).sum())]
 
@@ -792,8 +850,10 @@ def _samples_sets(key, step, p, sets, modes, batch, signed):
 
 
 _SETS = np.array([0, 2, 5, 6, 8], dtype=np.int64)
-_MODES = np.array([KT.SET_CORRELATED, KT.SET_ANTICORRELATED, KT.SET_INDEPENDENT,
-                   KT.SET_ANTICORRELATED], dtype=np.int64)
+_MODES = np.array(
+    [KT.SET_CORRELATED, KT.SET_ANTICORRELATED, KT.SET_INDEPENDENT, KT.SET_ANTICORRELATED],
+    dtype=np.int64,
+)
 
 
 @pytest.mark.parametrize("code", [KT.MODEL_RELU, KT.MODEL_ABS])
@@ -841,19 +901,46 @@ def test_train_chunk_py_func_feature_sets(monkeypatch):
     imp = np.ones((1, m))
     keys = rng.integers(0, 2**64, 1, dtype=np.uint64)
     lr = np.array([1e-2, 5e-3])
-    for sets, modes, p in [(np.array([0, m]), np.array([KT.SET_ANTICORRELATED]), 1.0),
-                           (_SETS, _MODES, 0.5)]:
+    for sets, modes, p in [
+        (np.array([0, m]), np.array([KT.SET_ANTICORRELATED]), 1.0),
+        (_SETS, _MODES, 0.5),
+    ]:
         sets = sets.astype(np.int64)
         modes = modes.astype(np.int64)
 
         def run(fn, sets=sets, modes=modes, p=p):
             W, b = W0.copy(), np.zeros((1, m))
             Wo = np.zeros((1, 1, 1))
-            state = [np.zeros_like(W), np.zeros_like(W), np.zeros_like(Wo), np.zeros_like(Wo),
-                     np.zeros_like(b), np.zeros_like(b)]
+            state = [
+                np.zeros_like(W),
+                np.zeros_like(W),
+                np.zeros_like(Wo),
+                np.zeros_like(Wo),
+                np.zeros_like(b),
+                np.zeros_like(b),
+            ]
             losses = np.zeros((1, steps))
-            fn(W, Wo, b, *state, imp, np.array([p]), sets, modes, keys, step0, lr, B, code,
-               True, 0.01, 0.9, 0.999, 1e-8, losses)
+            fn(
+                W,
+                Wo,
+                b,
+                *state,
+                imp,
+                np.array([p]),
+                sets,
+                modes,
+                keys,
+                step0,
+                lr,
+                B,
+                code,
+                True,
+                0.01,
+                0.9,
+                0.999,
+                1e-8,
+                losses,
+            )
             return W, b, losses
 
         compiled = run(KT.train_chunk)
@@ -881,8 +968,9 @@ def test_train_chunk_py_func_feature_sets(monkeypatch):
 def test_row_set_kernels_scale_in_place_exactly(monkeypatch):
     # rows read from a float32 matrix and scaled on the fly equal a prescaled float64 copy
     rng = np.random.default_rng(13)
-    W = (rng.standard_normal((6, 5)) * np.array([[1.0], [1e-30], [1e30], [1.0], [3.0],
-                                                 [1e-3]])).astype(np.float32)
+    W = (
+        rng.standard_normal((6, 5)) * np.array([[1.0], [1e-30], [1e30], [1.0], [3.0], [1e-3]])
+    ).astype(np.float32)
     rid = np.array([0, 2, 3, 5, 1], dtype=np.int64)
     amax = np.abs(W[rid]).max(axis=1).astype(np.float64)
     p = 1 - np.frexp(amax)[1]

@@ -18,7 +18,7 @@ def _grad(W, b, h=1e-7):
     theta = np.r_[W.ravel(), b]
 
     def f(t):
-        return one_sparse_loss(t[: c * n].reshape(c, n), t[c * n:])
+        return one_sparse_loss(t[: c * n].reshape(c, n), t[c * n :])
 
     return np.array([(f(theta + h * e) - f(theta - h * e)) / (2 * h) for e in np.eye(theta.size)])
 
@@ -74,9 +74,13 @@ def test_one_sparse_loss_equals_quadrature():
         for j in range(c):
             a = W[i] @ W[j]
             tgt = 1.0 if i == j else 0.0
-            val, _ = integrate.quad(lambda x, a=a, j=j, t=tgt: (max(a * x + b[j], 0) - t * x)**2,
-                                    0, 1, points=[min(max(-b[j] / a, 0), 1)] if a else None,
-                                    epsabs=1e-13)
+            val, _ = integrate.quad(
+                lambda x, a=a, j=j, t=tgt: (max(a * x + b[j], 0) - t * x) ** 2,
+                0,
+                1,
+                points=[min(max(-b[j] / a, 0), 1)] if a else None,
+                epsabs=1e-13,
+            )
             total += imp[j] * val
     assert one_sparse_loss(W, b, imp) == pytest.approx(total / c, rel=1e-10)
 
@@ -89,9 +93,20 @@ def test_kgon_loss_equals_trainers_evaluator(k):
     sets = np.array([0, 6], dtype=np.int64)
     mode = np.array([K.SET_ANTICORRELATED], dtype=np.int64)
     mean, se = np.zeros(1), np.zeros(1)
-    K.evaluate(W[None].copy(), np.zeros((1, 1, 1)), b[None].copy(), np.ones((1, 6)),
-               np.ones(1), sets, mode, np.array([12345 + k], dtype=np.uint64), 400_000,
-               K.MODEL_RELU, mean, se)
+    K.evaluate(
+        W[None].copy(),
+        np.zeros((1, 1, 1)),
+        b[None].copy(),
+        np.ones((1, 6)),
+        np.ones(1),
+        sets,
+        mode,
+        np.array([12345 + k], dtype=np.uint64),
+        400_000,
+        K.MODEL_RELU,
+        mean,
+        se,
+    )
     assert abs(mean[0] - kgon_loss(k, 6)) < 4 * se[0]
 
 
@@ -129,8 +144,9 @@ def test_kgon_closed_form_against_sympy():
     assert sympy.simplify(dead.subs(b0, best) - (1 / (3 * c) - 1 / (4 * c**2))) == 0
     # the pentagon's A_5 at a rational point, integrated exactly piece by piece
     t, b = sympy.Rational(7, 5), sympy.Rational(-3, 10)
-    own = (sympy.integrate(x**2, (x, 0, -b / t))
-           + sympy.integrate(((t - 1) * x + b) ** 2, (x, -b / t, 1)))
+    own = sympy.integrate(x**2, (x, 0, -b / t)) + sympy.integrate(
+        ((t - 1) * x + b) ** 2, (x, -b / t, 1)
+    )
     inter = 0
     for j in range(1, 5):
         kappa = sympy.cos(2 * sympy.pi * j / 5)

@@ -102,8 +102,11 @@ def _modules() -> list[Path]:
 
 
 def test_every_module_is_in_a_layer():
-    outside = [module_name(p) for p in _modules()
-               if module_name(p) not in EXEMPT and layer_of(module_name(p)) is None]
+    outside = [
+        module_name(p)
+        for p in _modules()
+        if module_name(p) not in EXEMPT and layer_of(module_name(p)) is None
+    ]
     assert outside == [], "modules in no layer: add them to LAYERS (and DESIGN's layer list)"
 
 

@@ -38,8 +38,10 @@ def test_every_format_of_the_plugins_fixture(embedding_file):
 
 
 @settings(max_examples=30, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(W=strategies.random_dictionaries(m=st.integers(1, 40), n=st.integers(1, 12)),
-       dtype=st.sampled_from([np.float32, np.float64]))
+@given(
+    W=strategies.random_dictionaries(m=st.integers(1, 40), n=st.integers(1, 12)),
+    dtype=st.sampled_from([np.float32, np.float64]),
+)
 def test_round_trip_of_random_dictionaries(tmp_path, W, dtype):
     from safetensors.numpy import save_file
 
@@ -97,8 +99,9 @@ def test_safetensors(tmp_path):
     from safetensors.numpy import save_file
 
     p = tmp_path / "sae.safetensors"
-    save_file({"W_dec": W, "W_enc": np.ascontiguousarray(W.T), "b_enc": np.zeros(12, np.float32)},
-              str(p))
+    save_file(
+        {"W_dec": W, "W_enc": np.ascontiguousarray(W.T), "b_enc": np.zeros(12, np.float32)}, str(p)
+    )
     np.testing.assert_array_equal(load_embedding(p, key="W_dec"), W)
     with pytest.raises(ValueError, match="several 2-D arrays.*W_dec"):
         load_embedding(p)
@@ -123,8 +126,14 @@ def test_safetensors_bfloat16_is_widened_exactly(tmp_path):
 def test_pt_with_torch(tmp_path):
     torch = pytest.importorskip("torch")
     p = tmp_path / "sae.pt"
-    torch.save({"W_dec": torch.from_numpy(W), "nested": {"w": torch.from_numpy(W.T.copy())},
-                "b": torch.zeros(4)}, p)
+    torch.save(
+        {
+            "W_dec": torch.from_numpy(W),
+            "nested": {"w": torch.from_numpy(W.T.copy())},
+            "b": torch.zeros(4),
+        },
+        p,
+    )
     np.testing.assert_array_equal(load_embedding(p, key="W_dec"), W)
     np.testing.assert_array_equal(load_embedding(p, key="nested.w", transpose=True), W)
     with pytest.raises(ValueError, match="several 2-D arrays"):
@@ -201,16 +210,19 @@ BF16 = (W[:3, :2].view(np.uint32) >> 16).astype("<u2").tobytes()  # 6 values, 12
         ({"W_dec": ("BF16", [-1, 3], [0, 12])}, r"'W_dec' has shape \[-1, 3\]"),
         ({"W_dec": ("BF16", [3, 2], [2, 12])}, "'W_dec' has data_offsets .* spanning 10 bytes"),
         ({"W_dec": ("BF16", [2, 2], [0, 8])}, "cover 8 bytes of a data region of 12"),
-        ({"W_dec": ("BF16", [3, 2], [0, 12]), "W_enc": ("BF16", [2, 1], [4, 8])},
-         "'W_enc' has data_offsets .* overlaps"),
+        (
+            {"W_dec": ("BF16", [3, 2], [0, 12]), "W_enc": ("BF16", [2, 1], [4, 8])},
+            "'W_enc' has data_offsets .* overlaps",
+        ),
         ({"W_dec": ("BF16", [3, 2], [0, 12]), "x": ("Q8", [1], [12, 12])}, "unknown dtype"),
         ({"W_dec": ("BF16", [3, 2], [0, 12.0])}, "'W_dec' has data_offsets"),
         ({"W_dec": ("BF16", [3, True], [0, 12])}, "'W_dec' has shape"),
     ],
 )
 def test_safetensors_header_is_validated(tmp_path, tensors, match):
-    header = {name: {"dtype": d, "shape": s, "data_offsets": o}
-              for name, (d, s, o) in tensors.items()}
+    header = {
+        name: {"dtype": d, "shape": s, "data_offsets": o} for name, (d, s, o) in tensors.items()
+    }
     p = _write_safetensors(tmp_path / "bad.safetensors", header, BF16)
     before = p.read_bytes()
     with pytest.raises(ValueError, match=f"bad.safetensors.*{match}") as info:
@@ -227,8 +239,9 @@ def test_safetensors_float32_header_checked_the_same_way(tmp_path):
 
 
 def test_safetensors_header_claiming_10_gb_is_refused_before_allocating(tmp_path):
-    header = {"W_dec": {"dtype": "BF16", "shape": [100_000, 50_000],
-                        "data_offsets": [0, 10_000_000_000]}}
+    header = {
+        "W_dec": {"dtype": "BF16", "shape": [100_000, 50_000], "data_offsets": [0, 10_000_000_000]}
+    }
     p = _write_safetensors(tmp_path / "huge.safetensors", header, BF16)
     code = textwrap.dedent(f"""
         import resource, sys
@@ -241,8 +254,9 @@ def test_safetensors_header_claiming_10_gb_is_refused_before_allocating(tmp_path
         except ValueError as exc:
             print(exc)
     """)
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                         timeout=120, env=_child_env())
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=120, env=_child_env()
+    )
     assert out.returncode == 0, out.stderr
     assert "huge.safetensors: tensor 'W_dec' has data_offsets" in out.stdout
     assert "past the end" in out.stdout
@@ -290,8 +304,9 @@ def test_npz_reads_shapes_from_headers_and_decompresses_only_the_chosen_key(tmp_
         except ValueError as exc:
             print(exc)
     """)
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                         timeout=120, env=_child_env())
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=120, env=_child_env()
+    )
     assert out.returncode == 0, out.stderr
     first, second = out.stdout.splitlines()
     assert first == "(12, 4) (12, 4)"
@@ -361,12 +376,12 @@ def test_reading_never_changes_the_file(tmp_path):
     np.savez_compressed(tmp_path / "w.npz", W_dec=W)
     save_file({"W_dec": W}, str(tmp_path / "w.safetensors"))
     paths = sorted(tmp_path.iterdir())
-    before = {p: (hashlib.sha256(p.read_bytes()).hexdigest(), os.stat(p).st_mtime_ns)
-              for p in paths}
+    before = {
+        p: (hashlib.sha256(p.read_bytes()).hexdigest(), os.stat(p).st_mtime_ns) for p in paths
+    }
     for p in paths:
         np.testing.assert_array_equal(load_embedding(p), W)
-    after = {p: (hashlib.sha256(p.read_bytes()).hexdigest(), os.stat(p).st_mtime_ns)
-             for p in paths}
+    after = {p: (hashlib.sha256(p.read_bytes()).hexdigest(), os.stat(p).st_mtime_ns) for p in paths}
     assert after == before
     assert sorted(tmp_path.iterdir()) == paths
 
@@ -398,15 +413,22 @@ def test_safetensors_float16_float64_and_ints_are_widened(tmp_path, mmap):
     from safetensors.numpy import save_file
 
     p = tmp_path / "w.safetensors"
-    save_file({"h": W.astype(np.float16), "d": W.astype(np.float64),
-               "i": np.arange(8, dtype=np.int32).reshape(4, 2)}, str(p))
+    save_file(
+        {
+            "h": W.astype(np.float16),
+            "d": W.astype(np.float64),
+            "i": np.arange(8, dtype=np.int32).reshape(4, 2),
+        },
+        str(p),
+    )
     h = load_embedding(p, key="h", mmap=mmap)
     assert h.dtype == np.float32
     np.testing.assert_array_equal(h, W.astype(np.float16).astype(np.float32))
     d = load_embedding(p, key="d", mmap=mmap)
     assert d.dtype == np.float64 and d.flags.writeable == (not mmap)
-    np.testing.assert_array_equal(load_embedding(p, key="i", mmap=mmap),
-                                  np.arange(8.0).reshape(4, 2))
+    np.testing.assert_array_equal(
+        load_embedding(p, key="i", mmap=mmap), np.arange(8.0).reshape(4, 2)
+    )
 
 
 def test_bfloat16_widened_in_blocks_matches_a_whole_widening(tmp_path, monkeypatch):
@@ -414,8 +436,10 @@ def test_bfloat16_widened_in_blocks_matches_a_whole_widening(tmp_path, monkeypat
 
     vals = np.random.default_rng(1).standard_normal((37, 5)).astype(np.float32)
     bf = (vals.view(np.uint32) >> 16).astype("<u2")
-    header = {"x": {"dtype": "F32", "shape": [2], "data_offsets": [0, 8]},
-              "W_dec": {"dtype": "BF16", "shape": [37, 5], "data_offsets": [8, 8 + bf.nbytes]}}
+    header = {
+        "x": {"dtype": "F32", "shape": [2], "data_offsets": [0, 8]},
+        "W_dec": {"dtype": "BF16", "shape": [37, 5], "data_offsets": [8, 8 + bf.nbytes]},
+    }
     p = _write_safetensors(tmp_path / "bf16.safetensors", header, bytes(8) + bf.tobytes())
     expected = (bf.astype(np.uint32) << 16).view(np.float32).reshape(37, 5)
     monkeypatch.setattr(loading, "_BF16_BLOCK", 16)  # 12 blocks, the last one short
@@ -435,19 +459,27 @@ def test_list_gives_the_2d_tensors_with_shape_and_dtype(tmp_path):
     assert load_embedding(tmp_path / "v.npy", list=True) == []
     np.savez(tmp_path / "s.npz", W_dec=W, b=np.zeros(4), W_enc=W.T.astype(np.float16))
     assert load_embedding(tmp_path / "s.npz", list=True) == [
-        ("W_dec", (12, 4), "float32"), ("W_enc", (4, 12), "float16")]
-    save_file({"W_dec": W, "b": np.zeros(4, np.float32), "E": np.zeros((2, 3), np.int64)},
-              str(tmp_path / "s.safetensors"))
+        ("W_dec", (12, 4), "float32"),
+        ("W_enc", (4, 12), "float16"),
+    ]
+    save_file(
+        {"W_dec": W, "b": np.zeros(4, np.float32), "E": np.zeros((2, 3), np.int64)},
+        str(tmp_path / "s.safetensors"),
+    )
     assert sorted(load_embedding(tmp_path / "s.safetensors", list=True)) == [
-        ("E", (2, 3), "int64"), ("W_dec", (12, 4), "float32")]
+        ("E", (2, 3), "int64"),
+        ("W_dec", (12, 4), "float32"),
+    ]
     with pytest.raises(ValueError, match="not both"):
         load_embedding(tmp_path / "s.safetensors", key="W_dec", list=True)
 
 
 def test_list_of_a_pt_state_dict(tmp_path):
     torch = pytest.importorskip("torch")
-    torch.save({"enc": {"w": torch.zeros(3, 2, dtype=torch.bfloat16)}, "b": torch.zeros(2)},
-               tmp_path / "m.pt")
+    torch.save(
+        {"enc": {"w": torch.zeros(3, 2, dtype=torch.bfloat16)}, "b": torch.zeros(2)},
+        tmp_path / "m.pt",
+    )
     assert load_embedding(tmp_path / "m.pt", list=True) == [("enc.w", (3, 2), "bfloat16")]
 
 
@@ -464,8 +496,9 @@ def test_errors_name_at_most_ten_candidates(tmp_path):
 # --- SAELens checkpoint directories ----------------------------------------------------------
 
 
-def _saelens_checkpoint(folder, d_sae=12, d_in=4, *, old=False, cfg=None, dtype=np.float32,
-                        weights=None):
+def _saelens_checkpoint(
+    folder, d_sae=12, d_in=4, *, old=False, cfg=None, dtype=np.float32, weights=None
+):
     """A checkpoint directory exactly as SAELens writes it (sae_lens 6.18.0, SAE.save_model,
     sae_lens/saes/sae.py:514-531): ``save_file(state_dict, folder / "sae_weights.safetensors")``
     with W_enc (d_in, d_sae), b_enc (d_sae,), W_dec (d_sae, d_in), b_dec (d_in,)
@@ -477,30 +510,64 @@ def _saelens_checkpoint(folder, d_sae=12, d_in=4, *, old=False, cfg=None, dtype=
     folder.mkdir(exist_ok=True)
     rng = np.random.default_rng(3)
     w_dec = rng.standard_normal((d_sae, d_in)).astype(dtype)
-    state = weights if weights is not None else {
-        "W_enc": np.ascontiguousarray(w_dec.T), "b_enc": np.zeros(d_sae, dtype),
-        "W_dec": w_dec, "b_dec": np.zeros(d_in, dtype)}
+    state = (
+        weights
+        if weights is not None
+        else {
+            "W_enc": np.ascontiguousarray(w_dec.T),
+            "b_enc": np.zeros(d_sae, dtype),
+            "W_dec": w_dec,
+            "b_dec": np.zeros(d_in, dtype),
+        }
+    )
     save_file(state, str(folder / "sae_weights.safetensors"))
     if cfg is None and old:
-        cfg = {"architecture": "standard", "d_in": d_in, "d_sae": d_sae, "dtype": "float32",
-               "device": "cpu", "model_name": "gpt2", "hook_name": "blocks.8.hook_resid_pre",
-               "hook_layer": 8, "hook_head_index": None, "activation_fn_str": "relu",
-               "activation_fn_kwargs": {}, "apply_b_dec_to_input": True,
-               "finetuning_scaling_factor": False, "sae_lens_training_version": "3.13.0",
-               "prepend_bos": True, "dataset_path": "Skylion007/openwebtext",
-               "dataset_trust_remote_code": True, "context_size": 128,
-               "normalize_activations": "none", "neuronpedia_id": None,
-               "model_from_pretrained_kwargs": {}, "seqpos_slice": [None]}
+        cfg = {
+            "architecture": "standard",
+            "d_in": d_in,
+            "d_sae": d_sae,
+            "dtype": "float32",
+            "device": "cpu",
+            "model_name": "gpt2",
+            "hook_name": "blocks.8.hook_resid_pre",
+            "hook_layer": 8,
+            "hook_head_index": None,
+            "activation_fn_str": "relu",
+            "activation_fn_kwargs": {},
+            "apply_b_dec_to_input": True,
+            "finetuning_scaling_factor": False,
+            "sae_lens_training_version": "3.13.0",
+            "prepend_bos": True,
+            "dataset_path": "Skylion007/openwebtext",
+            "dataset_trust_remote_code": True,
+            "context_size": 128,
+            "normalize_activations": "none",
+            "neuronpedia_id": None,
+            "model_from_pretrained_kwargs": {},
+            "seqpos_slice": [None],
+        }
     elif cfg is None:
-        cfg = {"d_in": d_in, "d_sae": d_sae, "dtype": "float32", "device": "cpu",
-               "apply_b_dec_to_input": True, "normalize_activations": "none",
-               "reshape_activations": "none",
-               "metadata": {"sae_lens_version": "6.18.0", "sae_lens_training_version": "6.18.0",
-                            "model_name": "gpt2", "hook_name": "blocks.8.hook_resid_pre",
-                            "hook_head_index": None, "prepend_bos": True,
-                            "dataset_path": "Skylion007/openwebtext", "context_size": 128,
-                            "neuronpedia_id": None},
-               "architecture": "standard"}
+        cfg = {
+            "d_in": d_in,
+            "d_sae": d_sae,
+            "dtype": "float32",
+            "device": "cpu",
+            "apply_b_dec_to_input": True,
+            "normalize_activations": "none",
+            "reshape_activations": "none",
+            "metadata": {
+                "sae_lens_version": "6.18.0",
+                "sae_lens_training_version": "6.18.0",
+                "model_name": "gpt2",
+                "hook_name": "blocks.8.hook_resid_pre",
+                "hook_head_index": None,
+                "prepend_bos": True,
+                "dataset_path": "Skylion007/openwebtext",
+                "context_size": 128,
+                "neuronpedia_id": None,
+            },
+            "architecture": "standard",
+        }
     (folder / "cfg.json").write_text(json.dumps(cfg))
     return w_dec
 
@@ -511,16 +578,23 @@ def test_saelens_directory_picks_w_dec_and_checks_the_cfg(tmp_path, old):
     out = load_embedding(tmp_path / "sae")
     np.testing.assert_array_equal(out, w_dec)
     assert not out.flags.writeable  # memory-mapped
-    np.testing.assert_array_equal(load_embedding(str(tmp_path / "sae"), key="W_enc",
-                                                 transpose=True), w_dec)
-    with pytest.raises(ValueError, match=r"W_enc in .*sae has shape \(d_in, d_sae\) = \(4, 12\)"
-                                         r": its columns are the features; pass transpose=True"):
+    np.testing.assert_array_equal(
+        load_embedding(str(tmp_path / "sae"), key="W_enc", transpose=True), w_dec
+    )
+    with pytest.raises(
+        ValueError,
+        match=r"W_enc in .*sae has shape \(d_in, d_sae\) = \(4, 12\)"
+        r": its columns are the features; pass transpose=True",
+    ):
         load_embedding(tmp_path / "sae", key="W_enc")
-    with pytest.raises(ValueError, match="W_dec in .* rows are already the features; do not "
-                                         "pass transpose"):
+    with pytest.raises(
+        ValueError, match="W_dec in .* rows are already the features; do not pass transpose"
+    ):
         load_embedding(tmp_path / "sae", transpose=True)
     assert sorted(load_embedding(tmp_path / "sae", list=True)) == [
-        ("W_dec", (12, 4), "float32"), ("W_enc", (4, 12), "float32")]
+        ("W_dec", (12, 4), "float32"),
+        ("W_enc", (4, 12), "float32"),
+    ]
     with pytest.raises(ValueError, match=r"the array in .*sae \['b_dec'\] has shape \(4,\)"):
         load_embedding(tmp_path / "sae", key="b_dec")
 
@@ -528,8 +602,12 @@ def test_saelens_directory_picks_w_dec_and_checks_the_cfg(tmp_path, old):
 def test_saelens_transcoder_w_dec_has_d_out_columns(tmp_path):
     rng = np.random.default_rng(0)
     w_dec = rng.standard_normal((12, 5)).astype(np.float32)
-    weights = {"W_enc": rng.standard_normal((4, 12)).astype(np.float32), "W_dec": w_dec,
-               "b_enc": np.zeros(12, np.float32), "b_dec": np.zeros(5, np.float32)}
+    weights = {
+        "W_enc": rng.standard_normal((4, 12)).astype(np.float32),
+        "W_dec": w_dec,
+        "b_enc": np.zeros(12, np.float32),
+        "b_dec": np.zeros(5, np.float32),
+    }
     cfg = {"d_in": 4, "d_sae": 12, "d_out": 5, "architecture": "transcoder", "metadata": {}}
     _saelens_checkpoint(tmp_path / "tc", cfg=cfg, weights=weights)
     np.testing.assert_array_equal(load_embedding(tmp_path / "tc"), w_dec)
@@ -538,10 +616,13 @@ def test_saelens_transcoder_w_dec_has_d_out_columns(tmp_path):
 @pytest.mark.parametrize(
     ("cfg", "match"),
     [
-        ({"d_in": 4, "d_sae": 16}, r"cfg.json disagrees with the weights: it gives d_sae = 16, "
-                                   r"d_in = 4, so W_dec should have shape \(d_sae, d_in\) = "
-                                   r"\(16, 4\), but .*sae_weights.safetensors holds W_dec of "
-                                   r"shape \(12, 4\)"),
+        (
+            {"d_in": 4, "d_sae": 16},
+            r"cfg.json disagrees with the weights: it gives d_sae = 16, "
+            r"d_in = 4, so W_dec should have shape \(d_sae, d_in\) = "
+            r"\(16, 4\), but .*sae_weights.safetensors holds W_dec of "
+            r"shape \(12, 4\)",
+        ),
         ({"d_in": 5, "d_sae": 12}, r"cfg.json disagrees with the weights: .* d_in = 5"),
         ({"d_in": 4}, "cfg.json gives no d_sae and d_in"),
         ({"d_in": 4, "d_sae": "12"}, "cfg.json gives d_sae = '12'; it must be a whole number"),
@@ -556,30 +637,43 @@ def test_saelens_cfg_that_disagrees_with_the_weights(tmp_path, cfg, match):
 
 def test_saelens_cfg_disagreeing_on_w_enc(tmp_path):
     rng = np.random.default_rng(0)
-    weights = {"W_enc": rng.standard_normal((4, 10)).astype(np.float32),
-               "W_dec": rng.standard_normal((12, 4)).astype(np.float32)}
+    weights = {
+        "W_enc": rng.standard_normal((4, 10)).astype(np.float32),
+        "W_dec": rng.standard_normal((12, 4)).astype(np.float32),
+    }
     _saelens_checkpoint(tmp_path / "sae", weights=weights)
     assert load_embedding(tmp_path / "sae").shape == (12, 4)
-    with pytest.raises(ValueError, match=r"W_enc should have shape \(d_in, d_sae\) = \(4, 12\), "
-                                         r"but .* holds W_enc of shape \(4, 10\)"):
+    with pytest.raises(
+        ValueError,
+        match=r"W_enc should have shape \(d_in, d_sae\) = \(4, 12\), "
+        r"but .* holds W_enc of shape \(4, 10\)",
+    ):
         load_embedding(tmp_path / "sae", key="W_enc", transpose=True)
 
 
 def test_directories_without_a_checkpoint(tmp_path):
     (tmp_path / "empty").mkdir()
-    with pytest.raises(ValueError, match="empty is a directory, not a weight file, and holds "
-                                         "no checkpoint .*cfg.json.*sae_weights.safetensors"):
+    with pytest.raises(
+        ValueError,
+        match="empty is a directory, not a weight file, and holds "
+        "no checkpoint .*cfg.json.*sae_weights.safetensors",
+    ):
         load_embedding(tmp_path / "empty")
     _saelens_checkpoint(tmp_path / "half")
     (tmp_path / "half" / "cfg.json").unlink()
-    with pytest.raises(ValueError, match="half is not a complete SAELens checkpoint: it has "
-                                         "sae_weights.safetensors but no cfg.json"):
+    with pytest.raises(
+        ValueError,
+        match="half is not a complete SAELens checkpoint: it has "
+        "sae_weights.safetensors but no cfg.json",
+    ):
         load_embedding(tmp_path / "half")
     (tmp_path / "files").mkdir()
     np.save(tmp_path / "files" / "a.npy", W)
     np.save(tmp_path / "files" / "b.npy", W)
-    with pytest.raises(ValueError, match="holds no checkpoint .*it holds the weight files "
-                                         "a.npy, b.npy: pass one of them"):
+    with pytest.raises(
+        ValueError,
+        match="holds no checkpoint .*it holds the weight files a.npy, b.npy: pass one of them",
+    ):
         load_embedding(tmp_path / "files")
     (tmp_path / "bad").mkdir()
     (tmp_path / "bad" / "cfg.json").write_text("{not json")
@@ -609,16 +703,28 @@ def test_sharded_checkpoint_reads_one_tensor_from_its_shard(tmp_path):
     rng = np.random.default_rng(0)
     emb = rng.standard_normal((10, 4)).astype(np.float32)
     mlp = rng.standard_normal((6, 4)).astype(np.float32)
-    folder = _sharded(tmp_path / "hf", {
-        "model-00001-of-00002.safetensors": {"embed.weight": emb, "ln.weight": np.ones(4, "f4")},
-        "model-00002-of-00002.safetensors": {"mlp.weight": mlp}})
+    folder = _sharded(
+        tmp_path / "hf",
+        {
+            "model-00001-of-00002.safetensors": {
+                "embed.weight": emb,
+                "ln.weight": np.ones(4, "f4"),
+            },
+            "model-00002-of-00002.safetensors": {"mlp.weight": mlp},
+        },
+    )
     np.testing.assert_array_equal(load_embedding(folder, key="mlp.weight"), mlp)
     index = folder / "model.safetensors.index.json"
     np.testing.assert_array_equal(load_embedding(index, key="embed.weight"), emb)
     assert sorted(load_embedding(folder, list=True)) == [
-        ("embed.weight", (10, 4), "float32"), ("mlp.weight", (6, 4), "float32")]
-    with pytest.raises(ValueError, match="index.json holds several 2-D arrays.*'embed.weight' "
-                                         r"\(10, 4\)"):
+        ("embed.weight", (10, 4), "float32"),
+        ("mlp.weight", (6, 4), "float32"),
+    ]
+    with pytest.raises(
+        ValueError,
+        match="index.json holds several 2-D arrays.*'embed.weight' "
+        r"\(10, 4\)",
+    ):
         load_embedding(folder)
     with pytest.raises(ValueError, match=r"key 'lm_head' not found in .*index.json"):
         load_embedding(folder, key="lm_head")
@@ -627,17 +733,21 @@ def test_sharded_checkpoint_reads_one_tensor_from_its_shard(tmp_path):
     # by key only the shard holding it is opened: the other may be missing
     (folder / "model-00002-of-00002.safetensors").unlink()
     np.testing.assert_array_equal(load_embedding(folder, key="embed.weight"), emb)
-    with pytest.raises(ValueError, match="index.json names shard 'model-00002-of-00002"
-                                         r".safetensors' \(holding 'mlp.weight'\), but there is "
-                                         "no such file"):
+    with pytest.raises(
+        ValueError,
+        match="index.json names shard 'model-00002-of-00002"
+        r".safetensors' \(holding 'mlp.weight'\), but there is "
+        "no such file",
+    ):
         load_embedding(folder, key="mlp.weight")
     with pytest.raises(ValueError, match="names shard 'model-00002-of-00002.safetensors'"):
         load_embedding(folder)
 
 
 def test_sharded_checkpoint_without_key_takes_the_only_2d_tensor(tmp_path):
-    folder = _sharded(tmp_path / "hf", {"a.safetensors": {"b": np.zeros(4, "f4")},
-                                        "b.safetensors": {"W": W}})
+    folder = _sharded(
+        tmp_path / "hf", {"a.safetensors": {"b": np.zeros(4, "f4")}, "b.safetensors": {"W": W}}
+    )
     np.testing.assert_array_equal(load_embedding(folder), W)
 
 
@@ -645,12 +755,16 @@ def test_sharded_index_errors(tmp_path):
     folder = _sharded(tmp_path / "hf", {"a.safetensors": {"W": W}})
     index = folder / "model.safetensors.index.json"
     index.write_text(json.dumps({"weight_map": {"W": "a.safetensors", "V": "a.safetensors"}}))
-    with pytest.raises(ValueError, match="index.json puts 'V' in shard 'a.safetensors', but "
-                                         ".*a.safetensors does not hold it; it holds 'W'"):
+    with pytest.raises(
+        ValueError,
+        match="index.json puts 'V' in shard 'a.safetensors', but "
+        ".*a.safetensors does not hold it; it holds 'W'",
+    ):
         load_embedding(folder, key="V")
     index.write_text(json.dumps({"weight_map": {"W": "../a.safetensors"}}))
-    with pytest.raises(ValueError, match="shard '../a.safetensors' of tensor 'W' is not a file "
-                                         "name in"):
+    with pytest.raises(
+        ValueError, match="shard '../a.safetensors' of tensor 'W' is not a file name in"
+    ):
         load_embedding(folder)
     index.write_text(json.dumps({"metadata": {}}))
     with pytest.raises(ValueError, match="index.json: it is not a sharded checkpoint index"):
@@ -677,8 +791,7 @@ def test_cli_list_prints_one_tensor_per_line(tmp_path, capsys):
     _saelens_checkpoint(tmp_path / "sae", d_sae=1000, d_in=4)
     assert main(["analyze", str(tmp_path / "sae"), "--list"]) == 0
     lines = capsys.readouterr().out.splitlines()
-    assert sorted(lines) == ["W_dec  (1000, 4)         float32",
-                             "W_enc  (4, 1000)         float32"]
+    assert sorted(lines) == ["W_dec  (1000, 4)         float32", "W_enc  (4, 1000)         float32"]
     np.save(tmp_path / "v.npy", np.zeros(3))
     assert main(["analyze", str(tmp_path / "v.npy"), "--list"]) == 0
     captured = capsys.readouterr()
@@ -691,14 +804,26 @@ def test_cli_analyses_a_saelens_directory_and_passes_the_key(tmp_path, capsys):
     from suptheory.cli.main import main
 
     w_dec = _saelens_checkpoint(tmp_path / "sae")
-    assert main(["analyze", str(tmp_path / "sae"), "--json", "--no-progress",
-                 "--quantiles"]) == 0
+    assert main(["analyze", str(tmp_path / "sae"), "--json", "--no-progress", "--quantiles"]) == 0
     d = json.loads(capsys.readouterr().out)
     assert (d["m"], d["n"]) == w_dec.shape
     assert main(["analyze", str(tmp_path / "sae"), "--key", "W_enc", "--no-progress"]) == 2
     assert "pass transpose=True (CLI --transpose)" in capsys.readouterr().err
-    assert main(["analyze", str(tmp_path / "sae"), "--key", "W_enc", "--transpose", "--json",
-                 "--no-progress", "--quantiles"]) == 0
+    assert (
+        main(
+            [
+                "analyze",
+                str(tmp_path / "sae"),
+                "--key",
+                "W_enc",
+                "--transpose",
+                "--json",
+                "--no-progress",
+                "--quantiles",
+            ]
+        )
+        == 0
+    )
     assert json.loads(capsys.readouterr().out)["coherence"] == d["coherence"]
 
 
@@ -741,7 +866,8 @@ def big_npy(tmp_path_factory):
     rng = np.random.default_rng(0)
     with open(path, "wb") as fh:
         np.lib.format.write_array_header_1_0(
-            fh, {"descr": "<f4", "fortran_order": False, "shape": (m, n)})
+            fh, {"descr": "<f4", "fortran_order": False, "shape": (m, n)}
+        )
         for _ in range(m // rows):
             fh.write(rng.standard_normal((rows, n), dtype=np.float32).tobytes())
     assert path.stat().st_size > 1.6e9
@@ -764,9 +890,13 @@ def _watch(path, what, budget):
     import threading
     import time
 
-    proc = subprocess.Popen([sys.executable, "-c", _CHILD, str(path), what],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                            env=_child_env())
+    proc = subprocess.Popen(
+        [sys.executable, "-c", _CHILD, str(path), what],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=_child_env(),
+    )
     lines = []
     reader = threading.Thread(target=lambda: lines.extend(proc.stdout), daemon=True)
     reader.start()
@@ -822,9 +952,12 @@ def test_coherence_of_a_memory_mapped_1_6_gb_file_in_bounded_memory(big_npy):
     assert "loaded (400000, 1024) float32 False\n" in lines
     if stack is not None:
         frames = [line.strip() for line in stack.splitlines() if "suptheory" in line]
-        if "phase coherence\n" in lines and any("coherence" in f or "_rows" in f
-                                                for f in frames[:1]):
-            pytest.xfail(f"coherence() copies the whole memory-mapped W: RssAnon passed "
-                         f"{RSS_LIMIT:.0e} bytes at {frames[0]}")
+        if "phase coherence\n" in lines and any(
+            "coherence" in f or "_rows" in f for f in frames[:1]
+        ):
+            pytest.xfail(
+                f"coherence() copies the whole memory-mapped W: RssAnon passed "
+                f"{RSS_LIMIT:.0e} bytes at {frames[0]}"
+            )
         raise AssertionError(f"RssAnon passed {RSS_LIMIT} bytes:\n{stack}")
     assert peak < RSS_LIMIT

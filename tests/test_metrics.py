@@ -96,22 +96,26 @@ def test_sum_of_dimensionalities_is_at_most_the_rank():
 def test_rows_of_wildly_different_scales():
     # squares of the small row underflow in the common scale: handled in its own scale
     np.testing.assert_array_equal(feature_dimensionality([[1e-200, 0.0], [0.0, 1.0]]), [1, 1])
-    np.testing.assert_allclose(feature_dimensionality([[1e-160, 0.0], [1e-155, 1.0]]),
-                               [1 / (1 + 1e10), 1.0], rtol=1e-12)
+    np.testing.assert_allclose(
+        feature_dimensionality([[1e-160, 0.0], [1e-155, 1.0]]), [1 / (1 + 1e10), 1.0], rtol=1e-12
+    )
     assert frame_potential([[1.0], [1e-186]]) == 4.0
-    np.testing.assert_allclose(superposition([[1e-160, 0.0], [1e-155, 1.0]]),
-                               [1e-310, 0.0], rtol=1e-9)  # (1e-315)^2 underflows
+    np.testing.assert_allclose(
+        superposition([[1e-160, 0.0], [1e-155, 1.0]]), [1e-310, 0.0], rtol=1e-9
+    )  # (1e-315)^2 underflows
 
 
 def test_extreme_scales_do_not_overflow():
     W = np.random.default_rng(0).standard_normal((30, 5))
     for s in (1e-300, 1e300):
-        np.testing.assert_allclose(feature_dimensionality(W * s), feature_dimensionality(W),
-                                   rtol=1e-12)
+        np.testing.assert_allclose(
+            feature_dimensionality(W * s), feature_dimensionality(W), rtol=1e-12
+        )
     assert dimensions_per_feature(W * 1e-300) == np.inf  # n / 1e-600: a true overflow
     for s in (1e-150, 1e150):
-        assert dimensions_per_feature(W * s) == pytest.approx(dimensions_per_feature(W) / s**2,
-                                                              rel=1e-12)
+        assert dimensions_per_feature(W * s) == pytest.approx(
+            dimensions_per_feature(W) / s**2, rel=1e-12
+        )
         np.testing.assert_allclose(superposition(W * s) / s**2, superposition(W), rtol=1e-10)
 
 
@@ -130,8 +134,12 @@ def test_quantiles_match_numpy():
     W[10] = 0
     a = pairs_abs_cos(W)
     q = [0.0, 0.01, 0.5, 0.9, 0.99, 1.0]
-    np.testing.assert_allclose(overlap_quantiles(W, q, progress=False, block=100),
-                               np.quantile(a, q), rtol=1e-13, atol=1e-15)
+    np.testing.assert_allclose(
+        overlap_quantiles(W, q, progress=False, block=100),
+        np.quantile(a, q),
+        rtol=1e-13,
+        atol=1e-15,
+    )
     assert overlap_quantiles(W, 0.5, progress=False) == pytest.approx(np.median(a), rel=1e-13)
     with pytest.raises(ValueError, match="at least two nonzero rows"):
         overlap_quantiles([[1.0, 0.0]], 0.5)
@@ -173,10 +181,12 @@ def test_bad_input():
 # entries 0 or of magnitude >= 0.01: D_i of a row ~1e-18 times smaller than the others is
 # ill-conditioned (rotating W moves it by rounding), so invariance is stated for sane scales
 entries = st.one_of(st.just(0.0), st.floats(0.01, 3), st.floats(-3, -0.01))
-embeddings = arrays(np.float64, st.tuples(st.integers(1, 12), st.integers(1, 5)),
-                    elements=entries)
-any_embeddings = arrays(np.float64, st.tuples(st.integers(1, 12), st.integers(1, 5)),
-                        elements=st.floats(-3, 3, allow_nan=False, allow_subnormal=False))
+embeddings = arrays(np.float64, st.tuples(st.integers(1, 12), st.integers(1, 5)), elements=entries)
+any_embeddings = arrays(
+    np.float64,
+    st.tuples(st.integers(1, 12), st.integers(1, 5)),
+    elements=st.floats(-3, 3, allow_nan=False, allow_subnormal=False),
+)
 
 
 @settings(max_examples=50)
@@ -199,8 +209,9 @@ def test_laws_of_feature_dimensionality(W, seed):
     n = W.shape[1]
     Q, _ = np.linalg.qr(rng.standard_normal((n, n)))
     signs = rng.choice([-1.0, 1.0], (W.shape[0], 1))
-    np.testing.assert_allclose(feature_dimensionality(W @ Q * signs * 3.7), D,
-                               rtol=1e-9, atol=1e-12)
+    np.testing.assert_allclose(
+        feature_dimensionality(W @ Q * signs * 3.7), D, rtol=1e-9, atol=1e-12
+    )
     S = superposition(W)
     assert np.all(S >= 0)
 
@@ -235,8 +246,9 @@ def test_wide_and_tall_routes_agree_with_both_grams(m, n):
         np.testing.assert_allclose(sup, sup_ref, rtol=1e-12)
         assert fp == pytest.approx(fp_ref, rel=1e-12)
     W32 = W.astype(np.float32)  # float32 input: computed in float64 all the same
-    np.testing.assert_allclose(feature_dimensionality(W32),
-                               _through_n_by_n(W32.astype(np.float64))[0], rtol=1e-12)
+    np.testing.assert_allclose(
+        feature_dimensionality(W32), _through_n_by_n(W32.astype(np.float64))[0], rtol=1e-12
+    )
 
 
 def test_wide_inputs_need_memory_o_mn_not_n_squared():
@@ -264,8 +276,9 @@ def test_wide_inputs_need_memory_o_mn_not_n_squared():
         r = analyze(W, progress=False)
         print(r.frame_potential, round(r.feature_dimensionality_sum, 6))
     """)
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                         timeout=300, env=_child_env())
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=300, env=_child_env()
+    )
     assert out.returncode == 0, out.stderr
     lines = out.stdout.splitlines()
     # rows 0, 2, 3 are equal, row 1 orthogonal to them: D = 1/3 and 1

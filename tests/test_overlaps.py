@@ -40,8 +40,13 @@ def quad_tail(eps: float, n: float) -> float:
     k = (n - 3) / 2
     logc = math.lgamma(n / 2) - 0.5 * math.log(math.pi) - math.lgamma((n - 1) / 2)
     val = integrate.quad(
-        lambda t: math.exp(logc + k * math.log1p(t)), eps, 1.0, weight="alg", wvar=(0, k),
-        epsabs=0, epsrel=1e-13,
+        lambda t: math.exp(logc + k * math.log1p(t)),
+        eps,
+        1.0,
+        weight="alg",
+        wvar=(0, k),
+        epsabs=0,
+        epsrel=1e-13,
     )[0]
     return 2.0 * val
 
@@ -153,8 +158,16 @@ def test_overlap_tail_ends():
 
 @pytest.mark.parametrize(
     "eps, n",
-    [(0.5, 1e7), (0.02, 1e7), (0.9, 2000), (0.999, 100), (0.3, 5e4), (0.06, 1e6), (0.1, 768),
-     (0.2, 16)],
+    [
+        (0.5, 1e7),
+        (0.02, 1e7),
+        (0.9, 2000),
+        (0.999, 100),
+        (0.3, 5e4),
+        (0.06, 1e6),
+        (0.1, 768),
+        (0.2, 16),
+    ],
 )
 def test_log_overlap_tail_against_mpmath(eps, n):
     assert_allclose(log_overlap_tail(eps, n), mp_log_tail(eps, n), rtol=1e-12)
@@ -194,8 +207,18 @@ def test_max_coherence_against_monte_carlo(m, n):
 
 @pytest.mark.parametrize(
     "m, n, q",
-    [(1e30, 1e7, 0.5), (1e30, 1e7, 0.01), (1e30, 1e7, 0.99), (16384, 768, 0.5), (1e6, 64, 0.5),
-     (10, 16, 0.3), (1e12, 3, 0.5), (2, 2, 0.5), (1e100, 1e4, 0.5), (50, 1e7, 0.9)],
+    [
+        (1e30, 1e7, 0.5),
+        (1e30, 1e7, 0.01),
+        (1e30, 1e7, 0.99),
+        (16384, 768, 0.5),
+        (1e6, 64, 0.5),
+        (10, 16, 0.3),
+        (1e12, 3, 0.5),
+        (2, 2, 0.5),
+        (1e100, 1e4, 0.5),
+        (50, 1e7, 0.9),
+    ],
 )
 def test_max_coherence_random_against_bisection(m, n, q):
     assert_allclose(max_coherence_random(m, n, q=q), bisect_quantile(m, n, q), rtol=1e-12)
@@ -227,8 +250,13 @@ def test_max_coherence_extremes():
 def reference_mean(m: float, n: float) -> float:
     pts = sorted({max_coherence_random(m, n, q) for q in (1e-6, 0.01, 0.5, 0.99, 1 - 1e-9)})
     return integrate.quad(
-        lambda t: 1.0 - max_coherence_cdf(t, m, n), 0, 1, points=pts, limit=500,
-        epsabs=1e-14, epsrel=1e-12,
+        lambda t: 1.0 - max_coherence_cdf(t, m, n),
+        0,
+        1,
+        points=pts,
+        limit=500,
+        epsabs=1e-14,
+        epsrel=1e-12,
     )[0]
 
 

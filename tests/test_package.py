@@ -30,9 +30,10 @@ def test_an_unknown_name_is_an_attribute_error():
 
 
 def test_star_import_gives_the_table_of_contents():
-    code = ("from suptheory import *; import suptheory; names = set(dir()) - {'suptheory'}; "
-            "print(sorted(n for n in names if not n.startswith('__') or n == '__version__') "
-            "== sorted(suptheory.__all__))")
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                         check=True)
+    code = (
+        "from suptheory import *; import suptheory; names = set(dir()) - {'suptheory'}; "
+        "print(sorted(n for n in names if not n.startswith('__') or n == '__version__') "
+        "== sorted(suptheory.__all__))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "True"

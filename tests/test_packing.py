@@ -81,8 +81,7 @@ def test_reaches_equiangular_tight_frames(m, n, best, restarts, seed):
 # ------------------------------------------------------------------ lines in R^3 (CHS 1996)
 
 # N -> largest minimal angle in degrees, Conway-Hardin-Sloane Table 1 (4 decimals)
-CHS_LINES_R3 = {4: 70.5288, 5: 63.4349, 6: 63.4349, 7: 54.7356, 8: 49.6399, 9: 47.9821,
-                10: 46.6746}
+CHS_LINES_R3 = {4: 70.5288, 5: 63.4349, 6: 63.4349, 7: 54.7356, 8: 49.6399, 9: 47.9821, 10: 46.6746}
 
 
 @pytest.mark.parametrize("N", sorted(CHS_LINES_R3))
@@ -139,8 +138,9 @@ def test_tammes_references_agree_with_cohns_table():
 
 @pytest.mark.parametrize("N", sorted(TAMMES))
 def test_tammes_optimum(N):
-    res = optimize_packing(N, 3, "spherical-code", restarts=6, steps=1000, seed=100 + N,
-                           progress=False)
+    res = optimize_packing(
+        N, 3, "spherical-code", restarts=6, steps=1000, seed=100 + N, progress=False
+    )
     assert res.W.shape == (N, 3)
     assert res.value == pytest.approx(_independent_max(res.W, signed=True), abs=1e-12)
     assert abs(res.value - TAMMES[N]) < TOL
@@ -154,8 +154,7 @@ def test_tammes_optimum(N):
 
 @pytest.mark.parametrize(("m", "n"), [(5, 3), (7, 2), (3, 5)])
 def test_frame_potential_reaches_tight_frame(m, n):
-    res = optimize_packing(m, n, "frame-potential", restarts=2, steps=600, seed=1,
-                           progress=False)
+    res = optimize_packing(m, n, "frame-potential", restarts=2, steps=600, seed=1, progress=False)
     bound = max(m, m * m / n)  # Benedetto & Fickus 2003
     assert res.lower_bound == pytest.approx(bound)
     assert res.value == pytest.approx(bound, rel=1e-6)
@@ -206,8 +205,9 @@ def test_deterministic_given_seed_and_history():
 
 
 def test_generator_seed_accepted_and_repr():
-    res = optimize_packing(4, 2, restarts=1, steps=50, seed=np.random.default_rng(1),
-                           progress=False)
+    res = optimize_packing(
+        4, 2, restarts=1, steps=50, seed=np.random.default_rng(1), progress=False
+    )
     text = str(res)
     assert "coherence" in text and "lower bound" in text
     d = res.to_dict()
@@ -231,8 +231,9 @@ def test_identical_across_thread_counts():
     from suptheory._kernels.jit import max_threads
 
     a = optimize_packing(10, 3, restarts=4, steps=300, seed=5, threads=1, progress=False)
-    b = optimize_packing(10, 3, restarts=4, steps=300, seed=5, threads=max(2, max_threads()),
-                         progress=False)
+    b = optimize_packing(
+        10, 3, restarts=4, steps=300, seed=5, threads=max(2, max_threads()), progress=False
+    )
     np.testing.assert_array_equal(a.W, b.W)
     np.testing.assert_array_equal(a.history, b.history)
 
@@ -249,8 +250,19 @@ def test_chunking_does_not_change_the_result():
     slot = np.arange(steps + 1, dtype=np.int64)
     W1 = W0.copy()
     hist = np.full((steps + 1, 2), np.nan)
-    kernels.descend(W1, kernels.COHERENCE, 0, steps, steps, packing._T_START, packing._T_END,
-                    packing._LR_START, packing._LR_END, slot, hist)
+    kernels.descend(
+        W1,
+        kernels.COHERENCE,
+        0,
+        steps,
+        steps,
+        packing._T_START,
+        packing._T_END,
+        packing._LR_START,
+        packing._LR_END,
+        slot,
+        hist,
+    )
 
     class Bar:
         def update(self, k):
@@ -291,13 +303,14 @@ def test_counts_as_floats():
 
 
 @settings(max_examples=12)
-@given(regime=strategies.regimes(min_n=2, max_n=4, max_m=9, superposition=True),
-       seed=st.integers(0, 2**16))
+@given(
+    regime=strategies.regimes(min_n=2, max_n=4, max_m=9, superposition=True),
+    seed=st.integers(0, 2**16),
+)
 def test_bounds_keep_their_order(regime, seed):
     # lower bound <= found <= random start (docs/theory.md section 4)
     n, m, _ = regime
-    res = optimize_packing(m, n, restarts=1, steps=150, seed=seed, polish=False,
-                           progress=False)
+    res = optimize_packing(m, n, restarts=1, steps=150, seed=seed, polish=False, progress=False)
     assert res.coherence >= float(coherence_lower_bound(m=m, n=n)) - 1e-9
     assert res.coherence >= float(welch_bound(m=m, n=n)) - 1e-9
     assert res.coherence <= res.history[0, 0] + 1e-12
@@ -313,8 +326,23 @@ def test_lazy_public_names():
 
 def test_cli_pack_json_and_save(tmp_path, capsys):
     out = tmp_path / "w.npy"
-    code = main(["pack", "--m", "6", "--n", "3", "--restarts", "2", "--steps", "400",
-                 "--json", "--no-progress", "--save", str(out)])
+    code = main(
+        [
+            "pack",
+            "--m",
+            "6",
+            "--n",
+            "3",
+            "--restarts",
+            "2",
+            "--steps",
+            "400",
+            "--json",
+            "--no-progress",
+            "--save",
+            str(out),
+        ]
+    )
     assert code == 0
     data = json.loads(capsys.readouterr().out)
     assert abs(data["coherence"] - 1 / math.sqrt(5)) < TOL
@@ -325,20 +353,25 @@ def test_cli_pack_json_and_save(tmp_path, capsys):
 
 
 def test_cli_pack_text_and_bad_input(capsys):
-    assert main(["pack", "--m", "4", "--n", "2", "--steps", "100", "--restarts", "1",
-                 "--no-progress"]) == 0
+    assert (
+        main(["pack", "--m", "4", "--n", "2", "--steps", "100", "--restarts", "1", "--no-progress"])
+        == 0
+    )
     text = capsys.readouterr().out
     assert "gap to the bound" in text and "Welch bound" in text
     assert main(["pack", "--m", "4", "--n", "2", "--objective", "nope", "--no-progress"]) == 2
     assert "objective must be one of" in capsys.readouterr().err
 
 
-@pytest.mark.parametrize("kwargs, name", [
-    ({"steps": 10**400}, "steps"),     # was a numpy UFuncTypeError
-    ({"restarts": 10**400}, "restarts"),  # was "Maximum allowed dimension exceeded"
-    ({"m": 10**400}, "m"),
-    ({"m": 20_000}, "m"),              # a 20,000 x 20,000 Gram per step
-])
+@pytest.mark.parametrize(
+    "kwargs, name",
+    [
+        ({"steps": 10**400}, "steps"),  # was a numpy UFuncTypeError
+        ({"restarts": 10**400}, "restarts"),  # was "Maximum allowed dimension exceeded"
+        ({"m": 10**400}, "m"),
+        ({"m": 20_000}, "m"),  # a 20,000 x 20,000 Gram per step
+    ],
+)
 def test_sizes_past_memory_are_a_value_error_naming_the_parameter(kwargs, name):
     args = {"m": 6, "n": 3, **kwargs}
     with pytest.raises(ValueError, match=rf"^{name} must"):

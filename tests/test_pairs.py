@@ -44,8 +44,9 @@ def check_against_brute(W, s, thresholds=(), top_k=0, decimals=None):
     arg = A.argmax(axis=1)
     for i in np.flatnonzero(has & (s.nearest != arg)):
         assert A[i, s.nearest[i]] == pytest.approx(mx[i], rel=1e-13)
-    np.testing.assert_allclose(s.nearest_overlap[has], G[np.flatnonzero(has), s.nearest[has]],
-                               rtol=1e-13, atol=1e-15)
+    np.testing.assert_allclose(
+        s.nearest_overlap[has], G[np.flatnonzero(has), s.nearest[has]], rtol=1e-13, atol=1e-15
+    )
     for t_idx, t in enumerate(thresholds):
         # an exact cos == t may come out of float64 an ulp low: round the reference then
         ref = A if decimals is None else np.round(A, decimals)
@@ -57,20 +58,24 @@ def check_against_brute(W, s, thresholds=(), top_k=0, decimals=None):
         order = np.lexsort((iu[1][valid], iu[0][valid], -a[valid]))[:top_k]
         np.testing.assert_array_equal(s.top_pairs["i"], iu[0][valid][order])
         np.testing.assert_array_equal(s.top_pairs["j"], iu[1][valid][order])
-        np.testing.assert_allclose(np.abs(s.top_pairs["overlap"]), a[valid][order], rtol=1e-12,
-                                   atol=1e-11)
+        np.testing.assert_allclose(
+            np.abs(s.top_pairs["overlap"]), a[valid][order], rtol=1e-12, atol=1e-11
+        )
 
 
-@pytest.mark.parametrize("m,n,shift,block", [(300, 16, 0.0, 64), (1500, 48, 0.5, 128),
-                                             (2500, 6, 0.0, 512), (4200, 96, 0.3, None)])
+@pytest.mark.parametrize(
+    "m,n,shift,block",
+    [(300, 16, 0.0, 64), (1500, 48, 0.5, 128), (2500, 6, 0.0, 512), (4200, 96, 0.3, None)],
+)
 def test_every_statistic_equals_brute_force(m, n, shift, block):
     rng = np.random.default_rng(m)
     W = rng.standard_normal((m, n)) + shift * rng.standard_normal(n)
     W[5] = -2 * W[7]  # an antipodal duplicate
-    W[11] = 0.0       # a zero row
+    W[11] = 0.0  # a zero row
     thresholds = (0.2, 0.5)
-    s = pair_statistics(W, top_k=50, thresholds=thresholds, quantiles=Q, block=block,
-                        progress=False)
+    s = pair_statistics(
+        W, top_k=50, thresholds=thresholds, quantiles=Q, block=block, progress=False
+    )
     check_against_brute(W, s, thresholds, 50)
     _, A, _ = brute(W)
     a = A[np.triu_indices(m, 1)]
@@ -93,8 +98,9 @@ def test_quantiles_exact_on_every_path(monkeypatch, path):
         monkeypatch.setattr(P, "_predict_bands", lambda *a, **k: None)
     elif path == "missed":
         # a band far from every rank: the check after the pass sends it to the histogram
-        monkeypatch.setattr(P, "_predict_bands",
-                            lambda *a, **k: (np.array([0.999]), np.array([1.0])))
+        monkeypatch.setattr(
+            P, "_predict_bands", lambda *a, **k: (np.array([0.999]), np.array([1.0]))
+        )
     seen = []
     real = P._exact_quantiles
     monkeypatch.setattr(P, "_exact_quantiles", lambda *a, **k: seen.append(1) or real(*a, **k))
@@ -107,16 +113,18 @@ def test_quantiles_exact_on_every_path(monkeypatch, path):
     _, A, _ = brute(W)
     a = A[np.triu_indices(len(W), 1)]
     # atol: the float64 reference is off by ~1e-16 at the smallest |cos| (~1e-7)
-    np.testing.assert_allclose(list(s.quantiles.values()), np.quantile(a, q), rtol=1e-12,
-                               atol=1e-15)
+    np.testing.assert_allclose(
+        list(s.quantiles.values()), np.quantile(a, q), rtol=1e-12, atol=1e-15
+    )
 
 
 def test_float32_input_with_shared_direction_and_ties():
     rng = np.random.default_rng(3)
     W = (rng.standard_normal((900, 24)) + 2.0 * rng.standard_normal(24)).astype(np.float32)
     W[100:110] = W[3]  # a block of exact duplicates: ties everywhere
-    s = pair_statistics(W, top_k=60, thresholds=[0.9, 0.99], quantiles=(0.5, 0.999),
-                        progress=False, block=100)
+    s = pair_statistics(
+        W, top_k=60, thresholds=[0.9, 0.99], quantiles=(0.5, 0.999), progress=False, block=100
+    )
     check_against_brute(W, s, (0.9, 0.99), 60)
     assert s.nearest[3] == 100 and s.nearest[100] == 3 and s.nearest[105] == 3
 
@@ -124,11 +132,9 @@ def test_float32_input_with_shared_direction_and_ties():
 def test_identical_for_threads_and_blocks():
     rng = np.random.default_rng(4)
     W = rng.standard_normal((2600, 20))
-    ref = pair_statistics(W, top_k=30, thresholds=[0.6], quantiles=[0.5], threads=1,
-                          progress=False)
+    ref = pair_statistics(W, top_k=30, thresholds=[0.6], quantiles=[0.5], threads=1, progress=False)
     for kw in ({"threads": 2}, {"block": 77}, {"block": 3000}):
-        s = pair_statistics(W, top_k=30, thresholds=[0.6], quantiles=[0.5], progress=False,
-                            **kw)
+        s = pair_statistics(W, top_k=30, thresholds=[0.6], quantiles=[0.5], progress=False, **kw)
         for name in ("max_overlap", "nearest", "nearest_overlap", "counts", "top_pairs"):
             np.testing.assert_array_equal(getattr(s, name), getattr(ref, name))
         assert s.quantiles == ref.quantiles
@@ -143,11 +149,18 @@ def test_no_pair(W):
         pair_statistics(W, quantiles=[0.5], progress=False)
 
 
-@pytest.mark.parametrize("kw,match", [
-    ({"top_k": -1}, "top_k"), ({"top_k": 1.5}, "top_k"), ({"thresholds": [1.5]}, "thresholds"),
-    ({"thresholds": [np.nan]}, "thresholds"), ({"quantiles": [-0.1]}, "quantiles"),
-    ({"threads": 0}, "threads"), ({"block": 0}, "block"),
-])
+@pytest.mark.parametrize(
+    "kw,match",
+    [
+        ({"top_k": -1}, "top_k"),
+        ({"top_k": 1.5}, "top_k"),
+        ({"thresholds": [1.5]}, "thresholds"),
+        ({"thresholds": [np.nan]}, "thresholds"),
+        ({"quantiles": [-0.1]}, "quantiles"),
+        ({"threads": 0}, "threads"),
+        ({"block": 0}, "block"),
+    ],
+)
 def test_bad_options(kw, match):
     with pytest.raises(ValueError, match=match):
         pair_statistics(np.eye(3), progress=False, **kw)
@@ -158,8 +171,11 @@ def test_bad_matrix():
         pair_statistics(np.array([[1.0, np.nan], [0.0, 1.0]]), progress=False)
 
 
-small = arrays(np.float64, st.tuples(st.integers(2, 40), st.integers(1, 6)),
-               elements=st.sampled_from([0.0, 1.0, -1.0, 0.5, 2.0, -3.0, 0.25]))
+small = arrays(
+    np.float64,
+    st.tuples(st.integers(2, 40), st.integers(1, 6)),
+    elements=st.sampled_from([0.0, 1.0, -1.0, 0.5, 2.0, -3.0, 0.25]),
+)
 
 
 @settings(max_examples=40)

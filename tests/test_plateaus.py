@@ -39,8 +39,9 @@ def test_polygon_geometry_of_kgons_and_shared_vertices():
     W[5] = W[0] / np.sqrt(2)
     W[0] = W[0] / np.sqrt(2)
     b[5] = 0.0
-    assert st.one_sparse_loss(W, b) == pytest.approx(kgon_loss(4, 6, negative=1) +
-                                                     (kgon_loss(4, 6, 2) - kgon_loss(4, 6, 1)))
+    assert st.one_sparse_loss(W, b) == pytest.approx(
+        kgon_loss(4, 6, negative=1) + (kgon_loss(4, 6, 2) - kgon_loss(4, 6, 1))
+    )
     g = polygon_geometry(W, b)
     assert (g.k, g.vertices, g.negative) == (5, 4, 1)  # norm 0.707 >= 0.5: on the polygon
     assert not g.regular and g.vertex_gap_error < 0.1

@@ -99,9 +99,7 @@ def test_optimal_never_above_random(n, m, l, s):
     assume(l <= m - 1)
     for fn, kw in ((st_.interference, {"m": m, "l": l}), (st_.pair_interference, {"m": m})):
         assert fn(n=n, model="optimal", **kw) <= fn(n=n, model="random", **kw) * (1 + 1e-12)
-    assert st_.max_active(n, m, snr=s, model="optimal") >= st_.max_active(n, m, snr=s) * (
-        1 - 1e-12
-    )
+    assert st_.max_active(n, m, snr=s, model="optimal") >= st_.max_active(n, m, snr=s) * (1 - 1e-12)
     assert st_.min_width(m, l, snr=s, model="optimal") <= st_.min_width(m, l, snr=s) * (1 + 1e-12)
     lo = st_.log_max_features(n, l, snr=s)
     hi = st_.log_max_features(n, l, snr=s, model="optimal")
@@ -228,9 +226,7 @@ def test_levels_at_error_budget_with_end_levels(model):
     if model != "random":
         sigma = st_.interference(n, m, l, model=model)
         assert p == pytest.approx(stats.norm.sf(half / sigma), rel=1e-12)
-    assert st_.bits_per_feature(n, m, l, error=error, model=model) == pytest.approx(
-        math.log2(L)
-    )
+    assert st_.bits_per_feature(n, m, l, error=error, model=model) == pytest.approx(math.log2(L))
     # at L = 2 the levels are the on/off read-out
     e2 = st_.readout_error(n, m, l, model=model)
     assert st_.distinguishable_levels(n, m, l, error=e2, model=model) == pytest.approx(2.0)

@@ -77,7 +77,9 @@ def test_table_is_aligned_and_complete():
     proxies = next(i for i, t in enumerate(lines) if t.startswith("[largest-overlap proxies"))
     assert [t.split()[0] for t in lines[rms + 1 : proxies]] == ["random", "optimal"]
     assert [t.split()[0] for t in lines[proxies + 1 : proxies + 4]] == [
-        "linsefors", "worst", "packing"
+        "linsefors",
+        "worst",
+        "packing",
     ]
     assert "Linsefors (2024)" in text and "seed" not in text
 

@@ -52,8 +52,9 @@ Q = dict(progress=False)
 )
 def test_random_noise_std_matches_random_model(n, l, count, amplitudes):  # noqa: E741
     a = 1.7
-    r = S.simulate_interference(n, 1000, l, a, trials=20_000, seed=n + int(10 * l),
-                                count=count, amplitudes=amplitudes, **Q)
+    r = S.simulate_interference(
+        n, 1000, l, a, trials=20_000, seed=n + int(10 * l), count=count, amplitudes=amplitudes, **Q
+    )
     # docs/theory.md §2: Var = E|S| E x^2 / n exactly; E x^2 = a^2 (fixed) or a^2 / 3 (uniform)
     factor = 1.0 if amplitudes == "fixed" else 1 / math.sqrt(3)
     expected = interference(n, 1000, l, a, model="random") * factor
@@ -68,8 +69,9 @@ def test_random_noise_std_matches_random_model(n, l, count, amplitudes):  # noqa
 def test_random_noise_single_overlap_has_the_exact_beta_law():
     # l = 1 fixed: the noise is one overlap t, (1 + t) / 2 ~ Beta((n-1)/2, (n-1)/2) (§2)
     for n in (3, 10, 64):
-        r = S.simulate_interference(n, 100, 1, count="fixed", trials=4000, seed=n,
-                                    return_samples=True, **Q)
+        r = S.simulate_interference(
+            n, 100, 1, count="fixed", trials=4000, seed=n, return_samples=True, **Q
+        )
         assert r.samples is not None and r.samples.shape == (4000,)
         p = stats.kstest((1 + r.samples) / 2, stats.beta((n - 1) / 2, (n - 1) / 2).cdf).pvalue
         assert p > 1e-3
@@ -85,8 +87,7 @@ def test_random_noise_law_matches_brute_force_geometry():
     V = rng.standard_normal((T, l + 1, n))
     V /= np.linalg.norm(V, axis=2, keepdims=True)
     brute = np.einsum("tn,tjn->t", V[:, 0], V[:, 1:])
-    r = S.simulate_interference(n, 50, l, count="fixed", trials=T, seed=8,
-                                return_samples=True, **Q)
+    r = S.simulate_interference(n, 50, l, count="fixed", trials=T, seed=8, return_samples=True, **Q)
     assert stats.ks_2samp(brute, r.samples).pvalue > 1e-3
 
 
@@ -149,9 +150,12 @@ def _exact_embedding_moments(W, l, count, amplitudes, a=1.0):  # noqa: E741
 @pytest.mark.parametrize("l", [0.7, 2.0, 3.4])
 def test_embedding_closed_moments_equal_enumeration(count, amplitudes, l):  # noqa: E741
     W = np.random.default_rng(5).standard_normal((6, 3)) + 0.4
-    mean, std = S._embedding_moments(W / np.linalg.norm(W, axis=1, keepdims=True), l,
-                                     *((1.0, 1.0) if amplitudes == "fixed" else (0.5, 1 / 3)),
-                                     count)
+    mean, std = S._embedding_moments(
+        W / np.linalg.norm(W, axis=1, keepdims=True),
+        l,
+        *((1.0, 1.0) if amplitudes == "fixed" else (0.5, 1 / 3)),
+        count,
+    )
     ref_mean, ref_std = _exact_embedding_moments(W, l, count, amplitudes)
     assert mean == pytest.approx(ref_mean, rel=1e-12, abs=1e-14)
     assert std == pytest.approx(ref_std, rel=1e-12)
@@ -166,29 +170,57 @@ def _simplex(k):
 @pytest.mark.parametrize(
     "name, W, l, count, amplitudes",
     [
-        ("gaussian+offset", np.random.default_rng(3).standard_normal((200, 32)) + 0.3, 3.0,
-         "binomial", "fixed"),
-        ("gaussian+offset", np.random.default_rng(3).standard_normal((200, 32)) + 0.3, 7.3,
-         "fixed", "uniform"),
-        ("gaussian wide", np.random.default_rng(4).standard_normal((40, 64)), 0.5,
-         "binomial", "uniform"),
+        (
+            "gaussian+offset",
+            np.random.default_rng(3).standard_normal((200, 32)) + 0.3,
+            3.0,
+            "binomial",
+            "fixed",
+        ),
+        (
+            "gaussian+offset",
+            np.random.default_rng(3).standard_normal((200, 32)) + 0.3,
+            7.3,
+            "fixed",
+            "uniform",
+        ),
+        (
+            "gaussian wide",
+            np.random.default_rng(4).standard_normal((40, 64)),
+            0.5,
+            "binomial",
+            "uniform",
+        ),
         ("simplex ETF", _simplex(12), 4.0, "fixed", "fixed"),
-        ("duplicated rows", np.repeat(np.random.default_rng(5).standard_normal((10, 8)), 3,
-                                       axis=0), 5.0, "binomial", "fixed"),
-        ("dense subsets", np.random.default_rng(6).standard_normal((30, 16)), 26.0,
-         "fixed", "fixed"),
+        (
+            "duplicated rows",
+            np.repeat(np.random.default_rng(5).standard_normal((10, 8)), 3, axis=0),
+            5.0,
+            "binomial",
+            "fixed",
+        ),
+        (
+            "dense subsets",
+            np.random.default_rng(6).standard_normal((30, 16)),
+            26.0,
+            "fixed",
+            "fixed",
+        ),
     ],
 )
 def test_embedding_noise_matches_exact_moments(name, W, l, count, amplitudes):  # noqa: E741
-    r = S.simulate_interference(l=l, embedding=W, trials=20_000, seed=11, count=count,
-                                amplitudes=amplitudes, **Q)
+    r = S.simulate_interference(
+        l=l, embedding=W, trials=20_000, seed=11, count=count, amplitudes=amplitudes, **Q
+    )
     assert r.source == "embedding" and (r.m, r.n) == W.shape
     # (+1e-12: the simplex with a fixed count has no noise at all, only rounding)
     assert abs(r.std - r.theory) < 3 * r.std_se + 1e-12, name
     assert abs(r.mean - r.theory_mean) < 3 * r.mean_se + 1e-12, name
     # same width, random directions: the random law (reported for comparison)
-    assert r.random_law == pytest.approx(interference(W.shape[1], W.shape[0], l, model="random")
-                                         * (1 if amplitudes == "fixed" else 3**-0.5))
+    assert r.random_law == pytest.approx(
+        interference(W.shape[1], W.shape[0], l, model="random")
+        * (1 if amplitudes == "fixed" else 3**-0.5)
+    )
 
 
 def test_embedding_too_large_for_exact_moments_reports_nan(monkeypatch):
@@ -216,8 +248,15 @@ def test_subset_sampler_is_uniform(N, k):
     T = 6000
     rng = np.random.default_rng(2)
     out = np.empty(T)
-    K.embedding_noise(W, np.zeros(T, np.int64), np.arange(T + 1, dtype=np.int64) * k,
-                      rng.random(T * k), np.empty(0), 1.0, out)
+    K.embedding_noise(
+        W,
+        np.zeros(T, np.int64),
+        np.arange(T + 1, dtype=np.int64) * k,
+        rng.random(T * k),
+        np.empty(0),
+        1.0,
+        out,
+    )
     masks = out.astype(np.int64)
     assert np.all(np.array([bin(x).count("1") for x in masks]) == k)
     counts = np.bincount(np.unique(masks, return_inverse=True)[1])
@@ -256,8 +295,13 @@ def test_levels_single_overlap_exact(n):
 
 
 @pytest.mark.parametrize(
-    "n, l, count", [(256, 64.0, "binomial"), (1024, 100.0, "poisson"), (4096, 256.0, "fixed"),
-                    (64, 16.0, "fixed")]
+    "n, l, count",
+    [
+        (256, 64.0, "binomial"),
+        (1024, 100.0, "poisson"),
+        (4096, 256.0, "fixed"),
+        (64, 16.0, "fixed"),
+    ],
 )
 def test_levels_normal_approximation_at_large_l(n, l, count):  # noqa: E741
     # many active features: the noise is close to normal (excess kurtosis ~ 3 / l or less)
@@ -269,8 +313,9 @@ def test_levels_normal_approximation_at_large_l(n, l, count):  # noqa: E741
     np.testing.assert_allclose(r.theory, normal, rtol=1e-12)
     assert np.all(np.abs(r.error - normal) <= 3 * np.sqrt(normal * (1 - normal) / r.trials))
     # docs/theory.md's two-sided form 2 Phi(-h / sigma) is the same up to the end-level factor
-    np.testing.assert_allclose(r.theory * lv / (lv - 1),
-                               2 * stats.norm.cdf(-(1 / (lv - 1)) / (2 * sigma)), rtol=1e-12)
+    np.testing.assert_allclose(
+        r.theory * lv / (lv - 1), 2 * stats.norm.cdf(-(1 / (lv - 1)) / (2 * sigma)), rtol=1e-12
+    )
 
 
 def test_levels_default_grid_and_max_levels_at():
@@ -287,18 +332,17 @@ def test_levels_on_embedding_uses_exact_moments():
     W = np.random.default_rng(3).standard_normal((300, 64)) + 0.05
     r = S.simulate_levels(l=30, embedding=W, levels=[2, 3, 4], trials=30_000, seed=2, **Q)
     assert r.mu != 0
-    assert np.all(np.abs(r.error - r.theory) <= 3 * np.sqrt(r.theory * (1 - r.theory)
-                                                             / r.trials))
+    assert np.all(np.abs(r.error - r.theory) <= 3 * np.sqrt(r.theory * (1 - r.theory) / r.trials))
 
 
-@pytest.mark.parametrize("n, l, error", [(1024, 64.0, 0.05), (4096, 16.0, 0.01),
-                                         (256, 100.0, 0.2)])
+@pytest.mark.parametrize("n, l, error", [(1024, 64.0, 0.05), (4096, 16.0, 0.01), (256, 100.0, 0.2)])
 def test_max_levels_against_closed_form(n, l, error):  # noqa: E741
     r = S.simulate_max_levels(n, 1e5, l, error=error, trials=40_000, seed=4, **Q)
     # the normal law (end levels counted) at the exact sigma; the random model's exact law
     # differs from it by little at these l
-    assert r.theory == pytest.approx(distinguishable_levels(n, 1e5, l, error=error,
-                                                            model="random"), rel=2e-3)
+    assert r.theory == pytest.approx(
+        distinguishable_levels(n, 1e5, l, error=error, model="random"), rel=2e-3
+    )
     # the whole-number answer under the normal law lies inside the simulation's 95% band
     assert r.levels_low <= r.theory_levels <= r.levels_high
     assert r.levels_low <= r.levels <= r.levels_high
@@ -320,8 +364,7 @@ def test_max_levels_without_noise_is_censored():
 @pytest.mark.parametrize("m, n", [(20, 16), (100, 16), (60, 64), (150, 256)])
 def test_max_coherence_matches_finite_n_law(m, n):
     trials = 600
-    r = S.simulate_max_coherence(m, n, trials=trials, seed=m + n, quantiles=[0.1, 0.5, 0.9],
-                                 **Q)
+    r = S.simulate_max_coherence(m, n, trials=trials, seed=m + n, quantiles=[0.1, 0.5, 0.9], **Q)
     assert r.theory_mean == pytest.approx(expected_max_coherence_random(m, n), rel=1e-12)
     assert abs(r.mean - r.theory_mean) < 3 * r.mean_se
     # the law's CDF at its own quantiles: the fraction below is binomial(trials, q)
@@ -354,12 +397,13 @@ def test_max_coherence_one_dimension():
 def _all_results(seed):
     W = np.random.default_rng(0).standard_normal((80, 20))
     return (
-        S.simulate_interference(64, 1000, 9.5, trials=40_000, seed=seed, return_samples=True,
-                                **Q).samples,
-        S.simulate_interference(l=6, embedding=W, trials=40_000, seed=seed, count="fixed",
-                                return_samples=True, **Q).samples,
-        S.simulate_levels(64, 1000, 9.5, levels=[2, 5, 9], trials=40_000, seed=seed,
-                          **Q).errors,
+        S.simulate_interference(
+            64, 1000, 9.5, trials=40_000, seed=seed, return_samples=True, **Q
+        ).samples,
+        S.simulate_interference(
+            l=6, embedding=W, trials=40_000, seed=seed, count="fixed", return_samples=True, **Q
+        ).samples,
+        S.simulate_levels(64, 1000, 9.5, levels=[2, 5, 9], trials=40_000, seed=seed, **Q).errors,
         S.simulate_max_coherence(50, 10, trials=64, seed=seed, **Q).samples,
     )
 
@@ -400,8 +444,12 @@ def test_progress_bar_path_runs():
 
 
 def test_lazy_public_names():
-    for name in ("simulate_interference", "simulate_levels", "simulate_max_levels",
-                 "simulate_max_coherence"):
+    for name in (
+        "simulate_interference",
+        "simulate_levels",
+        "simulate_max_levels",
+        "simulate_max_coherence",
+    ):
         assert getattr(suptheory, name) is getattr(S, name)
 
 
@@ -459,10 +507,11 @@ def test_bad_input_names_the_parameter(kwargs, exc, match):
         (lambda: S.simulate_max_coherence(1, 8, trials=10, **Q), "^m must"),
         (lambda: S.simulate_max_coherence(10, 0, trials=10, **Q), "^n must"),
         (lambda: S.simulate_max_coherence(10, 8, trials=1, **Q), "^trials must"),
-        (lambda: S.simulate_max_coherence(10, 8, quantiles=1.5, trials=10, **Q),
-         "^quantiles must"),
-        (lambda: S.simulate_max_coherence(10, 8, quantiles=[[0.5]], trials=10, **Q),
-         "^quantiles must"),
+        (lambda: S.simulate_max_coherence(10, 8, quantiles=1.5, trials=10, **Q), "^quantiles must"),
+        (
+            lambda: S.simulate_max_coherence(10, 8, quantiles=[[0.5]], trials=10, **Q),
+            "^quantiles must",
+        ),
         (lambda: S.simulate_max_coherence(10**6, 10**5, trials=10, **Q), "too large"),
     ],
 )
@@ -490,8 +539,9 @@ def test_max_levels_at_validates_error():
 )
 def test_noise_std_agrees_with_theory_anywhere(n, l, count, amplitudes, seed):  # noqa: E741
     # random settings: 5 standard errors (a false alarm about once in 2 million examples)
-    r = S.simulate_interference(n, 100, l, trials=4000, seed=seed, count=count,
-                                amplitudes=amplitudes, **Q)
+    r = S.simulate_interference(
+        n, 100, l, trials=4000, seed=seed, count=count, amplitudes=amplitudes, **Q
+    )
     if r.std_se > 0:
         assert abs(r.std - r.theory) < 5 * r.std_se + 1e-12
     assert abs(r.mean) < 5 * r.mean_se + 1e-12
@@ -506,8 +556,15 @@ def test_subset_sampler_draws_distinct_others(m, data):
     T = 50
     W = (2.0 ** np.arange(m))[:, None]
     out = np.empty(T)
-    K.embedding_noise(W, np.full(T, i, np.int64), np.arange(T + 1, dtype=np.int64) * k,
-                      np.random.default_rng(k).random(T * k), np.empty(0), 1.0, out)
+    K.embedding_noise(
+        W,
+        np.full(T, i, np.int64),
+        np.arange(T + 1, dtype=np.int64) * k,
+        np.random.default_rng(k).random(T * k),
+        np.empty(0),
+        1.0,
+        out,
+    )
     masks = (out / 2.0**i).astype(np.int64)
     assert np.all(out / 2.0**i == masks)
     assert all(bin(x).count("1") == k and not (x >> i) & 1 for x in masks)
@@ -550,8 +607,9 @@ def test_an_embedding_with_huge_or_tiny_entries_reads_like_its_directions(scale)
     # was: std 0.0 at 1e155 (the squared norms overflowed) and "zero rows" at 1e-170
     R = np.random.default_rng(3).standard_normal((40, 8))
     ref = suptheory.simulate_interference(l=2, embedding=R, trials=2000, seed=1, progress=False)
-    got = suptheory.simulate_interference(l=2, embedding=R * scale, trials=2000, seed=1,
-                                          progress=False)
+    got = suptheory.simulate_interference(
+        l=2, embedding=R * scale, trials=2000, seed=1, progress=False
+    )
     assert got.std == pytest.approx(ref.std, rel=1e-12) and got.std > 0.1
     assert got.theory == pytest.approx(ref.theory, rel=1e-12)
 

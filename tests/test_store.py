@@ -103,8 +103,7 @@ def test_discard_removes_the_row_and_its_arrays(store):
 
 def test_distinct_points_distinct_keys():
     keys = {
-        point_key(p)
-        for p in [{"n": 1}, {"n": 1.5}, {"n": True}, {"n": "1"}, {"n": None}, {"m": 1}]
+        point_key(p) for p in [{"n": 1}, {"n": 1.5}, {"n": True}, {"n": "1"}, {"n": None}, {"m": 1}]
     }
     assert len(keys) == 6
 
@@ -129,7 +128,15 @@ def test_dataframe(store):
     store.put({"n": 2, "model": "worst"}, {"loss": 0.25, "extra": 1, "W": np.eye(3)}, seed=4)
     frame = store.to_dataframe()
     assert list(frame.columns) == [
-        "n", "model", "loss", "extra", "seed", "function", "version", "seconds", "finished",
+        "n",
+        "model",
+        "loss",
+        "extra",
+        "seed",
+        "function",
+        "version",
+        "seconds",
+        "finished",
     ]
     assert frame["loss"].tolist() == [0.5, 0.25]
     assert math.isnan(frame["extra"][0]) and frame["extra"][1] == 1

@@ -60,9 +60,7 @@ def comparable(rows):
 
 def test_grid_is_the_cartesian_product_first_name_slowest():
     points = grid_points({"a": [1, 2], "b": ["x", "y", "z"], "c": np.array([0.5])})
-    assert points == [
-        {"a": a, "b": b, "c": 0.5} for a in (1, 2) for b in ("x", "y", "z")
-    ]
+    assert points == [{"a": a, "b": b, "c": 0.5} for a in (1, 2) for b in ("x", "y", "z")]
     assert type(points[0]["c"]) is float  # numpy values become Python scalars
     explicit = [{"n": 1}, {"n": 2, "model": "worst"}]
     assert grid_points(explicit) == explicit

@@ -42,7 +42,8 @@ def test_sigkill_of_the_parent_ends_workers_forkserver_and_tracker(tmp_path):
     pids = tmp_path / "pids"
     pids.mkdir()
     script = tmp_path / "child.py"
-    script.write_text(textwrap.dedent(f"""
+    script.write_text(
+        textwrap.dedent(f"""
         import sys
         sys.path.insert(0, {ROOT!r})
         from suptheory import sweep
@@ -50,7 +51,8 @@ def test_sigkill_of_the_parent_ends_workers_forkserver_and_tracker(tmp_path):
         if __name__ == "__main__":
             sweep(targets.sleeps_and_records, {{"i": [0, 1, 2, 3], "pid_dir": [{str(pids)!r}]}},
                   progress=False)
-    """))
+    """)
+    )
     child = subprocess.Popen([sys.executable, str(script)], start_new_session=True)
     try:
         deadline = time.monotonic() + 60

@@ -84,8 +84,11 @@ def test_linsefors_and_jl():
     simple = np.where(simple < 1, simple, np.nan)  # jl_eps: NaN where no eps < 1 is certified
     assert_allclose(st.jl_eps(M, N * 100, convention="simple"), simple, rtol=1e-13)
     e = np.asarray(st.jl_eps(1e6, np.array([1e3, 1e4, 1e5])))
-    assert_allclose(lam(sy.jl_dasgupta_gupta_inverse_m, sy.eps, sy.n)(e, np.array([1e3, 1e4, 1e5])),
-                    1e6, rtol=1e-9)
+    assert_allclose(
+        lam(sy.jl_dasgupta_gupta_inverse_m, sy.eps, sy.n)(e, np.array([1e3, 1e4, 1e5])),
+        1e6,
+        rtol=1e-9,
+    )
 
 
 def test_bounds_against_twins():
@@ -95,8 +98,10 @@ def test_bounds_against_twins():
         welch = np.where(mm > nn, lam(sy.welch_bound_expr, sy.m, sy.n)(mm, nn), np.nan)
     assert_allclose(st.welch_bound(mm, nn), welch, rtol=1e-13)
     packed = mm > nn * (nn + 1) / 2
-    assert_allclose(st.orthoplex_bound(mm, nn),
-                    np.where(packed, lam(sy.orthoplex_bound_expr, sy.n)(nn + 0 * mm), np.nan))
+    assert_allclose(
+        st.orthoplex_bound(mm, nn),
+        np.where(packed, lam(sy.orthoplex_bound_expr, sy.n)(nn + 0 * mm), np.nan),
+    )
     with np.errstate(invalid="ignore", divide="ignore"):
         lev = np.where(packed, lam(sy.levenshtein_bound_expr, sy.m, sy.n)(mm, nn), np.nan)
     assert_allclose(st.levenshtein_bound(mm, nn), lev, rtol=1e-13)
@@ -106,15 +111,25 @@ def test_bounds_against_twins():
         how = np.where(how > 0, how, np.nan)  # vacuous (m c_k <= 1): NaN by contract
         assert_allclose(st.higher_order_welch_bound(mm, nn, k=k), how, rtol=1e-10)
     assert_allclose(st.gerzon_bound(nn), lam(sy.gerzon_bound_expr, sy.n)(nn))
-    assert_allclose(st.rank_bound(M, EPS.T), lam(sy.rank_bound_expr, sy.m, sy.eps)(M, EPS.T),
-                    rtol=1e-14)
+    assert_allclose(
+        st.rank_bound(M, EPS.T), lam(sy.rank_bound_expr, sy.m, sy.eps)(M, EPS.T), rtol=1e-14
+    )
     small = np.array([0.001, 0.01, 0.05])
-    assert_allclose(st.rank_max_features(100.0, small),
-                    lam(sy.rank_max_features_expr, sy.n, sy.eps)(100.0, small), rtol=1e-13)
-    assert_allclose(st.kabatiansky_levenshtein_rate(EPS, N),
-                    lam(sy.kabatiansky_levenshtein_expr, sy.eps, sy.n)(EPS, N), rtol=1e-12)
-    assert_allclose(st.kabatiansky_levenshtein_cheap(EPS, N),
-                    lam(sy.kabatiansky_levenshtein_cheap_expr, sy.eps, sy.n)(EPS, N), rtol=1e-13)
+    assert_allclose(
+        st.rank_max_features(100.0, small),
+        lam(sy.rank_max_features_expr, sy.n, sy.eps)(100.0, small),
+        rtol=1e-13,
+    )
+    assert_allclose(
+        st.kabatiansky_levenshtein_rate(EPS, N),
+        lam(sy.kabatiansky_levenshtein_expr, sy.eps, sy.n)(EPS, N),
+        rtol=1e-12,
+    )
+    assert_allclose(
+        st.kabatiansky_levenshtein_cheap(EPS, N),
+        lam(sy.kabatiansky_levenshtein_cheap_expr, sy.eps, sy.n)(EPS, N),
+        rtol=1e-13,
+    )
 
 
 @pytest.mark.parametrize("mu", [0.05, 0.1, 0.2])

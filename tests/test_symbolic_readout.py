@@ -81,8 +81,12 @@ def test_error_budget_forms():
     assert np.all(got[~small] == np.inf)
     # random model at l = 1: the exact Beta tail
     nn = N[:40]
-    lm = np.array([float(S.random_log_max_features_error_l1.subs({S.n: v, S.error: e}).evalf(30))
-                   for v, e in zip(nn, ERR[:40], strict=True)])
+    lm = np.array(
+        [
+            float(S.random_log_max_features_error_l1.subs({S.n: v, S.error: e}).evalf(30))
+            for v, e in zip(nn, ERR[:40], strict=True)
+        ]
+    )
     assert_allclose(st_.log_max_features(nn, 1.0, error=ERR[:40]), lm, rtol=1e-10)
 
 

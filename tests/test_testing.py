@@ -21,8 +21,7 @@ from suptheory.testing import assert_coherence, assert_matches, assert_within_ca
 from suptheory.testing import strategies as sts
 
 ROOT = Path(__file__).resolve().parents[1]
-EXAMPLES = settings(max_examples=200, deadline=None,
-                    suppress_health_check=[HealthCheck.too_slow])
+EXAMPLES = settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 
 def gram(W):
@@ -43,8 +42,7 @@ def cosines(W):
 def test_regimes_are_inside_the_models_valid_region(model, data):
     realistic = data.draw(st.booleans())
     superposition = data.draw(st.booleans())
-    n, m, ell = r = data.draw(sts.regimes(model, realistic=realistic,
-                                          superposition=superposition))
+    n, m, ell = r = data.draw(sts.regimes(model, realistic=realistic, superposition=superposition))
     assert isinstance(r, sts.Regime) and all(type(v) is int for v in r)
     assert n >= 1 and m >= 2 and 0 <= ell <= m - 1
     if realistic:
@@ -86,7 +84,8 @@ def test_random_dictionaries_have_unit_rows(W, seed):
     g = np.random.default_rng(seed).standard_normal((m, n))
     np.testing.assert_array_equal(
         sts._unit_gaussian_rows(np.random.default_rng(seed), m, n),
-        g / np.linalg.norm(g, axis=1)[:, None])
+        g / np.linalg.norm(g, axis=1)[:, None],
+    )
 
 
 def test_random_dictionaries_are_uniform_on_the_sphere():
@@ -165,8 +164,7 @@ def test_planted_duplicates_sit_at_the_chosen_overlap(data):
     if use_overlap:
         p = data.draw(sts.planted_duplicates(k=st.integers(1, 3), overlap=st.floats(-1, 1)))
     else:
-        p = data.draw(sts.planted_duplicates(k=st.integers(1, 3),
-                                             angle=st.floats(0, math.pi)))
+        p = data.draw(sts.planted_duplicates(k=st.integers(1, 3), angle=st.floats(0, math.pi)))
     W, pairs, c = p
     assert pairs.shape[1] == 2 and len(set(pairs.ravel().tolist())) == pairs.size
     C = cosines(W)
@@ -182,8 +180,9 @@ def test_planted_duplicates_leave_the_other_rows_alone(W, data):
     p = data.draw(sts.planted_duplicates(scaled, k=st.integers(1, 2)))
     changed = np.flatnonzero(np.any(p.W != scaled, axis=1))
     assert set(changed.tolist()) <= set(p.pairs[:, 1].tolist())
-    np.testing.assert_allclose(np.linalg.norm(p.W, axis=1), np.linalg.norm(scaled, axis=1),
-                               rtol=1e-13)
+    np.testing.assert_allclose(
+        np.linalg.norm(p.W, axis=1), np.linalg.norm(scaled, axis=1), rtol=1e-13
+    )
     C = cosines(p.W)
     for i, j in p.pairs:
         assert C[i, j] == pytest.approx(p.overlap, abs=1e-12)
@@ -208,10 +207,13 @@ def test_planted_duplicates_bad_arguments():
 
 
 @EXAMPLES
-@given(W=sts.random_dictionaries(m=st.integers(2, 32), n=st.integers(8, 32)),
-       c=sts.permuted_noisy_copy(W=sts.random_dictionaries(m=st.integers(1, 8)),
-                                 noise=st.floats(0, 0.9)),
-       data=st.data())
+@given(
+    W=sts.random_dictionaries(m=st.integers(2, 32), n=st.integers(8, 32)),
+    c=sts.permuted_noisy_copy(
+        W=sts.random_dictionaries(m=st.integers(1, 8)), noise=st.floats(0, 0.9)
+    ),
+    data=st.data(),
+)
 def test_permuted_noisy_copy_returns_the_true_permutation(W, c, data):
     # the bound on every copy, for any dictionary (here one with arbitrary noise)
     assert sorted(c.perm.tolist()) == list(range(len(c.perm)))
@@ -254,8 +256,9 @@ def test_sparse_activations_follow_the_toy_model_law(data):
     a = data.draw(st.sampled_from([1.0, 0.5, 3.0]))
     if data.draw(st.booleans()):
         p = data.draw(st.floats(0, 1))
-        X = data.draw(sts.sparse_activations(p=p, amplitude=amplitude, a=a,
-                                             batch=st.integers(1, 64)))
+        X = data.draw(
+            sts.sparse_activations(p=p, amplitude=amplitude, a=a, batch=st.integers(1, 64))
+        )
     else:
         m = data.draw(st.integers(1, 64))
         ell = data.draw(st.floats(0, m))
@@ -290,10 +293,12 @@ def test_sparse_activations_bad_arguments():
 
 def test_assert_coherence_passes_and_reports_the_numbers():
     assert_coherence(np.eye(4) - 0.25, 1 / 3)
-    with pytest.raises(AssertionError,
-                       match=r"4 x 4 dictionary is 0\.333333 \(rows 0 and 1, overlap "
-                             r"-0\.333333\), expected 0\.3: \|difference\| 0\.0333 > allowed "
-                             r"3e-13"):
+    with pytest.raises(
+        AssertionError,
+        match=r"4 x 4 dictionary is 0\.333333 \(rows 0 and 1, overlap "
+        r"-0\.333333\), expected 0\.3: \|difference\| 0\.0333 > allowed "
+        r"3e-13",
+    ):
         assert_coherence(np.eye(4) - 0.25, 0.3)
     with pytest.raises(AssertionError, match="no pair of nonzero rows"):
         assert_coherence([[1.0, 0.0]], 0.5)
@@ -335,14 +340,18 @@ def test_assert_within_capacity_random_dictionary_against_the_random_law():
 def test_assert_matches_messages():
     A = np.eye(3)
     np.testing.assert_array_equal(assert_matches(A, A[[2, 0, 1]]), [1, 2, 0])
-    with pytest.raises(AssertionError, match=r"1 of 3 features of A have no match in B with "
-                                             r"cosine >= 0\.9: A\[2\] best cosine 0\.6 \(B\[2\]\)"):
+    with pytest.raises(
+        AssertionError,
+        match=r"1 of 3 features of A have no match in B with "
+        r"cosine >= 0\.9: A\[2\] best cosine 0\.6 \(B\[2\]\)",
+    ):
         assert_matches(A, [[0.0, 1.0, 0.0], [1.0, 0.0, 0.0], [0.0, 0.8, 0.6]])
     with pytest.raises(AssertionError, match=r"B\[0\] for A\[0, 1\]"):
         assert_matches([[1.0, 0.0], [1.0, 0.01]], [[1.0, 0.0], [0.0, 1.0]])
     np.testing.assert_array_equal(
         assert_matches([[1.0, 0.0], [1.0, 0.01]], [[1.0, 0.0], [0.0, 1.0]], one_to_one=False),
-        [0, 0])
+        [0, 0],
+    )
     with pytest.raises(AssertionError, match=r"A\[0\] is a zero row"):
         assert_matches([[0.0, 0.0], [1.0, 0.0]], np.eye(2))
     with pytest.raises(ValueError, match="same width"):
@@ -353,8 +362,13 @@ def test_assert_matches_messages():
 
 
 def _run(code):
-    return subprocess.run([sys.executable, "-c", textwrap.dedent(code)], cwd=ROOT,
-                          capture_output=True, text=True, timeout=300)
+    return subprocess.run(
+        [sys.executable, "-c", textwrap.dedent(code)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
 
 
 def test_import_suptheory_does_not_import_hypothesis():
@@ -388,7 +402,8 @@ def test_without_hypothesis_the_plugin_and_assertions_work_and_strategies_say_so
 
 def test_plugin_fixture_and_profile_in_a_fresh_pytest_run(tmp_path):
     # as a user's test run would see it: only the plugin, no project conftest
-    (tmp_path / "test_user.py").write_text(textwrap.dedent("""
+    (tmp_path / "test_user.py").write_text(
+        textwrap.dedent("""
         import numpy as np
         from hypothesis import settings
         from suptheory import load_embedding
@@ -400,19 +415,35 @@ def test_plugin_fixture_and_profile_in_a_fresh_pytest_run(tmp_path):
             W = load_embedding(embedding_file.path, key=embedding_file.key)
             assert W.shape == (32, 8) and embedding_file.path.exists()
             np.testing.assert_array_equal(W, embedding_file.W)
-    """))
+    """)
+    )
     # and the plugin example of the docs page, as it is printed there
     page = (ROOT / "docs" / "testing-your-code.md").read_text(encoding="utf-8")
-    blocks = [b for b in re.findall(r"^```python\n(.*?)^```", page, re.M | re.S)
-              if "def test_" in b and "embedding_file" in b]
+    blocks = [
+        b
+        for b in re.findall(r"^```python\n(.*?)^```", page, re.M | re.S)
+        if "def test_" in b and "embedding_file" in b
+    ]
     assert len(blocks) == 1
     (tmp_path / "test_docs_example.py").write_text(blocks[0])
     out = subprocess.run(
         # the plugin comes in through its pytest11 entry point, as in a user's environment
-        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider",
-         "--hypothesis-profile=suptheory", str(tmp_path)],
-        cwd=tmp_path, capture_output=True, text=True, timeout=300,
-        env={**__import__("os").environ, "PYTHONPATH": str(ROOT)})
+        [
+            sys.executable,
+            "-m",
+            "pytest",
+            "-q",
+            "-p",
+            "no:cacheprovider",
+            "--hypothesis-profile=suptheory",
+            str(tmp_path),
+        ],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env={**__import__("os").environ, "PYTHONPATH": str(ROOT)},
+    )
     from suptheory.testing._plugin import FORMATS
 
     assert out.returncode == 0, out.stdout + out.stderr

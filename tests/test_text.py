@@ -57,17 +57,29 @@ def test_format_number_rejects_non_numbers():
 
 @pytest.mark.parametrize(
     ("z", "text"),
-    [(1.36, "+1.4"), (-2.0, "-2.0"), (0.0, "+0.0"), (9999.0, "+9999.0"), (2.5e4, "+2.5e+04"),
-     (-2.5e4, "-2.5e+04"), (math.nan, "-"), (math.inf, "-"), (-math.inf, "-"), (None, "-")],
+    [
+        (1.36, "+1.4"),
+        (-2.0, "-2.0"),
+        (0.0, "+0.0"),
+        (9999.0, "+9999.0"),
+        (2.5e4, "+2.5e+04"),
+        (-2.5e4, "-2.5e+04"),
+        (math.nan, "-"),
+        (math.inf, "-"),
+        (-math.inf, "-"),
+        (None, "-"),
+    ],
 )
 def test_format_z(z, text):
     assert format_z(z) == text
 
 
 def test_render_table_aligns_left_and_right():
-    lines = render_table(["name", "value", "note"],
-                         [["a", "1", "x"], ["long name", "1,234", ""], ["b", "-", "y"]],
-                         align="lrl")
+    lines = render_table(
+        ["name", "value", "note"],
+        [["a", "1", "x"], ["long name", "1,234", ""], ["b", "-", "y"]],
+        align="lrl",
+    )
     assert lines == [
         "name       value  note",
         "a              1  x",
@@ -83,8 +95,12 @@ def test_render_table_default_is_left_and_lines_are_stripped():
 
 
 def test_render_table_rules_headings_and_indent():
-    lines = render_table(["k", "v"], [None, "section one", ["alpha", "1"], None, "two",
-                                      ["b", "22"]], align="lr", indent="  ")
+    lines = render_table(
+        ["k", "v"],
+        [None, "section one", ["alpha", "1"], None, "two", ["b", "22"]],
+        align="lr",
+        indent="  ",
+    )
     assert lines == [
         "  k       v",
         "-----------",
@@ -128,10 +144,22 @@ def test_reports_print_nan_and_inf_one_way():
 
 
 def test_dumps_writes_nonfinite_as_strings():
-    text = dumps({"a": math.inf, "b": -np.inf, "c": [np.float32("nan"), 1.0],
-                  "d": np.array([np.inf, 2.0]), 0.5: None})
-    assert json.loads(text) == {"a": "inf", "b": "-inf", "c": ["nan", 1.0], "d": ["inf", 2.0],
-                                "0.5": None}
+    text = dumps(
+        {
+            "a": math.inf,
+            "b": -np.inf,
+            "c": [np.float32("nan"), 1.0],
+            "d": np.array([np.inf, 2.0]),
+            0.5: None,
+        }
+    )
+    assert json.loads(text) == {
+        "a": "inf",
+        "b": "-inf",
+        "c": ["nan", 1.0],
+        "d": ["inf", 2.0],
+        "0.5": None,
+    }
     assert [float(v) for v in ("inf", "-inf")] == [math.inf, -math.inf]
 
 

@@ -152,8 +152,20 @@ def test_data_moments_through_zero_model(model, p):
     mean = np.zeros(J)
     se = np.zeros(J)
     batch = 40_000
-    K.evaluate(W, W, b, imp, np.full(J, p), K.NO_SETS, K.NO_SET_MODE, keys, batch,
-               K.MODELS[model], mean, se)
+    K.evaluate(
+        W,
+        W,
+        b,
+        imp,
+        np.full(J, p),
+        K.NO_SETS,
+        K.NO_SET_MODE,
+        keys,
+        batch,
+        K.MODELS[model],
+        mean,
+        se,
+    )
     expected = imp.sum(1) * (c**2 - c * p + p / 3)
     assert np.all(np.abs(mean - expected) < 4.5 * se + 1e-12)
 
@@ -166,8 +178,18 @@ def test_training_and_evaluation_losses_match_numpy_forward_at_m_much_above_n():
     ps = np.array([0.5, 0.03, 0.005])
     assert [K.use_batch(p, m, n) for p in ps] == [True, True, False]
     assert K.use_gram(K.MODEL_RELU, ps[2], m, n)
-    r = train_toy_models(m, n, p=ps, steps=100, batch=512, lr=1e-12, progress=False, seed=2,
-                         eval_batch=2**15, dtype="float64")
+    r = train_toy_models(
+        m,
+        n,
+        p=ps,
+        steps=100,
+        batch=512,
+        lr=1e-12,
+        progress=False,
+        seed=2,
+        eval_batch=2**15,
+        dtype="float64",
+    )
     rng = np.random.default_rng(7)
     for k, p in enumerate(ps):
         W = r.W[k]
@@ -183,8 +205,9 @@ def test_training_and_evaluation_losses_match_numpy_forward_at_m_much_above_n():
 
 
 def test_pentagon_at_high_sparsity():
-    r = train_toy_models(5, 2, p=0.02, importance=1.0, steps=3000, restarts=4, progress=False,
-                         seed=5)
+    r = train_toy_models(
+        5, 2, p=0.02, importance=1.0, steps=3000, restarts=4, progress=False, seed=5
+    )
     D = r.feature_dimensionality[0]
     np.testing.assert_allclose(D, 0.4, atol=0.02)
     # a regular pentagon: consecutive angles 72 degrees
@@ -197,8 +220,16 @@ def test_pentagon_at_high_sparsity():
 def test_features_learned_and_dstar_trend():
     # Elhage et al.: dense features -> about n features (an orthogonal basis of the most
     # important), D* ~ 1; sparse features -> more features than neurons, D* < 1.
-    r = train_toy_models(20, 5, p=[1.0, 0.03], importance=0.7 ** np.arange(20), steps=3000,
-                         progress=False, seed=2, restarts=2)
+    r = train_toy_models(
+        20,
+        5,
+        p=[1.0, 0.03],
+        importance=0.7 ** np.arange(20),
+        steps=3000,
+        progress=False,
+        seed=2,
+        restarts=2,
+    )
     fl = r.features_learned
     assert fl[0] == pytest.approx(5, abs=0.6)
     assert r.dimensions_per_feature[0] == pytest.approx(1.0, abs=0.12)
@@ -214,8 +245,18 @@ def test_two_feature_phase_against_exact_losses():
     p = np.array([0.1, 0.9])
     # restarts: about half of the runs at p = 0.1 stall in a local optimum (one feature
     # kept, the other partly mixed in, loss ~ the dropping cost), as the paper warns
-    r = train_toy_models(2, 1, p=p, importance=[1.0, r1], steps=3000, restarts=8,
-                         progress=False, seed=4, dtype="float64", eval_batch=2**16)
+    r = train_toy_models(
+        2,
+        1,
+        p=p,
+        importance=[1.0, r1],
+        steps=3000,
+        restarts=8,
+        progress=False,
+        seed=4,
+        dtype="float64",
+        eval_batch=2**16,
+    )
     antipodal = (1 + r1) * p**2 / 6
     drop = r1 * (p / 3 - p**2 / 4)
     # p = 0.1 << 4/7: antipodal pair, loss near (1 + r) p^2 / 6 (learned norms and bias can
@@ -245,8 +286,17 @@ def test_other_models_train(model):
 
 def test_linear_model_learns_principal_subspace():
     # linear model: the optimum keeps the n most important features (PCA); Elhage et al.
-    r = train_toy_models(5, 2, p=0.5, importance=[1.0, 0.9, 0.1, 0.05, 0.01], model="linear",
-                         steps=3000, progress=False, seed=0, dtype="float64")
+    r = train_toy_models(
+        5,
+        2,
+        p=0.5,
+        importance=[1.0, 0.9, 0.1, 0.05, 0.01],
+        model="linear",
+        steps=3000,
+        progress=False,
+        seed=0,
+        dtype="float64",
+    )
     norms = np.linalg.norm(r.W[0], axis=1)
     assert np.all(norms[:2] > 0.8) and np.all(norms[2:] < 0.3)
 
@@ -375,14 +425,26 @@ def test_cli_train_json_and_plot(tmp_path, capsys):
     from suptheory.cli.main import main
 
     out = tmp_path / "toy.png"
-    code = main(["train", "--preset", "anthropic-intro", "--steps", "30", "--json",
-                 "--plot", str(out), "--no-progress"])
+    code = main(
+        [
+            "train",
+            "--preset",
+            "anthropic-intro",
+            "--steps",
+            "30",
+            "--json",
+            "--plot",
+            str(out),
+            "--no-progress",
+        ]
+    )
     assert code == 0
     data = json.loads(capsys.readouterr().out)
     assert data["m"] == 5 and data["n"] == 2 and len(data["loss"]) == 10
     assert out.stat().st_size > 1000
-    code = main(["train", "--m", "4", "--n", "2", "--p", "0.1", "0.5", "--steps", "20",
-                 "--no-progress"])
+    code = main(
+        ["train", "--m", "4", "--n", "2", "--p", "0.1", "0.5", "--steps", "20", "--no-progress"]
+    )
     assert code == 0
     assert "2 instances" in capsys.readouterr().out
     assert main(["train", "--m", "4", "--n", "2", "--p", "2", "--no-progress"]) == 2
@@ -442,8 +504,15 @@ def test_batch_major_gradient_equals_central_differences(model):
 def test_extreme_densities_and_paths(model):
     # p = 0 (no data: the loss is 0 and weight decay shrinks W), p = 1, and densities that
     # take each kernel path (sparse per-sample, Gram, batch-major) at a larger width
-    r = train_toy_models(40, 3, p=[0.0, 1.0, 0.002, 0.03, 0.2], steps=30, progress=False,
-                         model=model, eval_batch=1000)
+    r = train_toy_models(
+        40,
+        3,
+        p=[0.0, 1.0, 0.002, 0.03, 0.2],
+        steps=30,
+        progress=False,
+        model=model,
+        eval_batch=1000,
+    )
     assert np.all(np.isfinite(r.W)) and np.all(np.isfinite(r.loss_history))
     assert r.loss[0] == 0.0 and np.all(r.loss_history[0] == 0.0)
     assert np.all(r.loss[1:] > 0)
@@ -461,11 +530,17 @@ def test_init_scale_is_torch_xavier_normal_of_the_3d_parameter():
 # ---------------------------------------------------------------- data laws, snapshots
 
 
-@pytest.mark.parametrize("data,p,expected", [
-    ("1-sparse", 1.0, lambda c, m: m * c**2 - c + 1 / 3),
-    ([("correlated", 3), ("anticorrelated", 4)], 0.4,
-     lambda c, m: 3 * (c**2 - 0.4 * c + 0.4 / 3) + 4 * (c**2 - 0.1 * c + 0.1 / 3)),
-])
+@pytest.mark.parametrize(
+    "data,p,expected",
+    [
+        ("1-sparse", 1.0, lambda c, m: m * c**2 - c + 1 / 3),
+        (
+            [("correlated", 3), ("anticorrelated", 4)],
+            0.4,
+            lambda c, m: 3 * (c**2 - 0.4 * c + 0.4 / 3) + 4 * (c**2 - 0.1 * c + 0.1 / 3),
+        ),
+    ],
+)
 def test_feature_set_moments_through_zero_model(data, p, expected):
     # W = 0, b = c: each output costs c^2 - 2 c E x + E x^2 with the feature's marginal
     # density (1/m for 1-sparse; p for a correlated set, p / size for an anticorrelated one)
@@ -477,14 +552,36 @@ def test_feature_set_moments_through_zero_model(data, p, expected):
     W = np.zeros((J, m, 2))
     b = np.repeat(c[:, None], m, axis=1)
     mean, se = np.zeros(J), np.zeros(J)
-    K.evaluate(W, W, b, np.ones((J, m)), np.full(J, p), sets, mode,
-               np.array([4, 5, 6], dtype=np.uint64), batch, K.MODEL_RELU, mean, se)
+    K.evaluate(
+        W,
+        W,
+        b,
+        np.ones((J, m)),
+        np.full(J, p),
+        sets,
+        mode,
+        np.array([4, 5, 6], dtype=np.uint64),
+        batch,
+        K.MODEL_RELU,
+        mean,
+        se,
+    )
     assert np.all(np.abs(mean - expected(c, m)) < 4.5 * se + 1e-12)
 
 
 def test_snapshots_and_trajectories():
-    r = train_toy_models(6, 2, data="1-sparse", steps=300, snapshots=8, init_std=1e-3,
-                         restarts=2, progress=False, seed=3, eval_batch=4096)
+    r = train_toy_models(
+        6,
+        2,
+        data="1-sparse",
+        steps=300,
+        snapshots=8,
+        init_std=1e-3,
+        restarts=2,
+        progress=False,
+        seed=3,
+        eval_batch=4096,
+    )
     assert r.data == "1-sparse" and r.feature_sets == [("anticorrelated", 6)]
     assert r.snapshot_steps.tolist() == snapshot_steps(300, 8).tolist()
     assert r.snapshot_steps[0] == 0 and r.snapshot_steps[-1] == 300
@@ -503,8 +600,9 @@ def test_snapshots_and_trajectories():
 def test_one_sparse_training_finds_a_kgon():
     from suptheory.theory.kgons import kgon_loss
 
-    r = train_toy_models(5, 2, data="1-sparse", steps=3000, restarts=2, progress=False,
-                         seed=0, eval_batch=20_000)
+    r = train_toy_models(
+        5, 2, data="1-sparse", steps=3000, restarts=2, progress=False, seed=0, eval_batch=20_000
+    )
     # with c = 5 features the pentagon is the lowest k-gon; the evaluation agrees with it
     assert abs(r.loss[0] - kgon_loss(5, 5)) < 4 * r.loss_se[0] + 0.003
     assert r.geometry(0).classes.counts() == {"pentagon": 5}
@@ -517,17 +615,20 @@ def test_bernoulli_law_unchanged_by_default():
     assert a.snapshot_steps is None and a.data == "independent"
 
 
-@pytest.mark.parametrize("kwargs,exc,match", [
-    ({"data": "dense"}, ValueError, "data"),
-    ({"data": [("correlated", 2), ("anticorrelated", 2)]}, ValueError, "sum to 4"),
-    ({"data": [("sideways", 5)]}, ValueError, "mode"),
-    ({"data": [("correlated", 0), ("correlated", 5)]}, ValueError, "at least 1"),
-    ({"data": [5]}, TypeError, "pairs"),
-    ({"data": "1-sparse", "p": 0.5}, ValueError, "p must be 1"),
-    ({"snapshots": 1}, ValueError, "snapshots"),
-    ({"snapshots": 5, "model": "abs"}, ValueError, "abs"),
-    ({"init_std": 0}, ValueError, "init_std"),
-])
+@pytest.mark.parametrize(
+    "kwargs,exc,match",
+    [
+        ({"data": "dense"}, ValueError, "data"),
+        ({"data": [("correlated", 2), ("anticorrelated", 2)]}, ValueError, "sum to 4"),
+        ({"data": [("sideways", 5)]}, ValueError, "mode"),
+        ({"data": [("correlated", 0), ("correlated", 5)]}, ValueError, "at least 1"),
+        ({"data": [5]}, TypeError, "pairs"),
+        ({"data": "1-sparse", "p": 0.5}, ValueError, "p must be 1"),
+        ({"snapshots": 1}, ValueError, "snapshots"),
+        ({"snapshots": 5, "model": "abs"}, ValueError, "abs"),
+        ({"init_std": 0}, ValueError, "init_std"),
+    ],
+)
 def test_bad_data_options(kwargs, exc, match):
     with pytest.raises(exc, match=match):
         train_toy_models(5, 2, steps=5, progress=False, **kwargs)
@@ -555,24 +656,30 @@ def test_snapshots_serialise_and_plot(tmp_path):
         _ = plain.dimensionality_history
 
 
-@pytest.mark.parametrize("kwargs, name", [
-    ({"batch": 2**63 - 1}, "batch"),       # was a numba SystemError
-    ({"eval_batch": 2**63 - 1}, "eval_batch"),  # hung inside numba
-    ({"threads": -7}, "threads"),          # was accepted
-    ({"threads": "3"}, "threads"),
-    ({"threads": True}, "threads"),
-])
+@pytest.mark.parametrize(
+    "kwargs, name",
+    [
+        ({"batch": 2**63 - 1}, "batch"),  # was a numba SystemError
+        ({"eval_batch": 2**63 - 1}, "eval_batch"),  # hung inside numba
+        ({"threads": -7}, "threads"),  # was accepted
+        ({"threads": "3"}, "threads"),
+        ({"threads": True}, "threads"),
+    ],
+)
 def test_sizes_and_threads_are_validated_before_any_work(kwargs, name):
     with pytest.raises((ValueError, TypeError), match=name):
         train_toy_models(5, 2, steps=1, progress=False, **kwargs)
 
 
-@pytest.mark.parametrize("kwargs, name", [
-    ({"steps": 10**400}, "steps"),         # was "Maximum allowed size exceeded"
-    ({"m": 10**400}, "m"),                 # was an error about batch
-    ({"restarts": 10**400}, "restarts"),   # was "Maximum allowed dimension exceeded"
-    ({"steps": 2**27, "restarts": 4}, "steps"),  # 2^29 loss-history entries
-])
+@pytest.mark.parametrize(
+    "kwargs, name",
+    [
+        ({"steps": 10**400}, "steps"),  # was "Maximum allowed size exceeded"
+        ({"m": 10**400}, "m"),  # was an error about batch
+        ({"restarts": 10**400}, "restarts"),  # was "Maximum allowed dimension exceeded"
+        ({"steps": 2**27, "restarts": 4}, "steps"),  # 2^29 loss-history entries
+    ],
+)
 def test_sizes_past_memory_are_a_value_error_naming_the_parameter(kwargs, name):
     args = {"m": 5, "n": 2, "steps": 1, **kwargs}
     with pytest.raises(ValueError, match=rf"^{name} must"):

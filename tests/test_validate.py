@@ -156,7 +156,8 @@ def test_as_seed_sequence():
     kids = as_seed_sequence(3, 4)
     ref = np.random.SeedSequence(3).spawn(4)
     assert [k.generate_state(2).tolist() for k in kids] == [
-        k.generate_state(2).tolist() for k in ref]
+        k.generate_state(2).tolist() for k in ref
+    ]
     assert as_seed_sequence(np.int64(3)).entropy == 3
     assert isinstance(as_seed_sequence(None), np.random.SeedSequence)
     # a SeedSequence is used itself: spawning advances it

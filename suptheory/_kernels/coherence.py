@@ -21,8 +21,16 @@ from numba import prange
 
 from suptheory._kernels.jit import jit
 
-__all__ = ["row_sumsq_dd", "pair_cos", "rows_sumsq_dd", "rows_cos", "rows_dot64", "unit_block",
-           "scan_block", "CHUNK"]
+__all__ = [
+    "row_sumsq_dd",
+    "pair_cos",
+    "rows_sumsq_dd",
+    "rows_cos",
+    "rows_dot64",
+    "unit_block",
+    "scan_block",
+    "CHUNK",
+]
 
 #: columns of a GEMM tile (and of a scanned chunk); a constant, so the work split (and with
 #: it every intermediate) is the same for any thread count.
@@ -428,8 +436,7 @@ def _chunk_max_bits(ci, row0, col0, k0, k1):
 
 
 @jit  # serial: the caller's worker threads each scan their own tile (nogil)
-def scan_block(c, ci, row0, col0, lower, err, slack, A,
-               out_val, out_cos, out_i, out_j, out_cand):
+def scan_block(c, ci, row0, col0, lower, err, slack, A, out_val, out_cos, out_i, out_j, out_cand):
     """Exact best pair of one screened GEMM block ``c`` (rows ``row0..``, columns ``col0..``).
 
     ``ci`` is ``c`` viewed as int32: for non-negative floats the bit patterns order like the

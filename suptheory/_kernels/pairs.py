@@ -169,8 +169,26 @@ def _grow(a, size):
 
 
 @jit  # serial: the caller's worker threads each scan their own tile (nogil)
-def stats_block(c, ci, row0, col0, upper, signed, err, slack, A, B, err64, lower_r, lower_c,
-                top_k, top_lower, thresholds, hist, hscale):
+def stats_block(
+    c,
+    ci,
+    row0,
+    col0,
+    upper,
+    signed,
+    err,
+    slack,
+    A,
+    B,
+    err64,
+    lower_r,
+    lower_c,
+    top_k,
+    top_lower,
+    thresholds,
+    hist,
+    hscale,
+):
     """Exact per-row and per-column statistics of one screened tile.
 
     ``c[r, k]`` approximates the cosine of row ``row0 + r`` of ``A`` and row ``col0 + k``
@@ -257,13 +275,15 @@ def stats_block(c, ci, row0, col0, upper, signed, err, slack, A, B, err64, lower
     row_thr = np.full(b, np.inf)
     for r in range(b):
         if rkey[r] != none:
-            row_thr[r] = max(_key_value(rkey[r]) - 2.0 * err - slack,
-                             lower_r[row0 + r] - err - slack)
+            row_thr[r] = max(
+                _key_value(rkey[r]) - 2.0 * err - slack, lower_r[row0 + r] - err - slack
+            )
     col_thr = np.full(w, np.inf)
     for k in range(w):
         if ckey[k] != none:
-            col_thr[k] = max(_key_value(ckey[k]) - 2.0 * err - slack,
-                             lower_c[col0 + k] - err - slack)
+            col_thr[k] = max(
+                _key_value(ckey[k]) - 2.0 * err - slack, lower_c[col0 + k] - err - slack
+            )
     top_thr = np.inf
     if top_k > 0:
         top_thr = top_lower - err - slack
@@ -372,8 +392,21 @@ def stats_block(c, ci, row0, col0, upper, signed, err, slack, A, B, err64, lower
                     if (a - th > err + slack) or (abs(a - th) <= err + slack and exact >= th):
                         row_count[r, t] += 1
                         col_count[k, t] += 1
-    return (row_best, row_cos, row_arg, col_best, col_cos, col_arg, row_count, col_count,
-            top_val[:ntop], top_cos[:ntop], top_i[:ntop], top_j[:ntop], ncand)
+    return (
+        row_best,
+        row_cos,
+        row_arg,
+        col_best,
+        col_cos,
+        col_arg,
+        row_count,
+        col_count,
+        top_val[:ntop],
+        top_cos[:ntop],
+        top_i[:ntop],
+        top_j[:ntop],
+        ncand,
+    )
 
 
 @jit  # serial: the caller's worker threads each scan their own tile (nogil)
@@ -474,7 +507,7 @@ def band_block(c, row0, col0, upper, lo, hi):
             continue
         seg = ci[r, ks:]
         for q0 in range(0, seg.shape[0], _SKIP):
-            sub = seg[q0:min(seg.shape[0], q0 + _SKIP)]
+            sub = seg[q0 : min(seg.shape[0], q0 + _SKIP)]
             inside = 0
             for t in range(nt):
                 lt = klo[t]

@@ -56,11 +56,27 @@ from numba import prange
 
 from suptheory._kernels.jit import jit
 
-__all__ = ["MODELS", "MODEL_RELU", "MODEL_LINEAR", "MODEL_HIDDEN_RELU", "MODEL_ABS",
-           "SET_INDEPENDENT", "SET_CORRELATED", "SET_ANTICORRELATED", "SET_MODES", "NO_SETS",
-           "NO_SET_MODE",
-           "train_chunk", "evaluate", "loss_and_grad", "adam_update", "use_gram", "use_batch",
-           "tree_size", "batch_loss_and_grad"]
+__all__ = [
+    "MODELS",
+    "MODEL_RELU",
+    "MODEL_LINEAR",
+    "MODEL_HIDDEN_RELU",
+    "MODEL_ABS",
+    "SET_INDEPENDENT",
+    "SET_CORRELATED",
+    "SET_ANTICORRELATED",
+    "SET_MODES",
+    "NO_SETS",
+    "NO_SET_MODE",
+    "train_chunk",
+    "evaluate",
+    "loss_and_grad",
+    "adam_update",
+    "use_gram",
+    "use_batch",
+    "tree_size",
+    "batch_loss_and_grad",
+]
 
 # Model codes, the ``model`` argument of the kernels. numba reads module-level ints as
 # compile-time constants, so naming them costs nothing.
@@ -74,8 +90,12 @@ MODEL_HIDDEN_RELU = 2
 MODEL_ABS = 3
 
 #: model name (:data:`suptheory.empirical.toy_models.TOY_MODELS`) -> code used in the kernels
-MODELS: dict[str, int] = {"relu": MODEL_RELU, "linear": MODEL_LINEAR,
-                          "hidden-relu": MODEL_HIDDEN_RELU, "abs": MODEL_ABS}
+MODELS: dict[str, int] = {
+    "relu": MODEL_RELU,
+    "linear": MODEL_LINEAR,
+    "hidden-relu": MODEL_HIDDEN_RELU,
+    "abs": MODEL_ABS,
+}
 
 # Feature-set modes, the entries of ``set_mode``.
 #: every feature of the set active independently with probability ``p``
@@ -86,8 +106,11 @@ SET_CORRELATED = 1
 SET_ANTICORRELATED = 2
 
 #: set-mode name -> code used in the kernels
-SET_MODES: dict[str, int] = {"independent": SET_INDEPENDENT, "correlated": SET_CORRELATED,
-                             "anticorrelated": SET_ANTICORRELATED}
+SET_MODES: dict[str, int] = {
+    "independent": SET_INDEPENDENT,
+    "correlated": SET_CORRELATED,
+    "anticorrelated": SET_ANTICORRELATED,
+}
 
 #: ``sets`` and ``set_mode`` of the independent Bernoulli law (no feature sets)
 NO_SETS = np.zeros(1, np.int64)
@@ -273,8 +296,9 @@ def _draw_sets(state, p, sets, set_mode, signed, idx, val):
 
 
 @jit(inline="always")  # numba IR inlining: no per-call array refcounting
-def _sample(W, Wo, WoT, b, imp, idx, val, na, xd, z, h, dh, o, model, gW, gWo, gb, scale,
-            want_grad):
+def _sample(
+    W, Wo, WoT, b, imp, idx, val, na, xd, z, h, dh, o, model, gW, gWo, gb, scale, want_grad
+):
     """Loss ``sum_i I_i (y_i - x'_i)^2`` of one sample; add its gradient times ``scale``.
 
     ``W`` is the encoder (rows = feature directions), ``Wo`` the decoder (the same array for
@@ -374,8 +398,7 @@ def _sample(W, Wo, WoT, b, imp, idx, val, na, xd, z, h, dh, o, model, gW, gWo, g
 
 
 @jit(inline="always")  # numba IR inlining: no call overhead in the inner loops
-def _sample_gram(G, b, imp, idx, val, na, xd, o, nz, gv, model, gG, gb, scale,
-                 want_grad):
+def _sample_gram(G, b, imp, idx, val, na, xd, o, nz, gv, model, gG, gb, scale, want_grad):
     """The tied relu/linear sample through the Gram matrix ``G = W W^T``.
 
     ``x' = act(G x + b)`` costs ``m`` per active feature instead of ``n m``; the gradient
@@ -643,8 +666,9 @@ _tree_size = jit(inline="always")(tree_size)  # inlined into the kernels
 
 
 @jit(inline="always")  # numba IR inlining: no call overhead in the inner loops
-def _batch_step(W, Wo, b, imp, p, start, model, scale, gW, gWo, gb, Xt, Zt, Ht, Ot, dHt, acc,
-                lossb):
+def _batch_step(
+    W, Wo, b, imp, p, start, model, scale, gW, gWo, gb, Xt, Zt, Ht, Ot, dHt, acc, lossb
+):
     """One step's loss and gradient, batch-major: every array is ``(rows, batch)``.
 
     Used at moderate and high density, where every loop runs over the batch (long,
@@ -816,8 +840,32 @@ _use_gram = jit(inline="always")(use_gram)  # inlined into the kernels
 # the moments, losses[inst]) with its own scratch, so results do not depend on the thread
 # count.
 @jit(parallel=True)
-def train_chunk(W, Wo, b, mW, vW, mWo, vWo, mb, vb, imp, p, sets, set_mode, keys, step0, lr,
-                batch, model, adamw, wd, beta1, beta2, eps, losses):
+def train_chunk(
+    W,
+    Wo,
+    b,
+    mW,
+    vW,
+    mWo,
+    vWo,
+    mb,
+    vb,
+    imp,
+    p,
+    sets,
+    set_mode,
+    keys,
+    step0,
+    lr,
+    batch,
+    model,
+    adamw,
+    wd,
+    beta1,
+    beta2,
+    eps,
+    losses,
+):
     """Run ``lr.size`` optimiser steps from global step ``step0`` on every instance, in place.
 
     ``losses[i, s]`` receives the batch-mean loss (sum over features) before step ``s``.
@@ -912,28 +960,102 @@ def train_chunk(W, Wo, b, mW, vW, mWo, vWo, mb, vb, imp, p, sets, set_mode, keys
             state = _stream(keys[inst], step)
             total = 0.0
             if bmaj:
-                total = _batch_step(Wi, Woi, b[inst], imp[inst], pi, state, model, scale, gW, gWo,
-                                    gb, Xt, Zt, Ht, Ot, dHt, acc, lossb)
+                total = _batch_step(
+                    Wi,
+                    Woi,
+                    b[inst],
+                    imp[inst],
+                    pi,
+                    state,
+                    model,
+                    scale,
+                    gW,
+                    gWo,
+                    gb,
+                    Xt,
+                    Zt,
+                    Ht,
+                    Ot,
+                    dHt,
+                    acc,
+                    lossb,
+                )
             for _ in range(0 if bmaj else batch):
                 if use_sets:
                     na, state = _draw_sets(state, pi, sets, set_mode, signed, idx, val)
                 else:
                     na, state = _draw(state, pi, inv_log1mp, sparse, signed, m, idx, val)
                 if gram:
-                    total += _sample_gram(G, b[inst], imp[inst], idx, val, na, xd, o, nz, gv,
-                                          model, gG, gb, scale, True)
+                    total += _sample_gram(
+                        G,
+                        b[inst],
+                        imp[inst],
+                        idx,
+                        val,
+                        na,
+                        xd,
+                        o,
+                        nz,
+                        gv,
+                        model,
+                        gG,
+                        gb,
+                        scale,
+                        True,
+                    )
                 else:
-                    total += _sample(Wi, Woi, WoT, b[inst], imp[inst], idx, val, na, xd, z, h,
-                                     dh, o, model, gW, gWo, gb, scale, True)
+                    total += _sample(
+                        Wi,
+                        Woi,
+                        WoT,
+                        b[inst],
+                        imp[inst],
+                        idx,
+                        val,
+                        na,
+                        xd,
+                        z,
+                        h,
+                        dh,
+                        o,
+                        model,
+                        gW,
+                        gWo,
+                        gb,
+                        scale,
+                        True,
+                    )
             if gram:
                 _gram_to_w(Wi, gG, gW)
             losses[inst, s] = total / batch
             t = step + 1
-            adam_update(Wi.reshape(-1), gW.reshape(-1), mW[inst].reshape(-1),
-                        vW[inst].reshape(-1), lr[s], t, adamw, wd, beta1, beta2, eps)
+            adam_update(
+                Wi.reshape(-1),
+                gW.reshape(-1),
+                mW[inst].reshape(-1),
+                vW[inst].reshape(-1),
+                lr[s],
+                t,
+                adamw,
+                wd,
+                beta1,
+                beta2,
+                eps,
+            )
             if untied:
-                adam_update(Woi.reshape(-1), gWo.reshape(-1), mWo[inst].reshape(-1),
-                            vWo[inst].reshape(-1), lr[s], t, adamw, wd, beta1, beta2, eps)
+                adam_update(
+                    Woi.reshape(-1),
+                    gWo.reshape(-1),
+                    mWo[inst].reshape(-1),
+                    vWo[inst].reshape(-1),
+                    lr[s],
+                    t,
+                    adamw,
+                    wd,
+                    beta1,
+                    beta2,
+                    eps,
+                )
             adam_update(b[inst], gb, mb[inst], vb[inst], lr[s], t, adamw, wd, beta1, beta2, eps)
 
 
@@ -998,8 +1120,27 @@ def evaluate(W, Wo, b, imp, p, sets, set_mode, keys, batch, model, mean, se):
                 na, state = _draw_sets(state, pi, sets, set_mode, signed, idx, val)
             else:
                 na, state = _draw(state, pi, inv_log1mp, sparse, signed, m, idx, val)
-            loss = _sample(Wi, Woi, WoT, b[inst], imp[inst], idx, val, na, xd, z, h, dh, o,
-                           model, g, g, g1, 1.0, False)
+            loss = _sample(
+                Wi,
+                Woi,
+                WoT,
+                b[inst],
+                imp[inst],
+                idx,
+                val,
+                na,
+                xd,
+                z,
+                h,
+                dh,
+                o,
+                model,
+                g,
+                g,
+                g1,
+                1.0,
+                False,
+            )
             s1 += loss
             s2 += loss * loss
         mu = s1 / batch
@@ -1068,19 +1209,20 @@ def loss_and_grad(W, Wo, b, imp, x, model, gW, gWo, gb, gram):
                 val[na] = x[r, i]
                 na += 1
         if gram:
-            total += _sample_gram(G, b, imp, idx, val, na, xd, o, nz, gv, model, gG, gb, scale,
-                                  True)
+            total += _sample_gram(
+                G, b, imp, idx, val, na, xd, o, nz, gv, model, gG, gb, scale, True
+            )
         else:
-            total += _sample(W, Wo, WoT, b, imp, idx, val, na, xd, z, h, dh, o, model, gW, gWo,
-                             gb, scale, True)
+            total += _sample(
+                W, Wo, WoT, b, imp, idx, val, na, xd, z, h, dh, o, model, gW, gWo, gb, scale, True
+            )
     if gram:
         _gram_to_w(W, gG, gW)
     return total * scale
 
 
 @jit
-def batch_loss_and_grad(W, Wo, b, imp, p, key, step, batch, model, gW, gWo,
-                        gb):
+def batch_loss_and_grad(W, Wo, b, imp, p, key, step, batch, model, gW, gWo, gb):
     """The batch-major path's objective and gradient for one instance at one step.
 
     Returns ``(objective, X)`` with ``X`` the ``(batch, m)`` sample it drew, so that a test
@@ -1121,6 +1263,24 @@ def batch_loss_and_grad(W, Wo, b, imp, p, key, step, batch, model, gW, gWo,
     lossb = np.zeros(batch, np.float64)
     acc = np.zeros(_tree_size(batch), W.dtype)
     scale = 1.0 / (batch * m)
-    total = _batch_step(W, Wo, b, imp, p, _stream(key, step), model, scale, gW, gWo, gb, Xt,
-                        Zt, Ht, Ot, dHt, acc, lossb)
+    total = _batch_step(
+        W,
+        Wo,
+        b,
+        imp,
+        p,
+        _stream(key, step),
+        model,
+        scale,
+        gW,
+        gWo,
+        gb,
+        Xt,
+        Zt,
+        Ht,
+        Ot,
+        dHt,
+        acc,
+        lossb,
+    )
     return total * scale, Xt.T.copy()

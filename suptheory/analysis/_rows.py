@@ -48,7 +48,6 @@ def _unit_rows(W: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return x / np.sqrt(np.einsum("ij,ij->i", x, x))[:, None], keep
 
 
-
 #: values per block of rows read at a time (a 16 MiB float32 block)
 _BLOCK_VALUES = 2**22
 
@@ -63,7 +62,7 @@ def _row_exponents(W: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     amax = np.empty(m)
     step = max(1, _BLOCK_VALUES // n)
     for r0 in range(0, m, step):
-        amax[r0:r0 + step] = np.abs(W[r0:r0 + step]).max(axis=1)
+        amax[r0 : r0 + step] = np.abs(W[r0 : r0 + step]).max(axis=1)
     zero = amax == 0.0
     _, e = np.frexp(np.where(zero, 1.0, amax))
     return (1 - e).astype(np.int64), zero
@@ -123,8 +122,8 @@ def row_set(W: np.ndarray, threads: int | None = None) -> RowSet:
         X = np.empty((len(keep), n))
         step = max(1, _BLOCK_VALUES // n)
         for r0 in range(0, len(keep), step):
-            idx = keep[r0:r0 + step]
-            X[r0:r0 + len(idx)] = np.ldexp(W[idx], p[r0:r0 + step, None].astype(np.int32))
+            idx = keep[r0 : r0 + step]
+            X[r0 : r0 + len(idx)] = np.ldexp(W[idx], p[r0 : r0 + step, None].astype(np.int32))
         rid = np.arange(len(keep), dtype=np.int64)
         sc = np.ones(len(keep))
     else:
@@ -134,5 +133,15 @@ def row_set(W: np.ndarray, threads: int | None = None) -> RowSet:
     if len(rid):
         with num_threads(threads):
             _k.rows_sumsq_dd(X, rid, sc, s_hi, s_lo)
-    return RowSet(X, rid, sc, s_hi, s_lo, np.sqrt(s_hi), keep,
-                  tuple(int(r) for r in np.flatnonzero(zero)), m, n)
+    return RowSet(
+        X,
+        rid,
+        sc,
+        s_hi,
+        s_lo,
+        np.sqrt(s_hi),
+        keep,
+        tuple(int(r) for r in np.flatnonzero(zero)),
+        m,
+        n,
+    )

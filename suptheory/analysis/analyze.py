@@ -6,6 +6,7 @@ closed-form layer gives for ``m`` random directions in ``R^n`` and the lower bou
 arrangement can beat (see the theory page of the docs).
 """
 
+# ruff: noqa: E741  (l is the docs' name for the number of active features)
 from __future__ import annotations
 
 import math
@@ -29,8 +30,16 @@ from suptheory.theory.overlaps import (
 
 __all__ = ["EmbeddingReport", "analyze"]
 
-_PER_FEATURE = ("max_overlap", "nearest", "nearest_overlap", "rms_overlap", "top_pairs",
-                "counts", "noise", "noise_positive")
+_PER_FEATURE = (
+    "max_overlap",
+    "nearest",
+    "nearest_overlap",
+    "rms_overlap",
+    "top_pairs",
+    "counts",
+    "noise",
+    "noise_positive",
+)
 
 
 @dataclass(frozen=True)
@@ -147,19 +156,19 @@ class EmbeddingReport(ShownAsText):
     norm_median: float
     norm_max: float
     notes: tuple[str, ...] = ()
-    max_overlap: np.ndarray = field(default_factory=lambda: np.zeros(0), repr=False,
-                                    compare=False)
-    nearest: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64), repr=False,
-                                compare=False)
-    nearest_overlap: np.ndarray = field(default_factory=lambda: np.zeros(0), repr=False,
-                                        compare=False)
-    rms_overlap: np.ndarray = field(default_factory=lambda: np.zeros(0), repr=False,
-                                    compare=False)
-    top_pairs: np.ndarray = field(default_factory=lambda: np.zeros(0), repr=False,
-                                  compare=False)
+    max_overlap: np.ndarray = field(default_factory=lambda: np.zeros(0), repr=False, compare=False)
+    nearest: np.ndarray = field(
+        default_factory=lambda: np.zeros(0, np.int64), repr=False, compare=False
+    )
+    nearest_overlap: np.ndarray = field(
+        default_factory=lambda: np.zeros(0), repr=False, compare=False
+    )
+    rms_overlap: np.ndarray = field(default_factory=lambda: np.zeros(0), repr=False, compare=False)
+    top_pairs: np.ndarray = field(default_factory=lambda: np.zeros(0), repr=False, compare=False)
     thresholds: tuple[float, ...] = ()
-    counts: np.ndarray = field(default_factory=lambda: np.zeros((0, 0), np.int64),
-                               repr=False, compare=False)
+    counts: np.ndarray = field(
+        default_factory=lambda: np.zeros((0, 0), np.int64), repr=False, compare=False
+    )
     effective_width: float | None = None
     l: float | None = None  # noqa: E741 - the docs' name for the active count
     a: float | None = None
@@ -173,8 +182,10 @@ class EmbeddingReport(ShownAsText):
     def per_feature(self) -> dict[str, np.ndarray]:
         """The per-feature arrays by column name (``feature`` is the row index)."""
         cols: dict[str, np.ndarray] = {
-            "feature": np.arange(self.m), "max_overlap": self.max_overlap,
-            "nearest": self.nearest, "nearest_overlap": self.nearest_overlap,
+            "feature": np.arange(self.m),
+            "max_overlap": self.max_overlap,
+            "nearest": self.nearest,
+            "nearest_overlap": self.nearest_overlap,
             "rms_overlap": self.rms_overlap,
         }
         for t, th in enumerate(self.thresholds):
@@ -198,10 +209,12 @@ class EmbeddingReport(ShownAsText):
 
         Quantile keys become strings; the per-feature arrays are in :meth:`per_feature`.
         """
-        d = {f.name: getattr(self, f.name) for f in fields(self)
-             if f.name not in _PER_FEATURE}
-        d["top_pairs"] = [{"i": int(i), "j": int(j), "overlap": float(o)}
-                          for i, j, o in self.top_pairs.tolist()] if len(self.top_pairs) else []
+        d = {f.name: getattr(self, f.name) for f in fields(self) if f.name not in _PER_FEATURE}
+        d["top_pairs"] = (
+            [{"i": int(i), "j": int(j), "overlap": float(o)} for i, j, o in self.top_pairs.tolist()]
+            if len(self.top_pairs)
+            else []
+        )
         d["thresholds"] = list(self.thresholds)
         d["zero_rows"] = list(self.zero_rows)
         d["pair"] = None if self.pair is None else list(self.pair)
@@ -215,47 +228,82 @@ class EmbeddingReport(ShownAsText):
         k = self.m - len(self.zero_rows)
         rows = [
             ("quantity", "this embedding", "random directions", "lower bound"),
-            ("max |cos| (coherence)", f(self.coherence),
-             f"{f(self.random_coherence_median)} (median), {f(self.random_coherence_mean)} (mean)",
-             f(self.coherence_lower_bound)),
-            ("rms cos over pairs", f(self.overall_rms_overlap), f(self.random_rms_overlap),
-             f(math.sqrt(max(0.0, (self.frame_potential_min - k) / (k * (k - 1)))))
-             if k >= 2 else "-"),
+            (
+                "max |cos| (coherence)",
+                f(self.coherence),
+                f"{f(self.random_coherence_median)} (median), "
+                f"{f(self.random_coherence_mean)} (mean)",
+                f(self.coherence_lower_bound),
+            ),
+            (
+                "rms cos over pairs",
+                f(self.overall_rms_overlap),
+                f(self.random_rms_overlap),
+                f(math.sqrt(max(0.0, (self.frame_potential_min - k) / (k * (k - 1)))))
+                if k >= 2
+                else "-",
+            ),
         ]
         for q in self.quantiles:
-            rows.append((f"|cos| quantile {q:g}", f(self.quantiles[q]),
-                         f(self.random_quantiles.get(q)), "-"))
-        rows.append(("frame potential (unit rows)", f(self.frame_potential), "-",
-                     f(self.frame_potential_min)))
-        lines = [f"EmbeddingReport: m = {self.m} features, n = {self.n} dimensions"
-                 + (f", {len(self.zero_rows)} zero rows excluded" if self.zero_rows else "")]
+            rows.append(
+                (
+                    f"|cos| quantile {q:g}",
+                    f(self.quantiles[q]),
+                    f(self.random_quantiles.get(q)),
+                    "-",
+                )
+            )
+        rows.append(
+            (
+                "frame potential (unit rows)",
+                f(self.frame_potential),
+                "-",
+                f(self.frame_potential_min),
+            )
+        )
+        lines = [
+            f"EmbeddingReport: m = {self.m} features, n = {self.n} dimensions"
+            + (f", {len(self.zero_rows)} zero rows excluded" if self.zero_rows else "")
+        ]
         lines += render_table(rows[0], [None, *rows[1:]], column_rules=True)
         if self.pair is None:
             lines.append("coherence: no pair (fewer than two nonzero rows)")
         else:
             lines.append(f"coherence at pair {self.pair} (cos = {f(self.overlap)})")
-        lines.append("packing score (1 = at the lower bound, 0 = random, < 0 worse): "
-                     + f(self.packing_score))
-        lines.append(f"D* = n/||W||_F^2 = {f(self.dimensions_per_feature)}, ||W||_F^2 = "
-                     f"{f(self.frobenius_sq)}, feature dimensionality D_i: mean "
-                     f"{f(self.feature_dimensionality_mean)}, sum "
-                     f"{f(self.feature_dimensionality_sum)} (<= rank <= n)")
-        lines.append(f"row norms: min {f(self.norm_min)}, median {f(self.norm_median)}, "
-                     f"max {f(self.norm_max)}")
+        lines.append(
+            "packing score (1 = at the lower bound, 0 = random, < 0 worse): "
+            + f(self.packing_score)
+        )
+        lines.append(
+            f"D* = n/||W||_F^2 = {f(self.dimensions_per_feature)}, ||W||_F^2 = "
+            f"{f(self.frobenius_sq)}, feature dimensionality D_i: mean "
+            f"{f(self.feature_dimensionality_mean)}, sum "
+            f"{f(self.feature_dimensionality_sum)} (<= rank <= n)"
+        )
+        lines.append(
+            f"row norms: min {f(self.norm_min)}, median {f(self.norm_median)}, "
+            f"max {f(self.norm_max)}"
+        )
         if len(self.max_overlap) and k >= 2:
             live = self.nearest >= 0
             mo = self.max_overlap[live]
-            lines.append(f"per feature: max |cos| median {f(float(np.median(mo)))}, "
-                         f"max {f(float(mo.max()))}; rms cos median "
-                         f"{f(float(np.median(self.rms_overlap[live])))}; effective width "
-                         f"{f(self.effective_width)} (n = {self.n})")
+            lines.append(
+                f"per feature: max |cos| median {f(float(np.median(mo)))}, "
+                f"max {f(float(mo.max()))}; rms cos median "
+                f"{f(float(np.median(self.rms_overlap[live])))}; effective width "
+                f"{f(self.effective_width)} (n = {self.n})"
+            )
         if self.noise is not None:
-            lines.append(f"read-out noise, l = {f(self.l)} active at amplitude {f(self.a)}: "
-                         f"{f(self.noise_rms)} (rms over features); random directions "
-                         f"{f(self.noise_random)}, optimal floor {f(self.noise_optimal)}")
+            lines.append(
+                f"read-out noise, l = {f(self.l)} active at amplitude {f(self.a)}: "
+                f"{f(self.noise_rms)} (rms over features); random directions "
+                f"{f(self.noise_random)}, optimal floor {f(self.noise_optimal)}"
+            )
         if self.noise_positive_rms is not None:
-            lines.append(f"read-out noise with every amplitude +a (no random signs): "
-                         f"{f(self.noise_positive_rms)} (rms over features)")
+            lines.append(
+                f"read-out noise with every amplitude +a (no random signs): "
+                f"{f(self.noise_positive_rms)} (rms over features)"
+            )
         if len(self.top_pairs):
             top = ", ".join(f"({i}, {j}) {f(o)}" for i, j, o in self.top_pairs[:5].tolist())
             lines.append(f"top pairs: {top}" + (" ..." if len(self.top_pairs) > 5 else ""))
@@ -263,8 +311,9 @@ class EmbeddingReport(ShownAsText):
         return "\n".join(lines)
 
 
-def _positive_noise(W: np.ndarray, R: Any, fused: dict[str, Any] | None, rms_i: np.ndarray,
-                    l: float, a: float) -> np.ndarray:  # noqa: E741 - THEORY.md's name
+def _positive_noise(
+    W: np.ndarray, R: Any, fused: dict[str, Any] | None, rms_i: np.ndarray, l: float, a: float
+) -> np.ndarray:  # noqa: E741 - THEORY.md's name
     """``sqrt(E Z_i^2)`` with every one of ``l`` random others active at ``+a``.
 
     ``r_i = u_i . sum_j u_j - 1`` (unit rows; zero rows add nothing) from the frame
@@ -291,10 +340,20 @@ def _positive_noise(W: np.ndarray, R: Any, fused: dict[str, Any] | None, rms_i: 
     return out
 
 
-def analyze(W: Any, *, quantiles: Any = (0.5, 0.99), l: Any = None,  # noqa: E741
-            a: Any = 1.0, top_k: int = 100, thresholds: Any = (), threads: int | None = None,
-            block: int | None = None, progress: bool = True, client: Any = None,
-            checkpoint: Any = None) -> EmbeddingReport:
+def analyze(
+    W: Any,
+    *,
+    quantiles: Any = (0.5, 0.99),
+    l: Any = None,  # noqa: E741
+    a: Any = 1.0,
+    top_k: int = 100,
+    thresholds: Any = (),
+    threads: int | None = None,
+    block: int | None = None,
+    progress: bool = True,
+    client: Any = None,
+    checkpoint: Any = None,
+) -> EmbeddingReport:
     r"""Analyse an embedding against random directions and the coherence lower bounds.
 
     One screened pass over all pairs (:func:`suptheory.pair_statistics`) gives the exact
@@ -372,21 +431,33 @@ def analyze(W: Any, *, quantiles: Any = (0.5, 0.99), l: Any = None,  # noqa: E74
             raise ValueError(f"a must be a finite number > 0; got {a!r}")
     R = row_set(W, _threads(threads))
     nonzero = len(R)
-    ps = _pairs.pair_statistics(W if client is None else source, top_k=top_k, thresholds=thresholds,
-                                quantiles=qs if nonzero >= 2 else (), threads=threads,
-                                block=block, progress=progress, _rowset=R, client=client,
-                                checkpoint=checkpoint)
+    ps = _pairs.pair_statistics(
+        W if client is None else source,
+        top_k=top_k,
+        thresholds=thresholds,
+        quantiles=qs if nonzero >= 2 else (),
+        threads=threads,
+        block=block,
+        progress=progress,
+        _rowset=R,
+        client=client,
+        checkpoint=checkpoint,
+    )
     # the per-feature metrics by row blocks (no copy of W), else the public functions
     fused = _metrics._blocked_metrics(W, R)
     k = m - len(ps.zero_rows)
     notes = []
     if m < n:
-        notes.append(f"m = {m} < n = {n}: fewer features than dimensions. If the rows are "
-                     "not the features (e.g. an encoder of shape (d_model, d_sae)), "
-                     "transpose it (load_embedding(..., transpose=True), CLI --transpose).")
+        notes.append(
+            f"m = {m} < n = {n}: fewer features than dimensions. If the rows are "
+            "not the features (e.g. an encoder of shape (d_model, d_sae)), "
+            "transpose it (load_embedding(..., transpose=True), CLI --transpose)."
+        )
     if ps.zero_rows:
-        notes.append(f"{len(ps.zero_rows)} zero row(s) have no direction and were excluded "
-                     f"from the overlaps (first: {list(ps.zero_rows[:5])}).")
+        notes.append(
+            f"{len(ps.zero_rows)} zero row(s) have no direction and were excluded "
+            f"from the overlaps (first: {list(ps.zero_rows[:5])})."
+        )
     rms_i = fused["rms_overlap"] if fused else _metrics.rms_overlap(W)
     live = ps.nearest >= 0
     eff = None
@@ -404,11 +475,13 @@ def analyze(W: Any, *, quantiles: Any = (0.5, 0.99), l: Any = None,  # noqa: E74
         noise_random = a * math.sqrt(l / n)
         noise_optimal = a * math.sqrt(l * max(m - n, 0) / (n * (m - 1))) if m > 1 else 0.0
         if noise_random > 0 and noise_rms > 1.5 * noise_random and eff is not None:
-            notes.append(f"read-out noise {format_number(noise_rms)} is "
-                         f"{format_number(noise_rms / noise_random)} times the random-direction "
-                         f"law a sqrt(l/n) = {format_number(noise_random)}: this dictionary is "
-                         f"as noisy as random directions in {format_number(eff)} dimensions, "
-                         f"not {n} (a shared direction or clustered features).")
+            notes.append(
+                f"read-out noise {format_number(noise_rms)} is "
+                f"{format_number(noise_rms / noise_random)} times the random-direction "
+                f"law a sqrt(l/n) = {format_number(noise_random)}: this dictionary is "
+                f"as noisy as random directions in {format_number(eff)} dimensions, "
+                f"not {n} (a shared direction or clustered features)."
+            )
     q_values = dict(ps.quantiles)
     fp = fused["frame_potential"] if fused else _metrics.frame_potential(W)
     fp_min = float(max(k, k * k / n))
@@ -436,19 +509,45 @@ def analyze(W: Any, *, quantiles: Any = (0.5, 0.99), l: Any = None,  # noqa: E74
     if dstar is None:
         dstar = _metrics.dimensions_per_feature(W)
     return EmbeddingReport(
-        m=m, n=n, zero_rows=ps.zero_rows, coherence=ps.coherence, pair=ps.pair,
-        overlap=ps.overlap, overall_rms_overlap=rms, quantiles=q_values,
-        random_coherence_median=rand_med, random_coherence_mean=rand_mean,
-        random_rms_overlap=1.0 / math.sqrt(n), random_quantiles=random_q,
-        coherence_lower_bound=bound, welch_bound=welch, packing_score=score,
-        frame_potential=fp, frame_potential_min=fp_min,
-        dimensions_per_feature=dstar, frobenius_sq=fro2,
-        feature_dimensionality_mean=float(d.mean()), feature_dimensionality_sum=float(d.sum()),
-        norm_min=float(norms.min()), norm_median=float(np.median(norms)),
-        norm_max=float(norms.max()), notes=tuple(notes),
-        max_overlap=ps.max_overlap, nearest=ps.nearest, nearest_overlap=ps.nearest_overlap,
-        rms_overlap=rms_i, top_pairs=ps.top_pairs, thresholds=ps.thresholds, counts=ps.counts,
-        effective_width=eff, l=l, a=a if l is not None else None, noise=noise,
-        noise_rms=noise_rms, noise_random=noise_random, noise_optimal=noise_optimal,
-        noise_positive=noise_pos, noise_positive_rms=noise_pos_rms,
+        m=m,
+        n=n,
+        zero_rows=ps.zero_rows,
+        coherence=ps.coherence,
+        pair=ps.pair,
+        overlap=ps.overlap,
+        overall_rms_overlap=rms,
+        quantiles=q_values,
+        random_coherence_median=rand_med,
+        random_coherence_mean=rand_mean,
+        random_rms_overlap=1.0 / math.sqrt(n),
+        random_quantiles=random_q,
+        coherence_lower_bound=bound,
+        welch_bound=welch,
+        packing_score=score,
+        frame_potential=fp,
+        frame_potential_min=fp_min,
+        dimensions_per_feature=dstar,
+        frobenius_sq=fro2,
+        feature_dimensionality_mean=float(d.mean()),
+        feature_dimensionality_sum=float(d.sum()),
+        norm_min=float(norms.min()),
+        norm_median=float(np.median(norms)),
+        norm_max=float(norms.max()),
+        notes=tuple(notes),
+        max_overlap=ps.max_overlap,
+        nearest=ps.nearest,
+        nearest_overlap=ps.nearest_overlap,
+        rms_overlap=rms_i,
+        top_pairs=ps.top_pairs,
+        thresholds=ps.thresholds,
+        counts=ps.counts,
+        effective_width=eff,
+        l=l,
+        a=a if l is not None else None,
+        noise=noise,
+        noise_rms=noise_rms,
+        noise_random=noise_random,
+        noise_optimal=noise_optimal,
+        noise_positive=noise_pos,
+        noise_positive_rms=noise_pos_rms,
     )

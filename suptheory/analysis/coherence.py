@@ -109,8 +109,9 @@ def _blas_threads(limit: int | None) -> Iterator[None]:
         yield
 
 
-def _tile_results(fn: Callable[[Any, np.ndarray], Any], tiles: Iterable[Any], workers: int,
-                  size: int) -> Generator[Any, None, None]:
+def _tile_results(
+    fn: Callable[[Any, np.ndarray], Any], tiles: Iterable[Any], workers: int, size: int
+) -> Generator[Any, None, None]:
     """``fn(tile, buffer)`` for each tile, in order, on ``workers`` threads.
 
     Each thread owns one float32 buffer of ``size``; at most ``2 workers`` tiles are in
@@ -165,8 +166,8 @@ class _Screen:
     def __call__(self, r0: int, r1: int, c0: int, c1: int, buf: np.ndarray) -> np.ndarray:
         b, w, n = self.b, self.w, self.n
         c = buf[: (r1 - r0) * (c1 - c0)].reshape(r1 - r0, c1 - c0)
-        left = buf[b * w: b * w + b * n].reshape(b, n)
-        right = buf[b * w + b * n: self.size].reshape(w, n)
+        left = buf[b * w : b * w + b * n].reshape(b, n)
+        right = buf[b * w + b * n : self.size].reshape(w, n)
         key = (id(buf), r0, r1)
         if getattr(self._local, "key", None) != key:
             self.A.unit_block(r0, r1, left)
@@ -216,20 +217,29 @@ class CoherenceResult:
     def __repr__(self) -> str:
         pair = "no pair" if self.i is None else f"pair=({self.i}, {self.j})"
         zeros = f", zero_rows={len(self.zero_rows)}" if len(self.zero_rows) else ""
-        return (f"CoherenceResult(value={self.value:.6g}, {pair}, overlap={self.overlap:.6g}, "
-                f"m={self.m}, n={self.n}{zeros})")
+        return (
+            f"CoherenceResult(value={self.value:.6g}, {pair}, overlap={self.overlap:.6g}, "
+            f"m={self.m}, n={self.n}{zeros})"
+        )
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready dictionary."""
         return {
-            "value": self.value, "i": self.i, "j": self.j, "overlap": self.overlap,
-            "m": self.m, "n": self.n, "zero_rows": list(self.zero_rows),
-            "pairs": self.pairs, "candidates": self.candidates,
+            "value": self.value,
+            "i": self.i,
+            "j": self.j,
+            "overlap": self.overlap,
+            "m": self.m,
+            "n": self.n,
+            "zero_rows": list(self.zero_rows),
+            "pairs": self.pairs,
+            "candidates": self.candidates,
         }
 
 
-def _coherence_rows(R: RowSet, block: int, lo: int, hi: int, threads: int | None,
-                    progress: bool) -> tuple[float, float, int, int, int]:
+def _coherence_rows(
+    R: RowSet, block: int, lo: int, hi: int, threads: int | None, progress: bool
+) -> tuple[float, float, int, int, int]:
     """The exact best pair of the tiles of block rows ``lo <= r0 < hi`` (set indices).
 
     Returns ``(value, cos, i, j, candidates)`` (``value = -1`` without a pair).
@@ -250,8 +260,13 @@ def _coherence_rows(R: RowSet, block: int, lo: int, hi: int, threads: int | None
         r0, c0 = t
         r1, c1 = min(k, r0 + b), min(k, c0 + w)
         c = screen(r0, r1, c0, c1, buf)
-        out = (np.empty(1), np.empty(1), np.empty(1, np.int64), np.empty(1, np.int64),
-               np.empty(1, np.int64))
+        out = (
+            np.empty(1),
+            np.empty(1),
+            np.empty(1, np.int64),
+            np.empty(1, np.int64),
+            np.empty(1, np.int64),
+        )
         # `lower` may come from any screened pair: a pair it excludes cannot be the maximum,
         # so only the candidate count (not the result) depends on the tiles' timing
         _k.scan_block(c, c.view(np.int32), r0, c0, state["best"], err, _SLACK, A, *out)
@@ -261,12 +276,17 @@ def _coherence_rows(R: RowSet, block: int, lo: int, hi: int, threads: int | None
         return (*out, done)
 
     best, best_cos, bi, bj, ncand = -1.0, 0.0, -1, -1, 0
-    total = sum((min(k, r0 + b) - r0) * (2 * k - r0 - min(k, r0 + b) - 1) // 2
-                for r0 in range(lo, hi, b))
+    total = sum(
+        (min(k, r0 + b) - r0) * (2 * k - r0 - min(k, r0 + b) - 1) // 2 for r0 in range(lo, hi, b)
+    )
     # a bar only where it is worth one (tens of millions of pairs and up)
-    with num_threads(threads) as nt, _blas_threads(1 if pooled else None), \
-            progress_bar(total, "coherence", progress and total >= 2**25,
-                         unit="pair", unit_scale=True) as bar:
+    with (
+        num_threads(threads) as nt,
+        _blas_threads(1 if pooled else None),
+        progress_bar(
+            total, "coherence", progress and total >= 2**25, unit="pair", unit_scale=True
+        ) as bar,
+    ):
         # each tile is scanned right after its GEMM, while it is still in cache, from a
         # reused buffer: a whole block row per GEMM followed by a separate scan would stream
         # every value through memory twice. Worker threads, each with its own single-threaded
@@ -284,9 +304,16 @@ def _coherence_rows(R: RowSet, block: int, lo: int, hi: int, threads: int | None
     return best, best_cos, bi, bj, ncand
 
 
-def coherence(W: Any, *, threads: int | None = None, block: int | None = None,
-              progress: bool = True, client: Any = None, checkpoint: Any = None,
-              rows_per_task: int | None = None) -> CoherenceResult:
+def coherence(
+    W: Any,
+    *,
+    threads: int | None = None,
+    block: int | None = None,
+    progress: bool = True,
+    client: Any = None,
+    checkpoint: Any = None,
+    rows_per_task: int | None = None,
+) -> CoherenceResult:
     r"""Exact coherence (largest absolute cosine between two rows) of an embedding.
 
     .. math::
@@ -371,8 +398,14 @@ def coherence(W: Any, *, threads: int | None = None, block: int | None = None,
 
         assert src is not None
         best, best_cos, bi, bj, ncand = distributed_coherence(
-            src, R, client=client, block=b, checkpoint=checkpoint, progress=progress,
-            rows_per_task=rows_per_task)
+            src,
+            R,
+            client=client,
+            block=b,
+            checkpoint=checkpoint,
+            progress=progress,
+            rows_per_task=rows_per_task,
+        )
     else:
         best, best_cos, bi, bj, ncand = _coherence_rows(R, b, 0, k, nthreads, progress)
     bi, bj = int(R.keep[bi]), int(R.keep[bj])
@@ -384,30 +417,42 @@ def _edges(bins: Any) -> np.ndarray:
         nb = check_int(bins, "bins", low=1)
         return np.linspace(0.0, 1.0, nb + 1)
     edges = np.asarray(bins, dtype=np.float64)
-    if edges.ndim != 1 or edges.size < 2 or not np.all(np.isfinite(edges)) \
-            or np.any(np.diff(edges) <= 0):
-        raise ValueError("bins must be a whole number >= 1 or a 1-D increasing array of at "
-                         "least 2 finite edges")
+    if (
+        edges.ndim != 1
+        or edges.size < 2
+        or not np.all(np.isfinite(edges))
+        or np.any(np.diff(edges) <= 0)
+    ):
+        raise ValueError(
+            "bins must be a whole number >= 1 or a 1-D increasing array of at least 2 finite edges"
+        )
     return edges
 
 
-def _pair_blocks(U: np.ndarray, block: int, desc: str, progress: bool
-                 ) -> Iterator[tuple[int, np.ndarray]]:
+def _pair_blocks(
+    U: np.ndarray, block: int, desc: str, progress: bool
+) -> Iterator[tuple[int, np.ndarray]]:
     """Yield ``(r0, G)`` with ``G = U[r0:r0+block] @ U[r0:].T`` (float64), with a progress bar."""
     k = len(U)
     Ut = np.ascontiguousarray(U.T)  # not a view of U: keeps numpy off its SYRK shortcut
     total = k * (k - 1) // 2
-    with progress_bar(total, desc, progress and total >= 2**25, unit="pair",
-                      unit_scale=True) as bar:
+    with progress_bar(
+        total, desc, progress and total >= 2**25, unit="pair", unit_scale=True
+    ) as bar:
         for r0 in range(0, k, block):
             r1 = min(k, r0 + block)
             yield r0, U[r0:r1] @ Ut[:, r0:]
             bar.update((r1 - r0) * (2 * k - r0 - r1 - 1) // 2)
 
 
-def overlap_histogram(W: Any, bins: Any = 50, *, threads: int | None = None,
-                      block: int | None = None, progress: bool = True
-                      ) -> tuple[np.ndarray, np.ndarray]:
+def overlap_histogram(
+    W: Any,
+    bins: Any = 50,
+    *,
+    threads: int | None = None,
+    block: int | None = None,
+    progress: bool = True,
+) -> tuple[np.ndarray, np.ndarray]:
     r"""Histogram of ``|cos(W_i, W_j)|`` over all pairs ``i < j`` of nonzero rows.
 
     Blocked float64 GEMMs (memory ``O(block * m)``), counted with :func:`numpy.histogram`'s
@@ -448,8 +493,9 @@ def overlap_histogram(W: Any, bins: Any = 50, *, threads: int | None = None,
     return _histogram_unit(U, edges, threads, block, progress), edges
 
 
-def _histogram_unit(U: np.ndarray, edges: np.ndarray, threads: Any, block: Any,
-                    progress: bool) -> np.ndarray:
+def _histogram_unit(
+    U: np.ndarray, edges: np.ndarray, threads: Any, block: Any, progress: bool
+) -> np.ndarray:
     b = _block(block, len(U), 8)
     # per-slot integer counts (memory 8 x bins), summed at the end: exact in any order
     part = np.zeros((8, len(edges) - 1), dtype=np.int64)
@@ -460,8 +506,14 @@ def _histogram_unit(U: np.ndarray, edges: np.ndarray, threads: Any, block: Any,
     return counts
 
 
-def overlap_quantiles(W: Any, q: Any = (0.5, 0.9, 0.99), *, threads: int | None = None,
-                      block: int | None = None, progress: bool = True) -> Any:
+def overlap_quantiles(
+    W: Any,
+    q: Any = (0.5, 0.9, 0.99),
+    *,
+    threads: int | None = None,
+    block: int | None = None,
+    progress: bool = True,
+) -> Any:
     r"""Quantiles of ``|cos(W_i, W_j)|`` over all pairs ``i < j`` of nonzero rows, exactly.
 
     Same definition as ``numpy.quantile(a, q)`` (linear interpolation between order
@@ -495,7 +547,8 @@ def overlap_quantiles(W: Any, q: Any = (0.5, 0.9, 0.99), *, threads: int | None 
     qa = np.asarray(q, dtype=np.float64)
     if not np.all((qa >= 0) & (qa <= 1)):
         raise ValueError(f"q must be in [0, 1]; got {q!r}")
-    s = pair_statistics(W, top_k=0, quantiles=qa.reshape(-1), threads=threads, block=block,
-                        progress=progress)
+    s = pair_statistics(
+        W, top_k=0, quantiles=qa.reshape(-1), threads=threads, block=block, progress=progress
+    )
     out = np.array([s.quantiles[float(v)] for v in qa.reshape(-1)]).reshape(qa.shape)
     return float(out) if out.ndim == 0 else out

@@ -136,41 +136,59 @@ class Comparison(ShownAsText):
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready dictionary of the summary (the per-feature arrays: :meth:`per_feature`)."""
         return {
-            "m_a": self.m_a, "m_b": self.m_b, "n": self.n, "abs": self.abs,
-            "zero_rows_a": list(self.zero_rows_a), "zero_rows_b": list(self.zero_rows_b),
-            "mmcs_ab": self.mmcs_ab, "mmcs_ba": self.mmcs_ba,
-            "thresholds": list(self.thresholds), "matched_ab": list(self.matched_ab),
-            "matched_ba": list(self.matched_ba), "matching_mean": self.matching_mean,
+            "m_a": self.m_a,
+            "m_b": self.m_b,
+            "n": self.n,
+            "abs": self.abs,
+            "zero_rows_a": list(self.zero_rows_a),
+            "zero_rows_b": list(self.zero_rows_b),
+            "mmcs_ab": self.mmcs_ab,
+            "mmcs_ba": self.mmcs_ba,
+            "thresholds": list(self.thresholds),
+            "matched_ab": list(self.matched_ab),
+            "matched_ba": list(self.matched_ba),
+            "matching_mean": self.matching_mean,
             "matching_size": self.matching_size,
         }
 
     def __str__(self) -> str:
         f = format_number
         sim = "|cos|" if self.abs else "cos"
-        head = (f"Comparison: A has {self.m_a} features, B has {self.m_b}, n = {self.n} "
-                f"(similarity: {'absolute' if self.abs else 'signed'} cosine)")
+        head = (
+            f"Comparison: A has {self.m_a} features, B has {self.m_b}, n = {self.n} "
+            f"(similarity: {'absolute' if self.abs else 'signed'} cosine)"
+        )
         rows: list[Any] = [None, ("mean max cosine (MMCS)", f(self.mmcs_ab), f(self.mmcs_ba))]
         for t, a, b in zip(self.thresholds, self.matched_ab, self.matched_ba, strict=True):
             rows.append((f"best match {sim} >= {t:g}", f"{100 * a:.1f}%", f"{100 * b:.1f}%"))
-        lines = [head, *render_table(("quantity", "A -> B", "B -> A"), rows, align="lrr",
-                                     column_rules=True)]
+        lines = [
+            head,
+            *render_table(("quantity", "A -> B", "B -> A"), rows, align="lrr", column_rules=True),
+        ]
         if self.matching_mean is not None:
-            same = int(np.sum((self.match_b == self.best_b) & (self.best_b >= 0))) \
-                if self.match_b is not None else 0
-            lines.append(f"one-to-one matching: {self.matching_size} pairs, mean {sim} "
-                         f"{f(self.matching_mean)}; the best match of {same} of the "
-                         f"{self.m_a - len(self.zero_rows_a)} features of A")
+            same = (
+                int(np.sum((self.match_b == self.best_b) & (self.best_b >= 0)))
+                if self.match_b is not None
+                else 0
+            )
+            lines.append(
+                f"one-to-one matching: {self.matching_size} pairs, mean {sim} "
+                f"{f(self.matching_mean)}; the best match of {same} of the "
+                f"{self.m_a - len(self.zero_rows_a)} features of A"
+            )
         else:
             lines.append("one-to-one matching: not computed (one_to_one=True to force it)")
         for name, z in (("A", self.zero_rows_a), ("B", self.zero_rows_b)):
             if z:
-                lines.append(f"note: {len(z)} zero row(s) of {name} match nothing "
-                             f"(first: {list(z[:5])})")
+                lines.append(
+                    f"note: {len(z)} zero row(s) of {name} match nothing (first: {list(z[:5])})"
+                )
         return "\n".join(lines)
 
 
-def _side(R: _Rows, best: np.ndarray, cos: np.ndarray, arg: np.ndarray, other: _Rows
-          ) -> tuple[np.ndarray, np.ndarray]:
+def _side(
+    R: _Rows, best: np.ndarray, cos: np.ndarray, arg: np.ndarray, other: _Rows
+) -> tuple[np.ndarray, np.ndarray]:
     out_arg = np.full(R.m, -1, dtype=np.int64)
     out_cos = np.zeros(R.m)
     has = arg >= 0
@@ -179,10 +197,17 @@ def _side(R: _Rows, best: np.ndarray, cos: np.ndarray, arg: np.ndarray, other: _
     return out_arg, out_cos
 
 
-def compare(A: Any, B: Any, *, abs: bool = False,  # noqa: A002 - the issue's name
-            thresholds: Any = (0.5, 0.7, 0.9), one_to_one: bool | None = None,
-            threads: int | None = None, block: int | None = None,
-            progress: bool = True) -> Comparison:
+def compare(
+    A: Any,
+    B: Any,
+    *,
+    abs: bool = False,  # noqa: A002 - the issue's name
+    thresholds: Any = (0.5, 0.7, 0.9),
+    one_to_one: bool | None = None,
+    threads: int | None = None,
+    block: int | None = None,
+    progress: bool = True,
+) -> Comparison:
     r"""Match the features of two dictionaries: best matches both ways, MMCS, a matching.
 
     For every row ``A_i`` its best match in ``B`` and for every row ``B_k`` its best match
@@ -268,8 +293,10 @@ def compare(A: Any, B: Any, *, abs: bool = False,  # noqa: A002 - the issue's na
     A = check_embedding(A, "A", dtypes=_DTYPES)
     B = check_embedding(B, "B", dtypes=_DTYPES)
     if A.shape[1] != B.shape[1]:
-        raise ValueError(f"A and B must have the same width n (rows are features); got A of "
-                         f"shape {A.shape} and B of shape {B.shape}")
+        raise ValueError(
+            f"A and B must have the same width n (rows are features); got A of "
+            f"shape {A.shape} and B of shape {B.shape}"
+        )
     if not isinstance(abs, (bool, np.bool_)):
         raise TypeError(f"abs must be True or False; got {abs!r}")
     if one_to_one is not None and not isinstance(one_to_one, (bool, np.bool_)):
@@ -283,8 +310,18 @@ def compare(A: Any, B: Any, *, abs: bool = False,  # noqa: A002 - the issue's na
     for name, R in (("A", RA), ("B", RB)):
         if len(R) == 0:
             raise ValueError(f"{name} has no nonzero row: nothing to match")
-    P = _screened_pass(RA, RB, signed=not abs, top_k=0, thresholds=np.zeros(0), nbins=0,
-                       threads=nthreads, block=block, progress=progress, desc="compare")
+    P = _screened_pass(
+        RA,
+        RB,
+        signed=not abs,
+        top_k=0,
+        thresholds=np.zeros(0),
+        nbins=0,
+        threads=nthreads,
+        block=block,
+        progress=progress,
+        desc="compare",
+    )
     best_b, cos_ab = _side(RA, P.row_best, P.row_cos, P.row_arg, RB)
     best_a, cos_ba = _side(RB, P.col_best, P.col_cos, P.col_arg, RA)
     sim_ab, sim_ba = P.row_best, P.col_best  # over the nonzero rows
@@ -296,15 +333,28 @@ def compare(A: Any, B: Any, *, abs: bool = False,  # noqa: A002 - the issue's na
     matching_mean = None
     size = 0
     if run:
-        match_b, match_cos, matching_mean, size = _matching(RA, RB, abs=bool(abs),
-                                                            threads=nthreads)
+        match_b, match_cos, matching_mean, size = _matching(RA, RB, abs=bool(abs), threads=nthreads)
     return Comparison(
-        m_a=len(A), m_b=len(B), n=n, abs=bool(abs), zero_rows_a=RA.zero, zero_rows_b=RB.zero,
-        best_b=best_b, cos_ab=cos_ab, best_a=best_a, cos_ba=cos_ba,
-        mmcs_ab=float(np.mean(sim_ab)), mmcs_ba=float(np.mean(sim_ba)),
-        thresholds=tuple(float(t) for t in thr), matched_ab=matched_ab, matched_ba=matched_ba,
-        match_b=match_b, match_cos=match_cos, matching_mean=matching_mean,
-        matching_size=size, candidates=P.candidates,
+        m_a=len(A),
+        m_b=len(B),
+        n=n,
+        abs=bool(abs),
+        zero_rows_a=RA.zero,
+        zero_rows_b=RB.zero,
+        best_b=best_b,
+        cos_ab=cos_ab,
+        best_a=best_a,
+        cos_ba=cos_ba,
+        mmcs_ab=float(np.mean(sim_ab)),
+        mmcs_ba=float(np.mean(sim_ba)),
+        thresholds=tuple(float(t) for t in thr),
+        matched_ab=matched_ab,
+        matched_ba=matched_ba,
+        match_b=match_b,
+        match_cos=match_cos,
+        matching_mean=matching_mean,
+        matching_size=size,
+        candidates=P.candidates,
     )
 
 
@@ -314,8 +364,13 @@ def _unit64(R: _Rows) -> np.ndarray:
     return unit
 
 
-def _matching(RA: _Rows, RB: _Rows, *, abs: bool,  # noqa: A002
-              threads: int | None) -> tuple[np.ndarray, np.ndarray, float, int]:
+def _matching(
+    RA: _Rows,
+    RB: _Rows,
+    *,
+    abs: bool,  # noqa: A002
+    threads: int | None,
+) -> tuple[np.ndarray, np.ndarray, float, int]:
     """Optimal one-to-one matching of the nonzero rows; exact cosines of its pairs."""
     from scipy.optimize import linear_sum_assignment
 

@@ -39,8 +39,13 @@ import numpy as np
 from suptheory._validate import check_int
 from suptheory.analysis._rows import RowSet
 
-__all__ = ["AnalysisEstimate", "Distributed", "distributed_coherence",
-           "estimate_analysis_time", "open_source"]
+__all__ = [
+    "AnalysisEstimate",
+    "Distributed",
+    "distributed_coherence",
+    "estimate_analysis_time",
+    "open_source",
+]
 
 log = logging.getLogger(__name__)
 
@@ -63,8 +68,14 @@ class _Source:
         """Map the file (read-only)."""
         out: np.ndarray
         if self.shape is not None:
-            out = np.memmap(self.path, dtype=str(self.dtype), mode="r", offset=self.offset,
-                            shape=self.shape, order="C")
+            out = np.memmap(
+                self.path,
+                dtype=str(self.dtype),
+                mode="r",
+                offset=self.offset,
+                shape=self.shape,
+                order="C",
+            )
             return out
         from suptheory.analysis.loading import load_embedding
 
@@ -74,8 +85,10 @@ class _Source:
     def identity(self) -> str:
         """The file's identity: its path, size and modification time, and the array's key."""
         st = os.stat(self.path)
-        return (f"{os.path.realpath(self.path)}|{st.st_size}|{st.st_mtime_ns}|{self.key}|"
-                f"{self.offset}|{self.shape}|{self.dtype}|{self.order}")
+        return (
+            f"{os.path.realpath(self.path)}|{st.st_size}|{st.st_mtime_ns}|{self.key}|"
+            f"{self.offset}|{self.shape}|{self.dtype}|{self.order}"
+        )
 
 
 def _source_of(W: Any) -> _Source | None:
@@ -93,8 +106,9 @@ def _source_of(W: Any) -> _Source | None:
         if W.ndim == 2 and W.flags.c_contiguous and base.ctypes.data == W.ctypes.data:
             if str(base.filename).endswith(".npy"):
                 return _Source(str(base.filename))
-            return _Source(str(base.filename), None, int(base.offset), tuple(W.shape),
-                           W.dtype.str, "C")
+            return _Source(
+                str(base.filename), None, int(base.offset), tuple(W.shape), W.dtype.str, "C"
+            )
     return None
 
 
@@ -108,9 +122,11 @@ def open_source(W: Any) -> tuple[np.ndarray, _Source]:
     """
     src = _source_of(W)
     if src is None:
-        raise ValueError("with client=, W must be a file path, (path, key), or an array "
-                         "memory-mapped from a file (np.load(path, mmap_mode='r'), "
-                         "load_embedding(path)): the workers map the file themselves")
+        raise ValueError(
+            "with client=, W must be a file path, (path, key), or an array "
+            "memory-mapped from a file (np.load(path, mmap_mode='r'), "
+            "load_embedding(path)): the workers map the file themselves"
+        )
     arr = W if isinstance(W, np.ndarray) else src.open()
     return arr, src
 
@@ -126,16 +142,32 @@ def _worker_rows(src: _Source, token: str, rowdata: dict[str, Any]) -> RowSet:
         R = _CACHE.get(token)
         if R is None:
             X = src.open()
-            R = RowSet(X if rowdata["copy"] is None else rowdata["copy"], rowdata["rid"],
-                       rowdata["sc"], rowdata["s_hi"], rowdata["s_lo"], rowdata["rn"],
-                       rowdata["keep"], rowdata["zero"], rowdata["m"], rowdata["n"])
+            R = RowSet(
+                X if rowdata["copy"] is None else rowdata["copy"],
+                rowdata["rid"],
+                rowdata["sc"],
+                rowdata["s_hi"],
+                rowdata["s_lo"],
+                rowdata["rn"],
+                rowdata["keep"],
+                rowdata["zero"],
+                rowdata["m"],
+                rowdata["n"],
+            )
             _CACHE.clear()  # one matrix at a time per worker
             _CACHE[token] = R
     return R
 
 
-def _task(src: _Source, token: str, rowdata: dict[str, Any], kind: str,
-          params: dict[str, Any], lo: int, hi: int) -> Any:
+def _task(
+    src: _Source,
+    token: str,
+    rowdata: dict[str, Any],
+    kind: str,
+    params: dict[str, Any],
+    lo: int,
+    hi: int,
+) -> Any:
     """One task: the tiles of block rows ``lo <= r0 < hi`` (a worker process runs it)."""
     R = _worker_rows(src, token, rowdata)
     if kind == "coherence":
@@ -145,13 +177,35 @@ def _task(src: _Source, token: str, rowdata: dict[str, Any], kind: str,
     from suptheory.analysis import pairs as _p
 
     if kind == "stats":
-        P = _p._screened_pass(R, None, threads=None, block=params["block"], progress=False,
-                              row_range=(lo, hi), **params["kw"])
-        return (P.row_best[lo:], P.row_cos[lo:], P.row_arg[lo:], P.counts_r[lo:], P.top,
-                P.hist, P.candidates, P.band)
+        P = _p._screened_pass(
+            R,
+            None,
+            threads=None,
+            block=params["block"],
+            progress=False,
+            row_range=(lo, hi),
+            **params["kw"],
+        )
+        return (
+            P.row_best[lo:],
+            P.row_cos[lo:],
+            P.row_arg[lo:],
+            P.counts_r[lo:],
+            P.top,
+            P.hist,
+            P.candidates,
+            P.band,
+        )
     if kind == "collect":
-        return _p._collect(R, params["lo"], params["hi"], threads=None, block=params["block"],
-                           progress=False, row_range=(lo, hi))
+        return _p._collect(
+            R,
+            params["lo"],
+            params["hi"],
+            threads=None,
+            block=params["block"],
+            progress=False,
+            row_range=(lo, hi),
+        )
     raise ValueError(kind)  # pragma: no cover
 
 
@@ -163,13 +217,16 @@ class _Checkpoint:
 
     def __init__(self, path: Any) -> None:
         self.path = os.fspath(path)
-        self._conn = sqlite3.connect(self.path, timeout=60, isolation_level=None,
-                                     check_same_thread=False)
+        self._conn = sqlite3.connect(
+            self.path, timeout=60, isolation_level=None, check_same_thread=False
+        )
         self._conn.execute("PRAGMA journal_mode=WAL")
         self._conn.execute("PRAGMA synchronous=FULL")
-        self._conn.execute("CREATE TABLE IF NOT EXISTS blocks (run TEXT NOT NULL, "
-                           "lo INTEGER NOT NULL, hi INTEGER NOT NULL, result BLOB NOT NULL, "
-                           "PRIMARY KEY (run, lo))")
+        self._conn.execute(
+            "CREATE TABLE IF NOT EXISTS blocks (run TEXT NOT NULL, "
+            "lo INTEGER NOT NULL, hi INTEGER NOT NULL, result BLOB NOT NULL, "
+            "PRIMARY KEY (run, lo))"
+        )
 
     def done(self, run: str) -> dict[int, Any]:
         rows = self._conn.execute("SELECT lo, result FROM blocks WHERE run = ?", (run,))
@@ -177,8 +234,7 @@ class _Checkpoint:
 
     def add(self, run: str, lo: int, hi: int, result: Any) -> None:
         blob = pickle.dumps(result, protocol=pickle.HIGHEST_PROTOCOL)
-        self._conn.execute("INSERT OR REPLACE INTO blocks VALUES (?, ?, ?, ?)",
-                           (run, lo, hi, blob))
+        self._conn.execute("INSERT OR REPLACE INTO blocks VALUES (?, ?, ?, ?)", (run, lo, hi, blob))
 
     def close(self) -> None:
         self._conn.close()
@@ -190,25 +246,44 @@ class _Checkpoint:
 class Distributed:
     """The passes of one matrix over a Dask cluster (see the module notes)."""
 
-    def __init__(self, src: _Source, R: RowSet, client: Any, *, block: int,
-                 checkpoint: Any = None, progress: bool = True,
-                 rows_per_task: int | None = None) -> None:
+    def __init__(
+        self,
+        src: _Source,
+        R: RowSet,
+        client: Any,
+        *,
+        block: int,
+        checkpoint: Any = None,
+        progress: bool = True,
+        rows_per_task: int | None = None,
+    ) -> None:
         self.src = src
         self.R = R
         self.client = client
         self.block = min(check_int(block, "block", low=1), max(len(R), 1))
-        per = (self.block * _BLOCKS_PER_TASK if rows_per_task is None
-               else check_int(rows_per_task, "rows_per_task", low=1))
+        per = (
+            self.block * _BLOCKS_PER_TASK
+            if rows_per_task is None
+            else check_int(rows_per_task, "rows_per_task", low=1)
+        )
         self.rows_per_task = max(self.block, per // self.block * self.block)
         self.checkpoint = None if checkpoint is None else _Checkpoint(checkpoint)
         self.progress = progress
         ident = src.identity()
-        self.token = hashlib.sha256(
-            f"{ident}|{len(R)}|{R.n}".encode()).hexdigest()[:24]
-        rowdata = {"rid": R.rid, "sc": R.sc, "s_hi": R.s_hi, "s_lo": R.s_lo, "rn": R.rn,
-                   "keep": R.keep, "zero": R.zero, "m": R.m, "n": R.n,
-                   # float64 rows below 2^-1022: their prescaled copy travels (rare)
-                   "copy": None if R.X.shape[0] == R.m else R.X}
+        self.token = hashlib.sha256(f"{ident}|{len(R)}|{R.n}".encode()).hexdigest()[:24]
+        rowdata = {
+            "rid": R.rid,
+            "sc": R.sc,
+            "s_hi": R.s_hi,
+            "s_lo": R.s_lo,
+            "rn": R.rn,
+            "keep": R.keep,
+            "zero": R.zero,
+            "m": R.m,
+            "n": R.n,
+            # float64 rows below 2^-1022: their prescaled copy travels (rare)
+            "copy": None if R.X.shape[0] == R.m else R.X,
+        }
         # one object under a fresh key (a dict would be scattered value by value, under its
         # own keys 'rid', 'sc', ...: shared by every run, released by whichever ends first)
         self._rowdata = client.scatter([rowdata], broadcast=True, hash=False)[0]
@@ -220,10 +295,9 @@ class Distributed:
         from dask.distributed import as_completed
 
         k = len(self.R)
-        ranges = [(lo, min(k, lo + self.rows_per_task))
-                  for lo in range(0, k, self.rows_per_task)]
-        run = hashlib.sha256(pickle.dumps(
-            (self.token, kind, _params_key(params), self.block, self.rows_per_task))
+        ranges = [(lo, min(k, lo + self.rows_per_task)) for lo in range(0, k, self.rows_per_task)]
+        run = hashlib.sha256(
+            pickle.dumps((self.token, kind, _params_key(params), self.block, self.rows_per_task))
         ).hexdigest()[:32]
         results: dict[int, Any] = {}
         if self.checkpoint is not None:
@@ -232,15 +306,30 @@ class Distributed:
         self.computed = 0
         todo = [r for r in ranges if r[0] not in results]
         if self.resumed:
-            log.info("resuming %s: %d of %d block rows from %s", kind, self.resumed,
-                     len(ranges), self.checkpoint.path if self.checkpoint else "")
+            log.info(
+                "resuming %s: %d of %d block rows from %s",
+                kind,
+                self.resumed,
+                len(ranges),
+                self.checkpoint.path if self.checkpoint else "",
+            )
         futures = {}
         # a fresh key per run: a key of a cancelled run is never reused
         nonce = os.urandom(4).hex()
         for lo, hi in todo:
-            f = self.client.submit(_task, self.src, self.token, self._rowdata, kind, params,
-                                   lo, hi, key=f"suptheory-{kind}-{run}-{lo}-{nonce}",
-                                   pure=False, retries=3)
+            f = self.client.submit(
+                _task,
+                self.src,
+                self.token,
+                self._rowdata,
+                kind,
+                params,
+                lo,
+                hi,
+                key=f"suptheory-{kind}-{run}-{lo}-{nonce}",
+                pure=False,
+                retries=3,
+            )
             futures[f] = (lo, hi)
         try:
             for f in as_completed(list(futures)):  # type: ignore[no-untyped-call]
@@ -264,27 +353,44 @@ class Distributed:
                 best, best_cos, bi, bj = val, cs, i, j
         return best, best_cos, bi, bj, ncand
 
-    def stats(self, *, signed: bool, top_k: int, thresholds: np.ndarray, nbins: int,
-              desc: str, bands: tuple[np.ndarray, np.ndarray] | None = None) -> Any:
+    def stats(
+        self,
+        *,
+        signed: bool,
+        top_k: int,
+        thresholds: np.ndarray,
+        nbins: int,
+        desc: str,
+        bands: tuple[np.ndarray, np.ndarray] | None = None,
+    ) -> Any:
         """The first pass of :func:`~suptheory.pair_statistics`, merged from every task."""
         from suptheory.analysis import pairs as _p
 
         k = len(self.R)
-        kw = {"signed": signed, "top_k": top_k, "thresholds": thresholds, "nbins": nbins,
-              "desc": desc, "bands": bands}
+        kw = {
+            "signed": signed,
+            "top_k": top_k,
+            "thresholds": thresholds,
+            "nbins": nbins,
+            "desc": desc,
+            "bands": bands,
+        }
         parts = self._run("stats", {"block": self.block, "kw": kw})
         best = np.full(k, -np.inf)
         cos = np.zeros(k)
         arg = np.full(k, -1, dtype=np.int64)
         counts = np.zeros((k, len(thresholds)), dtype=np.int64)
-        top: tuple[np.ndarray, ...] = (np.empty(0), np.empty(0), np.empty(0, np.int64),
-                                       np.empty(0, np.int64))
+        top: tuple[np.ndarray, ...] = (
+            np.empty(0),
+            np.empty(0),
+            np.empty(0, np.int64),
+            np.empty(0, np.int64),
+        )
         hist = np.zeros(nbins, dtype=np.int64)
         ncand = 0
         band_parts: list[tuple[np.ndarray, ...]] = []
         below = np.zeros(0 if bands is None else len(bands[0]), dtype=np.int64)
-        for (lo, _), (rb, rc, ra, cn, tp, h, nc, band) in zip(self._ranges(), parts,
-                                                              strict=True):
+        for (lo, _), (rb, rc, ra, cn, tp, h, nc, band) in zip(self._ranges(), parts, strict=True):
             sl = slice(lo, k)
             upd = _p._better(rb, ra, best[sl], arg[sl])
             best[sl] = np.where(upd, rb, best[sl])
@@ -300,8 +406,9 @@ class Distributed:
                 band_parts.append(band[:3])
                 below += band[3]
         got = None if bands is None else (*_p._concat_band(band_parts), below)
-        return _p._Pass(best, cos, arg, best, cos, arg, counts, counts, top, hist, ncand,
-                        False, got)
+        return _p._Pass(
+            best, cos, arg, best, cos, arg, counts, counts, top, hist, ncand, False, got
+        )
 
     def collect(self, lo: np.ndarray, hi: np.ndarray) -> tuple[np.ndarray, ...]:
         """The quantiles' second pass: the pairs inside the bands, and counts below."""
@@ -320,6 +427,7 @@ class Distributed:
 
 def _params_key(params: dict[str, Any]) -> Any:
     """A picklable, stable key of a pass's options (arrays by their bytes)."""
+
     def key(v: Any) -> Any:
         if isinstance(v, np.ndarray):
             return ("array", v.dtype.str, v.shape, v.tobytes())
@@ -328,16 +436,30 @@ def _params_key(params: dict[str, Any]) -> Any:
         if isinstance(v, (tuple, list)):
             return tuple(key(x) for x in v)
         return v
+
     return key(params)
 
 
-def distributed_coherence(src: _Source, R: RowSet, *, client: Any, block: int,
-                          checkpoint: Any = None, progress: bool = True,
-                          rows_per_task: int | None = None
-                          ) -> tuple[float, float, int, int, int]:
+def distributed_coherence(
+    src: _Source,
+    R: RowSet,
+    *,
+    client: Any,
+    block: int,
+    checkpoint: Any = None,
+    progress: bool = True,
+    rows_per_task: int | None = None,
+) -> tuple[float, float, int, int, int]:
     """The coherence scan of :func:`suptheory.coherence` over a Dask cluster."""
-    d = Distributed(src, R, client, block=block, checkpoint=checkpoint, progress=progress,
-                    rows_per_task=rows_per_task)
+    d = Distributed(
+        src,
+        R,
+        client,
+        block=block,
+        checkpoint=checkpoint,
+        progress=progress,
+        rows_per_task=rows_per_task,
+    )
     try:
         return d.coherence()
     finally:
@@ -384,10 +506,12 @@ class AnalysisEstimate:
 
     def __str__(self) -> str:
         how = "measured" if self.measured else "nominal"
-        return (f"analysis of {self.m:,} x {self.n:,}: {self.pairs:,} pairs, {self.passes:g} "
-                f"passes at {self.tile_rate:.3g} pairs/s ({how} tile rate): "
-                f"{_hms(self.seconds)} on this machine, "
-                f"{_hms(self.seconds_distributed)} on {self.workers} such workers")
+        return (
+            f"analysis of {self.m:,} x {self.n:,}: {self.pairs:,} pairs, {self.passes:g} "
+            f"passes at {self.tile_rate:.3g} pairs/s ({how} tile rate): "
+            f"{_hms(self.seconds)} on this machine, "
+            f"{_hms(self.seconds_distributed)} on {self.workers} such workers"
+        )
 
 
 def _hms(s: float) -> str:
@@ -400,8 +524,15 @@ def _hms(s: float) -> str:
     return f"{s / 86400:.1f} days"
 
 
-def estimate_analysis_time(m: int, n: int, *, workers: int = 1, measure: bool = True,
-                           passes: float = 2.0, seconds: float = 3.0) -> AnalysisEstimate:
+def estimate_analysis_time(
+    m: int,
+    n: int,
+    *,
+    workers: int = 1,
+    measure: bool = True,
+    passes: float = 2.0,
+    seconds: float = 3.0,
+) -> AnalysisEstimate:
     """Predict the wall time of :func:`suptheory.analyze` on an ``(m, n)`` dictionary.
 
     Screens random tiles of width ``n`` with the per-feature statistics (the first pass of
@@ -426,8 +557,7 @@ def estimate_analysis_time(m: int, n: int, *, workers: int = 1, measure: bool = 
     else:
         rate = 50e9 / (2.0 * n)  # a nominal 50 GFLOP/s
     total = passes * pairs / rate
-    return AnalysisEstimate(m, n, pairs, rate, passes, total, workers, total / workers,
-                            measure)
+    return AnalysisEstimate(m, n, pairs, rate, passes, total, workers, total / workers, measure)
 
 
 def _measure_rate(n: int, seconds: float) -> float:
@@ -439,19 +569,41 @@ def _measure_rate(n: int, seconds: float) -> float:
     k = 8192
     W = rng.standard_normal((k, n), dtype=np.float32)
     R = row_set(W)
-    _screened_pass(R, None, signed=False, top_k=100, thresholds=np.zeros(0), nbins=0,
-                   threads=None, block=None, progress=False, desc="estimate",
-                   row_range=(0, 512))  # compile / warm up
+    _screened_pass(
+        R,
+        None,
+        signed=False,
+        top_k=100,
+        thresholds=np.zeros(0),
+        nbins=0,
+        threads=None,
+        block=None,
+        progress=False,
+        desc="estimate",
+        row_range=(0, 512),
+    )  # compile / warm up
     done = 0
     t0 = time.perf_counter()
     lo = 512
     while True:
         hi = min(k - 512, lo + 1024)
-        _screened_pass(R, None, signed=False, top_k=100, thresholds=np.zeros(0), nbins=0,
-                       threads=None, block=None, progress=False, desc="estimate",
-                       row_range=(lo, hi))
-        done += sum((min(k, r0 + 512) - r0) * (2 * k - r0 - min(k, r0 + 512) - 1) // 2
-                    for r0 in range(lo, hi, 512))
+        _screened_pass(
+            R,
+            None,
+            signed=False,
+            top_k=100,
+            thresholds=np.zeros(0),
+            nbins=0,
+            threads=None,
+            block=None,
+            progress=False,
+            desc="estimate",
+            row_range=(lo, hi),
+        )
+        done += sum(
+            (min(k, r0 + 512) - r0) * (2 * k - r0 - min(k, r0 + 512) - 1) // 2
+            for r0 in range(lo, hi, 512)
+        )
         lo = hi if hi < k - 512 else 512
         if time.perf_counter() - t0 >= seconds:
             break

@@ -27,8 +27,13 @@ import numpy as np
 
 from suptheory._validate import check_embedding
 
-__all__ = ["load_embedding", "SUFFIXES", "SAE_WEIGHTS_FILENAME", "SAE_CFG_FILENAME",
-           "HF_INDEX_FILENAME"]
+__all__ = [
+    "load_embedding",
+    "SUFFIXES",
+    "SAE_WEIGHTS_FILENAME",
+    "SAE_CFG_FILENAME",
+    "HF_INDEX_FILENAME",
+]
 
 #: the file types load_embedding reads (besides checkpoint directories and index files)
 SUFFIXES = (".npy", ".npz", ".safetensors", ".pt", ".pth")
@@ -56,8 +61,7 @@ def _describe(arrays: Mapping[str, Any]) -> str:
     items = [f"{k!r} {tuple(v)}" for k, v in arrays.items()]
     text = ", ".join(items[:_MAX_NAMED]) or "(none)"
     if len(items) > _MAX_NAMED:
-        text += (f" and {len(items) - _MAX_NAMED} more (list=True, CLI --list, lists the 2-D "
-                 "ones)")
+        text += f" and {len(items) - _MAX_NAMED} more (list=True, CLI --list, lists the 2-D ones)"
     return text
 
 
@@ -65,18 +69,20 @@ def _pick(shapes: Mapping[str, tuple[int, ...]], key: str | None, path: Path) ->
     """The key to load: the given one, or the only 2-D array in the file."""
     if key is not None:
         if key not in shapes:
-            raise _Clear(f"key {key!r} not found in {path}; available keys (shapes): "
-                         f"{_describe(shapes)}")
+            raise _Clear(
+                f"key {key!r} not found in {path}; available keys (shapes): {_describe(shapes)}"
+            )
         return key
     two_d = [k for k, s in shapes.items() if len(s) == 2]
     if len(two_d) == 1:
         return two_d[0]
     if not two_d:
-        raise _Clear(f"{path} holds no 2-D array; available keys (shapes): "
-                     f"{_describe(shapes)}")
-    raise _Clear(f"{path} holds several 2-D arrays, pass key= (CLI --key) to choose one; "
-                 f"available keys (shapes): {_describe(shapes)}. For an SAE the decoder "
-                 "W_dec of shape (d_sae, d_model) has rows as features.")
+        raise _Clear(f"{path} holds no 2-D array; available keys (shapes): {_describe(shapes)}")
+    raise _Clear(
+        f"{path} holds several 2-D arrays, pass key= (CLI --key) to choose one; "
+        f"available keys (shapes): {_describe(shapes)}. For an SAE the decoder "
+        "W_dec of shape (d_sae, d_model) has rows as features."
+    )
 
 
 class _Source:
@@ -86,11 +92,18 @@ class _Source:
     only its index); ``names``, when given, answers "is this key here?" without it.
     """
 
-    def __init__(self, where: Path, scan: Callable[[], _Tensors],
-                 read: Callable[[str, bool], Any], *, names: Mapping[str, Any] | None = None,
-                 single: str | None = None, default: str | None = None,
-                 check: Callable[[str, tuple[int, ...], bool], None] | None = None,
-                 shape_of: Callable[[str], tuple[int, ...]] | None = None) -> None:
+    def __init__(
+        self,
+        where: Path,
+        scan: Callable[[], _Tensors],
+        read: Callable[[str, bool], Any],
+        *,
+        names: Mapping[str, Any] | None = None,
+        single: str | None = None,
+        default: str | None = None,
+        check: Callable[[str, tuple[int, ...], bool], None] | None = None,
+        shape_of: Callable[[str], tuple[int, ...]] | None = None,
+    ) -> None:
         self.where = where
         self._shape_of = shape_of
         self._scan = scan
@@ -159,13 +172,17 @@ def _npy_header(stream: Any) -> tuple[tuple[int, ...], bool, np.dtype]:
 def _scan_npy(path: Path) -> _Source:
     with open(path, "rb") as fh:
         if fh.read(len(_NPY_MAGIC)) != _NPY_MAGIC:
-            raise _Clear(f"cannot read {path}: it is not a .npy file (it does not start with "
-                         "numpy's magic string \\x93NUMPY)")
+            raise _Clear(
+                f"cannot read {path}: it is not a .npy file (it does not start with "
+                "numpy's magic string \\x93NUMPY)"
+            )
         fh.seek(0)
         shape, fortran, dtype = _npy_header(fh)
     if dtype.hasobject:
-        raise _Clear(f"cannot read {path}: it holds Python objects (dtype {dtype}), which are "
-                     "not loaded: unpickling can run code")
+        raise _Clear(
+            f"cannot read {path}: it holds Python objects (dtype {dtype}), which are "
+            "not loaded: unpickling can run code"
+        )
 
     def read(name: str, mmap: bool) -> Any:
         if mmap and math.prod(shape) > 0:
@@ -174,8 +191,12 @@ def _scan_npy(path: Path) -> _Source:
         with open(path, "rb") as fh:
             return np.load(fh, allow_pickle=False)
 
-    return _Source(path, lambda: {path.name: (tuple(shape), str(dtype))}, read,
-                   single=f"{path} is a .npy file holding one array")
+    return _Source(
+        path,
+        lambda: {path.name: (tuple(shape), str(dtype))},
+        read,
+        single=f"{path} is a .npy file holding one array",
+    )
 
 
 def _scan_npz(path: Path) -> _Source:
@@ -202,8 +223,23 @@ def _scan_npz(path: Path) -> _Source:
 # --- safetensors -----------------------------------------------------------------------------
 
 #: bytes per element of each safetensors dtype
-_ST_ITEMSIZE = {"BOOL": 1, "U8": 1, "I8": 1, "F8_E5M2": 1, "F8_E4M3": 1, "I16": 2, "U16": 2,
-                "F16": 2, "BF16": 2, "I32": 4, "U32": 4, "F32": 4, "I64": 8, "U64": 8, "F64": 8}
+_ST_ITEMSIZE = {
+    "BOOL": 1,
+    "U8": 1,
+    "I8": 1,
+    "F8_E5M2": 1,
+    "F8_E4M3": 1,
+    "I16": 2,
+    "U16": 2,
+    "F16": 2,
+    "BF16": 2,
+    "I32": 4,
+    "U32": 4,
+    "F32": 4,
+    "I64": 8,
+    "U64": 8,
+    "F64": 8,
+}
 
 #: the safetensors library refuses headers longer than this (100 MB)
 _ST_MAX_HEADER = 100_000_000
@@ -226,21 +262,27 @@ def _safetensors_header(path: Path) -> tuple[int, dict[str, dict[str, Any]]]:
     with open(path, "rb") as fh:
         head = fh.read(8)
         if len(head) < 8:
-            raise _Clear(f"cannot read {path}: it is not a safetensors file (only {size} "
-                         "bytes; a safetensors file starts with an 8-byte header length)")
+            raise _Clear(
+                f"cannot read {path}: it is not a safetensors file (only {size} "
+                "bytes; a safetensors file starts with an 8-byte header length)"
+            )
         (length,) = struct.unpack("<Q", head)
         if length > min(size - 8, _ST_MAX_HEADER):
-            raise _Clear(f"cannot read {path}: it is not a safetensors file (its first 8 bytes "
-                         f"give a header length of {length} bytes, but the file has {size})")
+            raise _Clear(
+                f"cannot read {path}: it is not a safetensors file (its first 8 bytes "
+                f"give a header length of {length} bytes, but the file has {size})"
+            )
         raw = fh.read(length)
     try:
         header = json.loads(raw)
     except (UnicodeDecodeError, ValueError):
-        raise _Clear(f"cannot read {path}: it is not a safetensors file (the header is not "
-                     "JSON)") from None
+        raise _Clear(
+            f"cannot read {path}: it is not a safetensors file (the header is not JSON)"
+        ) from None
     if not isinstance(header, dict):
-        raise _Clear(f"cannot read {path}: it is not a safetensors file (the header is not a "
-                     "JSON object)")
+        raise _Clear(
+            f"cannot read {path}: it is not a safetensors file (the header is not a JSON object)"
+        )
     header.pop("__metadata__", None)
     data = size - 8 - length
     spans = []
@@ -252,44 +294,80 @@ def _safetensors_header(path: Path) -> tuple[int, dict[str, dict[str, Any]]]:
         if dtype not in _ST_ITEMSIZE:
             raise _Clear(f"{where} has an unknown dtype {dtype!r}")
         if not isinstance(shape, list) or not all(_is_count(d) for d in shape):
-            raise _Clear(f"{where} has shape {shape!r}; dimensions must be non-negative "
-                         "integers")
-        if (not isinstance(offsets, list) or len(offsets) != 2
-                or not all(_is_count(o) for o in offsets) or offsets[1] < offsets[0]):
-            raise _Clear(f"{where} has data_offsets {offsets!r}; they must be two "
-                         "non-negative integers [start, end] with start <= end")
+            raise _Clear(f"{where} has shape {shape!r}; dimensions must be non-negative integers")
+        if (
+            not isinstance(offsets, list)
+            or len(offsets) != 2
+            or not all(_is_count(o) for o in offsets)
+            or offsets[1] < offsets[0]
+        ):
+            raise _Clear(
+                f"{where} has data_offsets {offsets!r}; they must be two "
+                "non-negative integers [start, end] with start <= end"
+            )
         start, end = offsets
         if end > data:
-            raise _Clear(f"{where} has data_offsets {offsets!r} past the end of the data "
-                         f"({data} bytes)")
+            raise _Clear(
+                f"{where} has data_offsets {offsets!r} past the end of the data ({data} bytes)"
+            )
         nbytes = math.prod(shape) * _ST_ITEMSIZE[dtype]
         if end - start != nbytes:
-            raise _Clear(f"{where} has data_offsets {offsets!r} spanning {end - start} bytes, "
-                         f"but shape {shape} of {dtype} needs {nbytes}")
+            raise _Clear(
+                f"{where} has data_offsets {offsets!r} spanning {end - start} bytes, "
+                f"but shape {shape} of {dtype} needs {nbytes}"
+            )
         spans.append((start, end, name))
     position = 0
     for start, end, name in sorted(spans):
         if start != position:
             what = "overlaps the tensor before it" if start < position else "leaves a gap"
-            raise _Clear(f"{path}: tensor {name!r} has data_offsets {[start, end]} and {what} "
-                         f"(the previous tensor ends at {position})")
+            raise _Clear(
+                f"{path}: tensor {name!r} has data_offsets {[start, end]} and {what} "
+                f"(the previous tensor ends at {position})"
+            )
         position = end
     if position != data:
-        raise _Clear(f"cannot read {path}: the tensors cover {position} bytes of a data "
-                     f"region of {data} bytes")
+        raise _Clear(
+            f"cannot read {path}: the tensors cover {position} bytes of a data "
+            f"region of {data} bytes"
+        )
     return 8 + length, header
 
 
 #: numpy's name of each safetensors dtype (as listed); numpy has no bfloat16 or float8
-_ST_NAMES = {"BOOL": "bool", "U8": "uint8", "I8": "int8", "F8_E5M2": "float8_e5m2",
-             "F8_E4M3": "float8_e4m3", "I16": "int16", "U16": "uint16", "F16": "float16",
-             "BF16": "bfloat16", "I32": "int32", "U32": "uint32", "F32": "float32",
-             "I64": "int64", "U64": "uint64", "F64": "float64"}
+_ST_NAMES = {
+    "BOOL": "bool",
+    "U8": "uint8",
+    "I8": "int8",
+    "F8_E5M2": "float8_e5m2",
+    "F8_E4M3": "float8_e4m3",
+    "I16": "int16",
+    "U16": "uint16",
+    "F16": "float16",
+    "BF16": "bfloat16",
+    "I32": "int32",
+    "U32": "uint32",
+    "F32": "float32",
+    "I64": "int64",
+    "U64": "uint64",
+    "F64": "float64",
+}
 
 #: the numpy dtype a safetensors dtype is memory-mapped as (safetensors is little-endian)
-_ST_NUMPY = {"BOOL": "?", "U8": "u1", "I8": "i1", "I16": "<i2", "U16": "<u2", "F16": "<f2",
-             "I32": "<i4", "U32": "<u4", "F32": "<f4", "I64": "<i8", "U64": "<u8",
-             "F64": "<f8"}
+_ST_NUMPY = {
+    "BOOL": "?",
+    "U8": "u1",
+    "I8": "i1",
+    "I16": "<i2",
+    "U16": "<u2",
+    "F16": "<f2",
+    "I32": "<i4",
+    "U32": "<u4",
+    "F32": "<f4",
+    "I64": "<i8",
+    "U64": "<u8",
+    "F64": "<f8",
+}
 
 
 #: values widened per block (8 MiB of bf16 read, 16 MiB of float32 written)
@@ -310,10 +388,10 @@ def _bf16_reader(path: Path, name: str, offset: int, shape: tuple[int, ...]) -> 
             k = min(step, count - i)
             raw = fh.read(2 * k)
             if len(raw) != 2 * k:
-                raise _Clear(f"{path}: tensor {name!r} is truncated (the file changed while "
-                             "reading)")
-            np.left_shift(np.frombuffer(raw, dtype="<u2"), 16, out=bits[i:i + k],
-                          dtype=np.uint32)
+                raise _Clear(
+                    f"{path}: tensor {name!r} is truncated (the file changed while reading)"
+                )
+            np.left_shift(np.frombuffer(raw, dtype="<u2"), 16, out=bits[i : i + k], dtype=np.uint32)
     return out.reshape(shape)
 
 
@@ -338,8 +416,11 @@ def _st_tensors(header: Mapping[str, Mapping[str, Any]]) -> dict[str, tuple[tupl
 
 def _scan_safetensors(path: Path) -> _Source:
     base, header = _safetensors_header(path)
-    return _Source(path, lambda: _st_tensors(header),
-                   lambda name, mmap: _st_read(path, base, name, header[name], mmap))
+    return _Source(
+        path,
+        lambda: _st_tensors(header),
+        lambda name, mmap: _st_read(path, base, name, header[name], mmap),
+    )
 
 
 # --- checkpoint layouts ----------------------------------------------------------------------
@@ -379,32 +460,44 @@ def _scan_saelens(directory: Path) -> _Source:
         if v == -1:
             raise _Clear(f"{cfg_path} gives {k} = {cfg.get(k)!r}; it must be a whole number")
     if d_sae is None or d_in is None:
-        raise _Clear(f"{cfg_path} gives no d_sae and d_in (SAELens writes both at the top "
-                     "level); it is not a SAELens config")
+        raise _Clear(
+            f"{cfg_path} gives no d_sae and d_in (SAELens writes both at the top "
+            "level); it is not a SAELens config"
+        )
     d_dec = d_in if d_out is None else d_out
     src = _scan_safetensors(weights)
 
     def check(name: str, shape: tuple[int, ...], transpose: bool) -> None:
         if name == "W_dec":
-            want, dims, cols = (d_sae, d_dec), "(d_sae, d_in)" if d_out is None \
-                else "(d_sae, d_out)", False
+            want, dims, cols = (
+                (d_sae, d_dec),
+                "(d_sae, d_in)" if d_out is None else "(d_sae, d_out)",
+                False,
+            )
         elif name == "W_enc":
             want, dims, cols = (d_in, d_sae), "(d_in, d_sae)", True
         else:
             return
         if shape != want:
-            given = f"d_sae = {d_sae}, d_in = {d_in}" + ("" if d_out is None
-                                                          else f", d_out = {d_out}")
-            raise _Clear(f"{cfg_path} disagrees with the weights: it gives {given}, so "
-                         f"{name} should have shape {dims} = {want}, but {weights} holds "
-                         f"{name} of shape {shape}")
+            given = f"d_sae = {d_sae}, d_in = {d_in}" + (
+                "" if d_out is None else f", d_out = {d_out}"
+            )
+            raise _Clear(
+                f"{cfg_path} disagrees with the weights: it gives {given}, so "
+                f"{name} should have shape {dims} = {want}, but {weights} holds "
+                f"{name} of shape {shape}"
+            )
         if cols and not transpose:
-            raise _Clear(f"{name} in {directory} has shape {dims} = {shape}: its columns are "
-                         "the features; pass transpose=True (CLI --transpose), or use the "
-                         "decoder W_dec")
+            raise _Clear(
+                f"{name} in {directory} has shape {dims} = {shape}: its columns are "
+                "the features; pass transpose=True (CLI --transpose), or use the "
+                "decoder W_dec"
+            )
         if not cols and transpose:
-            raise _Clear(f"{name} in {directory} has shape {dims} = {shape}: its rows are "
-                         "already the features; do not pass transpose")
+            raise _Clear(
+                f"{name} in {directory} has shape {dims} = {shape}: its rows are "
+                "already the features; do not pass transpose"
+            )
 
     return _Source(directory, src._scan, src.read, default="W_dec", check=check)
 
@@ -418,13 +511,17 @@ def _scan_sharded(index: Path) -> _Source:
         raise _Clear(f"cannot read {index}: it is not JSON") from None
     weight_map = doc.get("weight_map") if isinstance(doc, Mapping) else None
     if not isinstance(weight_map, Mapping) or not all(
-            isinstance(v, str) for v in weight_map.values()):
-        raise _Clear(f"cannot read {index}: it is not a sharded checkpoint index (it needs a "
-                     "\"weight_map\" object from tensor names to shard file names)")
+        isinstance(v, str) for v in weight_map.values()
+    ):
+        raise _Clear(
+            f"cannot read {index}: it is not a sharded checkpoint index (it needs a "
+            '"weight_map" object from tensor names to shard file names)'
+        )
     for name, shard in weight_map.items():
         if Path(shard).name != shard or shard in ("", ".", ".."):
-            raise _Clear(f"{index}: shard {shard!r} of tensor {name!r} is not a file name in "
-                         f"{index.parent}")
+            raise _Clear(
+                f"{index}: shard {shard!r} of tensor {name!r} is not a file name in {index.parent}"
+            )
     headers: dict[str, tuple[int, dict[str, dict[str, Any]]]] = {}
 
     def locate(name: str) -> tuple[Path, int, dict[str, Any]]:
@@ -432,13 +529,17 @@ def _scan_sharded(index: Path) -> _Source:
         path = index.parent / shard
         if shard not in headers:
             if not path.is_file():
-                raise _Clear(f"{index} names shard {shard!r} (holding {name!r}), but there is "
-                             f"no such file {path}")
+                raise _Clear(
+                    f"{index} names shard {shard!r} (holding {name!r}), but there is "
+                    f"no such file {path}"
+                )
             headers[shard] = _safetensors_header(path)
         base, header = headers[shard]
         if name not in header:
-            raise _Clear(f"{index} puts {name!r} in shard {shard!r}, but {path} does not hold "
-                         f"it; it holds {_describe(_st_tensors(header))}")
+            raise _Clear(
+                f"{index} puts {name!r} in shard {shard!r}, but {path} does not hold "
+                f"it; it holds {_describe(_st_tensors(header))}"
+            )
         return path, base, header[name]
 
     def scan() -> _Tensors:
@@ -452,8 +553,9 @@ def _scan_sharded(index: Path) -> _Source:
         path, base, info = locate(name)
         return _st_read(path, base, name, info, mmap)
 
-    return _Source(index, scan, read, names=weight_map,
-                   shape_of=lambda name: tuple(locate(name)[2]["shape"]))
+    return _Source(
+        index, scan, read, names=weight_map, shape_of=lambda name: tuple(locate(name)[2]["shape"])
+    )
 
 
 def _scan_directory(directory: Path) -> _Source:
@@ -466,15 +568,23 @@ def _scan_directory(directory: Path) -> _Source:
         return _scan_safetensors(directory / _HF_SINGLE_FILENAME)
     if weights.is_file() or cfg.is_file():
         has, lacks = (weights, cfg) if weights.is_file() else (cfg, weights)
-        raise _Clear(f"{directory} is not a complete SAELens checkpoint: it has {has.name} but "
-                     f"no {lacks.name} (SAELens saves both)")
+        raise _Clear(
+            f"{directory} is not a complete SAELens checkpoint: it has {has.name} but "
+            f"no {lacks.name} (SAELens saves both)"
+        )
     files = sorted(f.name for f in directory.iterdir() if f.suffix.lower() in SUFFIXES)
-    found = (f"; it holds the weight files {', '.join(files[:_MAX_NAMED])}"
-             + (f" and {len(files) - _MAX_NAMED} more" if len(files) > _MAX_NAMED else "")
-             + ": pass one of them" if files else "")
-    raise _Clear(f"{directory} is a directory, not a weight file, and holds no checkpoint "
-                 f"(a SAELens {SAE_CFG_FILENAME} + {SAE_WEIGHTS_FILENAME}, a HuggingFace "
-                 f"{HF_INDEX_FILENAME} or {_HF_SINGLE_FILENAME}){found}")
+    found = (
+        f"; it holds the weight files {', '.join(files[:_MAX_NAMED])}"
+        + (f" and {len(files) - _MAX_NAMED} more" if len(files) > _MAX_NAMED else "")
+        + ": pass one of them"
+        if files
+        else ""
+    )
+    raise _Clear(
+        f"{directory} is a directory, not a weight file, and holds no checkpoint "
+        f"(a SAELens {SAE_CFG_FILENAME} + {SAE_WEIGHTS_FILENAME}, a HuggingFace "
+        f"{HF_INDEX_FILENAME} or {_HF_SINGLE_FILENAME}){found}"
+    )
 
 
 # --- torch -----------------------------------------------------------------------------------
@@ -509,28 +619,35 @@ def _scan_pt(path: Path) -> _Source:
     try:
         import torch
     except ImportError:
-        raise _Clear(f"reading {path.name} (a PyTorch file) needs torch, which is not "
-                     "installed: pip install torch (the CPU build is enough), or save "
-                     "the weights as .safetensors or .npy") from None
+        raise _Clear(
+            f"reading {path.name} (a PyTorch file) needs torch, which is not "
+            "installed: pip install torch (the CPU build is enough), or save "
+            "the weights as .safetensors or .npy"
+        ) from None
     # torch's zip format (torch.save's default) can be memory-mapped; the legacy one cannot
-    obj = torch.load(path, map_location="cpu", weights_only=True,
-                     mmap=zipfile.is_zipfile(path))
+    obj = torch.load(path, map_location="cpu", weights_only=True, mmap=zipfile.is_zipfile(path))
     if isinstance(obj, torch.Tensor):
         tensors = {path.name: obj}
         single: str | None = f"{path} holds one tensor"
     elif isinstance(obj, Mapping):
         tensors, single = _flatten(obj), None
     else:
-        raise _Clear(f"{path} holds a {type(obj).__name__}, not a tensor or a dict of "
-                     "tensors (a state_dict)")
-    listing = {k: (tuple(v.shape), str(v.dtype).removeprefix("torch."))
-               for k, v in tensors.items()}
-    return _Source(path, lambda: listing, lambda name, mmap: _pt_numpy(tensors[name]),
-                   single=single)
+        raise _Clear(
+            f"{path} holds a {type(obj).__name__}, not a tensor or a dict of tensors (a state_dict)"
+        )
+    listing = {k: (tuple(v.shape), str(v.dtype).removeprefix("torch.")) for k, v in tensors.items()}
+    return _Source(
+        path, lambda: listing, lambda name, mmap: _pt_numpy(tensors[name]), single=single
+    )
 
 
-_SCANNERS = {".npy": _scan_npy, ".npz": _scan_npz, ".safetensors": _scan_safetensors,
-             ".pt": _scan_pt, ".pth": _scan_pt}
+_SCANNERS = {
+    ".npy": _scan_npy,
+    ".npz": _scan_npz,
+    ".safetensors": _scan_safetensors,
+    ".pt": _scan_pt,
+    ".pth": _scan_pt,
+}
 
 
 def _source(p: Path) -> _Source:
@@ -543,20 +660,26 @@ def _source(p: Path) -> _Source:
     if stat.S_ISDIR(mode):
         return _scan_directory(p)
     if not stat.S_ISREG(mode):
-        raise _Clear(f"{p} is not a regular file (a FIFO, socket or device); pass a weight "
-                     "file")
+        raise _Clear(f"{p} is not a regular file (a FIFO, socket or device); pass a weight file")
     if p.name.lower().endswith(".index.json"):
         return _scan_sharded(p)
     scanner = _SCANNERS.get(p.suffix.lower())
     if scanner is None:
-        raise _Clear(f"cannot read {p.name!r}: the suffix must be one of {', '.join(SUFFIXES)} "
-                     f"(or pass a {HF_INDEX_FILENAME} or a checkpoint directory)")
+        raise _Clear(
+            f"cannot read {p.name!r}: the suffix must be one of {', '.join(SUFFIXES)} "
+            f"(or pass a {HF_INDEX_FILENAME} or a checkpoint directory)"
+        )
     return scanner(p)
 
 
-def load_embedding(path: str | os.PathLike[str], key: str | None = None,
-                   transpose: bool = False, *, list: bool = False,
-                   mmap: bool = True) -> Any:
+def load_embedding(
+    path: str | os.PathLike[str],
+    key: str | None = None,
+    transpose: bool = False,
+    *,
+    list: bool = False,
+    mmap: bool = True,
+) -> Any:
     """Load an ``(m, n)`` embedding (rows are features) from a weight file or checkpoint.
 
     Parameters
@@ -656,14 +779,18 @@ def load_embedding(path: str | os.PathLike[str], key: str | None = None,
     if key is not None and not isinstance(key, str):
         raise TypeError(f"key must be a string or None; got {key!r}")
     if list and key is not None:
-        raise ValueError(f"pass key= (CLI --key) or list=True (CLI --list), not both (got "
-                         f"key={key!r})")
+        raise ValueError(
+            f"pass key= (CLI --key) or list=True (CLI --list), not both (got key={key!r})"
+        )
     suffix = p.suffix.lower()
     try:
         src = _source(p)
         if list:
-            return [(name, shape, dtype) for name, (shape, dtype) in src.tensors.items()
-                    if len(shape) == 2]
+            return [
+                (name, shape, dtype)
+                for name, (shape, dtype) in src.tensors.items()
+                if len(shape) == 2
+            ]
         name = src.choose(key)
         shape = src.shape_of(name)
         if len(shape) != 2:  # before reading it
@@ -685,5 +812,7 @@ def load_embedding(path: str | os.PathLike[str], key: str | None = None,
 
 
 def _not_2d(p: Path, key: str | None, shape: tuple[int, ...]) -> str:
-    return (f"the array in {p}{'' if key is None else f' [{key!r}]'} has shape {shape}; an "
-            "embedding must be 2-D of shape (m, n) with rows as features")
+    return (
+        f"the array in {p}{'' if key is None else f' [{key!r}]'} has shape {shape}; an "
+        "embedding must be 2-D of shape (m, n) with rows as features"
+    )

@@ -44,7 +44,6 @@ def row_norms(W: Any) -> np.ndarray:
     return norms
 
 
-
 def zero_rows(W: Any) -> np.ndarray:
     """Indices of the rows of ``W`` that are exactly zero (features with no direction).
 
@@ -55,7 +54,6 @@ def zero_rows(W: Any) -> np.ndarray:
     """
     W = _embedding(W)
     return np.flatnonzero(~W.any(axis=1))
-
 
 
 def _projection_sums(W: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -81,7 +79,6 @@ def _projection_sums(W: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]
         B = u @ x.T  # (k, m): u is its own array, so this is a GEMM
         q[keep] = np.einsum("ij,ij->i", B, B)
     return s, q, zero
-
 
 
 def feature_dimensionality(W: Any) -> np.ndarray:
@@ -141,7 +138,6 @@ def feature_dimensionality(W: Any) -> np.ndarray:
     return d
 
 
-
 def superposition(W: Any) -> np.ndarray:
     r"""Per-feature superposition: how much the other features project onto feature ``i``.
 
@@ -173,7 +169,6 @@ def superposition(W: Any) -> np.ndarray:
     return scaled
 
 
-
 def dimensions_per_feature(W: Any) -> float:
     r"""Dimensions per feature ``D* = n / ||W||_F^2`` (toy-models paper).
 
@@ -200,7 +195,6 @@ def dimensions_per_feature(W: Any) -> float:
         return float("inf")
     with np.errstate(over="ignore"):  # inf only where the true value overflows
         return float(np.ldexp(W.shape[1] / fro2, -2 * e))
-
 
 
 def frame_potential(W: Any, *, normalize: bool = True) -> float:
@@ -243,7 +237,6 @@ def frame_potential(W: Any, *, normalize: bool = True) -> float:
         return float(np.ldexp(np.einsum("ij,ij->", A, A), 4 * e))
 
 
-
 def rms_overlap(W: Any) -> np.ndarray:
     r"""Root mean square overlap of each feature with the other features, exactly.
 
@@ -283,10 +276,10 @@ def rms_overlap(W: Any) -> np.ndarray:
     else:
         Ut = np.ascontiguousarray(U.T)
         for r0 in range(0, k, 2048):
-            G = U[r0:r0 + 2048] @ Ut
+            G = U[r0 : r0 + 2048] @ Ut
             idx = np.arange(len(G))
             G[idx, r0 + idx] = 0.0
-            s[r0:r0 + len(G)] = np.einsum("ij,ij->i", G, G)
+            s[r0 : r0 + len(G)] = np.einsum("ij,ij->i", G, G)
     out[keep] = np.sqrt(s / (m - 1))
     return out
 
@@ -348,7 +341,12 @@ def _blocked_metrics(W: np.ndarray, R: RowSet) -> dict[str, Any] | None:
     fro2 = float(np.sum(norms**2))
     r = np.zeros(m)
     r[R.keep] = rsum
-    return {"overlap_sums": r, "rms_overlap": rms,
-            "frame_potential": float(np.einsum("ij,ij->", F, F)),
-            "feature_dimensionality": d, "row_norms": norms, "frobenius_sq": fro2,
-            "dimensions_per_feature": n / fro2 if 0.0 < fro2 < np.inf else None}
+    return {
+        "overlap_sums": r,
+        "rms_overlap": rms,
+        "frame_potential": float(np.einsum("ij,ij->", F, F)),
+        "feature_dimensionality": d,
+        "row_norms": norms,
+        "frobenius_sq": fro2,
+        "dimensions_per_feature": n / fro2 if 0.0 < fro2 < np.inf else None,
+    }

@@ -83,26 +83,39 @@ class _Pass:
     band: tuple[np.ndarray, ...] | None = None
 
 
-def _better(new: np.ndarray, new_arg: np.ndarray, old: np.ndarray, old_arg: np.ndarray
-            ) -> np.ndarray:
+def _better(
+    new: np.ndarray, new_arg: np.ndarray, old: np.ndarray, old_arg: np.ndarray
+) -> np.ndarray:
     """Where ``(new, new_arg)`` beats ``(old, old_arg)``: larger, or equal with a smaller arg."""
     wins: np.ndarray = (new > old) | (
-        (new == old) & (new_arg >= 0) & ((old_arg < 0) | (new_arg < old_arg)))
+        (new == old) & (new_arg >= 0) & ((old_arg < 0) | (new_arg < old_arg))
+    )
     return wins
 
 
-def _merge_top(top: tuple[np.ndarray, ...], new: tuple[np.ndarray, ...], k: int
-               ) -> tuple[np.ndarray, ...]:
+def _merge_top(
+    top: tuple[np.ndarray, ...], new: tuple[np.ndarray, ...], k: int
+) -> tuple[np.ndarray, ...]:
     val, cs, ii, jj = (np.concatenate([a, b]) for a, b in zip(top, new, strict=True))
     order = np.lexsort((jj, ii, -val))[:k]
     return val[order], cs[order], ii[order], jj[order]
 
 
-def _screened_pass(A: _Rows, B: _Rows | None, *, signed: bool, top_k: int,
-                   thresholds: np.ndarray, nbins: int, threads: int | None, block: int | None,
-                   progress: bool, desc: str,
-                   bands: tuple[np.ndarray, np.ndarray] | None = None,
-                   row_range: tuple[int, int] | None = None) -> _Pass:
+def _screened_pass(
+    A: _Rows,
+    B: _Rows | None,
+    *,
+    signed: bool,
+    top_k: int,
+    thresholds: np.ndarray,
+    nbins: int,
+    threads: int | None,
+    block: int | None,
+    progress: bool,
+    desc: str,
+    bands: tuple[np.ndarray, np.ndarray] | None = None,
+    row_range: tuple[int, int] | None = None,
+) -> _Pass:
     """Screen every pair of ``A`` (against itself when ``B`` is None, pairs ``i < j``).
 
     With ``bands`` (one matrix only), also collect the pairs whose screened ``|cos|`` is in
@@ -129,8 +142,12 @@ def _screened_pass(A: _Rows, B: _Rows | None, *, signed: bool, top_k: int,
         col_arg = np.full(kb, -1, dtype=np.int64)
     counts_r = np.zeros((ka, nt), dtype=np.int64)
     counts_c = counts_r if upper else np.zeros((kb, nt), dtype=np.int64)
-    top: tuple[np.ndarray, ...] = (np.empty(0), np.empty(0), np.empty(0, np.int64),
-                                   np.empty(0, np.int64))
+    top: tuple[np.ndarray, ...] = (
+        np.empty(0),
+        np.empty(0),
+        np.empty(0, np.int64),
+        np.empty(0, np.int64),
+    )
     state = {"top_lower": -np.inf}
     hists: list[np.ndarray] = []
     lock = threading.Lock()
@@ -139,8 +156,7 @@ def _screened_pass(A: _Rows, B: _Rows | None, *, signed: bool, top_k: int,
     Ak, Bk = A.kernel, Bm.kernel
     # a generator: a million rows make a million tiles
     lo_r, hi_r = (0, ka) if row_range is None else row_range
-    tiles = ((r0, c0) for r0 in range(lo_r, hi_r, b)
-             for c0 in range(r0 if upper else 0, kb, w))
+    tiles = ((r0, c0) for r0 in range(lo_r, hi_r, b) for c0 in range(r0 if upper else 0, kb, w))
     pooled = _tp is not None and (ka > b or kb > w)
     empty_hist = np.zeros(0, dtype=np.int64)
 
@@ -148,9 +164,26 @@ def _screened_pass(A: _Rows, B: _Rows | None, *, signed: bool, top_k: int,
         r0, c0 = t
         r1, c1 = min(ka, r0 + b), min(kb, c0 + w)
         c = screen(r0, r1, c0, c1, buf)
-        out = _kp.stats_block(c, c.view(np.int32), r0, c0, upper, signed, err, _SLACK,
-                              Ak, Bk, err64, row_best, col_best, top_k, state["top_lower"],
-                              thresholds, empty_hist, 0.0)
+        out = _kp.stats_block(
+            c,
+            c.view(np.int32),
+            r0,
+            c0,
+            upper,
+            signed,
+            err,
+            _SLACK,
+            Ak,
+            Bk,
+            err64,
+            row_best,
+            col_best,
+            top_k,
+            state["top_lower"],
+            thresholds,
+            empty_hist,
+            0.0,
+        )
         if nbins:
             hist = getattr(local, "hist", None)
             if hist is None:
@@ -167,35 +200,38 @@ def _screened_pass(A: _Rows, B: _Rows | None, *, signed: bool, top_k: int,
         return (r0, c0, *out, band, done)
 
     if upper:
-        total = sum((min(ka, r0 + b) - r0) * (2 * ka - r0 - min(ka, r0 + b) - 1) // 2
-                    for r0 in range(lo_r, hi_r, b))
+        total = sum(
+            (min(ka, r0 + b) - r0) * (2 * ka - r0 - min(ka, r0 + b) - 1) // 2
+            for r0 in range(lo_r, hi_r, b)
+        )
     else:
         total = (min(hi_r, ka) - lo_r) * kb
     ncand = 0
     parts: list[tuple[np.ndarray, ...]] = []
     below = np.zeros(0 if bands is None else len(bands[0]), dtype=np.int64)
-    with num_threads(threads) as nt_, _blas_threads(1 if pooled else None), \
-            ChunkRunner(total, desc, progress, unit="pair", min_done=0,
-                        min_total=2**25) as run, \
-            closing(_tile_results(tile, tiles, nt_ if pooled else 1,
-                                  screen.size)) as results:
-        for (r0, c0, rb, rc, ra, cb, cc, ca, rn, cn, tv, tc, ti, tj, nc, band,
-             done) in results:
+    with (
+        num_threads(threads) as nt_,
+        _blas_threads(1 if pooled else None),
+        ChunkRunner(total, desc, progress, unit="pair", min_done=0, min_total=2**25) as run,
+        closing(_tile_results(tile, tiles, nt_ if pooled else 1, screen.size)) as results,
+    ):
+        for r0, c0, rb, rc, ra, cb, cc, ca, rn, cn, tv, tc, ti, tj, nc, band, done in results:
             ncand += nc
             if band is not None:
                 parts.append(band[:3])
                 below += band[3]
             for best, cos, arg, nb_, ncos, narg, o in (
-                    (row_best, row_cos, row_arg, rb, rc, ra, r0),
-                    (col_best, col_cos, col_arg, cb, cc, ca, c0)):
+                (row_best, row_cos, row_arg, rb, rc, ra, r0),
+                (col_best, col_cos, col_arg, cb, cc, ca, c0),
+            ):
                 sl = slice(o, o + len(nb_))
                 upd = _better(nb_, narg, best[sl], arg[sl])
                 best[sl] = np.where(upd, nb_, best[sl])
                 cos[sl] = np.where(upd, ncos, cos[sl])
                 arg[sl] = np.where(upd, narg, arg[sl])
             if nt:
-                counts_r[r0:r0 + len(rn)] += rn
-                counts_c[c0:c0 + len(cn)] += cn
+                counts_r[r0 : r0 + len(rn)] += rn
+                counts_c[c0 : c0 + len(cn)] += cn
             if top_k and len(tv):
                 top = _merge_top(top, (tv, tc, ti, tj), top_k)
                 if len(top[0]) >= top_k:
@@ -207,8 +243,21 @@ def _screened_pass(A: _Rows, B: _Rows | None, *, signed: bool, top_k: int,
     got = None
     if bands is not None:
         got = (*_concat_band(parts), below)
-    return _Pass(row_best, row_cos, row_arg, col_best, col_cos, col_arg, counts_r, counts_c,
-                 top, hist, ncand, False, got)
+    return _Pass(
+        row_best,
+        row_cos,
+        row_arg,
+        col_best,
+        col_cos,
+        col_arg,
+        counts_r,
+        counts_c,
+        top,
+        hist,
+        ncand,
+        False,
+        got,
+    )
 
 
 def _concat_band(parts: list[tuple[np.ndarray, ...]]) -> tuple[np.ndarray, ...]:
@@ -245,8 +294,13 @@ def _kth_many(levels: list[Any], idx: np.ndarray, ranks: list[int]) -> list[floa
         return [float(part[r]) for r in ranks]
     order = np.argsort(approx, kind="stable")
     srt = approx[order]
-    wins = [(int(np.searchsorted(srt, srt[r] - 2.0 * err, side="left")),
-             int(np.searchsorted(srt, srt[r] + 2.0 * err, side="right"))) for r in ranks]
+    wins = [
+        (
+            int(np.searchsorted(srt, srt[r] - 2.0 * err, side="left")),
+            int(np.searchsorted(srt, srt[r] + 2.0 * err, side="right")),
+        )
+        for r in ranks
+    ]
     out: list[float] = []
     t = 0
     while t < len(ranks):
@@ -289,8 +343,9 @@ def _quantile_ranks(q: np.ndarray, total: int) -> tuple[np.ndarray, np.ndarray, 
     return h, lo, np.unique(np.concatenate([lo, np.minimum(lo + 1, total - 1)]))
 
 
-def _predict_bands(R: RowSet, ranks: np.ndarray, total: int, err: float,
-                   threads: int | None) -> tuple[np.ndarray, np.ndarray] | None:
+def _predict_bands(
+    R: RowSet, ranks: np.ndarray, total: int, err: float, threads: int | None
+) -> tuple[np.ndarray, np.ndarray] | None:
     """Bands of screened values that hold the pairs of ``ranks``, predicted from a sample.
 
     The sample is every pair between two random sets of rows (one small GEMM: random pairs
@@ -336,8 +391,10 @@ def _predict_bands(R: RowSet, ranks: np.ndarray, total: int, err: float,
     hi = np.where(ihi <= ns - 1, flat[np.clip(ihi, 0, ns - 1)] + 3.0 * err, np.inf)
     blo, bhi = _merge_bands(lo, hi)
     # the expected number of pairs inside: the sample's fraction in the bands
-    inside = sum(int(np.searchsorted(flat, z, side="right") - np.searchsorted(flat, a))
-                 for a, z in zip(blo, bhi, strict=True))
+    inside = sum(
+        int(np.searchsorted(flat, z, side="right") - np.searchsorted(flat, a))
+        for a, z in zip(blo, bhi, strict=True)
+    )
     if inside / ns * total > _COLLECT_CAP / 2:
         return None
     return blo, bhi
@@ -362,9 +419,15 @@ def _merge_bands(lo: np.ndarray, hi: np.ndarray) -> tuple[np.ndarray, np.ndarray
     return np.array(out_lo), np.array(out_hi)
 
 
-def _select_ranks(R: RowSet, band: tuple[np.ndarray, ...], blo: np.ndarray, bhi: np.ndarray,
-                  ranks: np.ndarray, err: float, threads: int | None
-                  ) -> dict[int, float] | None:
+def _select_ranks(
+    R: RowSet,
+    band: tuple[np.ndarray, ...],
+    blo: np.ndarray,
+    bhi: np.ndarray,
+    ranks: np.ndarray,
+    err: float,
+    threads: int | None,
+) -> dict[int, float] | None:
     """The exact values of ``ranks`` from the pairs collected in bands.
 
     ``None`` if a band does not provably hold a rank's pairs (a predicted band that missed).
@@ -385,8 +448,11 @@ def _select_ranks(R: RowSet, band: tuple[np.ndarray, ...], blo: np.ndarray, bhi:
             _kp.pair_cos2_many(Rk, ii[idx], Rk, jj[idx], out)
         return np.abs(out)
 
-    levels = [(lambda idx: vals[idx].astype(np.float64), err), (float64_of, _err64(R.n)),
-              (exact_of, 0.0)]
+    levels = [
+        (lambda idx: vals[idx].astype(np.float64), err),
+        (float64_of, _err64(R.n)),
+        (exact_of, 0.0),
+    ]
     by_band: dict[int, list[int]] = {}
     for r in ranks.tolist():
         # the band of the rank: every pair below it is below the rank's pairs
@@ -411,8 +477,7 @@ def _select_ranks(R: RowSet, band: tuple[np.ndarray, ...], blo: np.ndarray, bhi:
     return values
 
 
-def _interpolate(values: dict[int, float], h: np.ndarray, lo: np.ndarray, total: int
-                 ) -> np.ndarray:
+def _interpolate(values: dict[int, float], h: np.ndarray, lo: np.ndarray, total: int) -> np.ndarray:
     t_ = h - lo
     a_ = np.array([values[int(r)] for r in lo])
     b_ = np.array([values[int(r)] for r in np.minimum(lo + 1, total - 1)])
@@ -422,8 +487,16 @@ def _interpolate(values: dict[int, float], h: np.ndarray, lo: np.ndarray, total:
     return out
 
 
-def _exact_quantiles(R: _Rows, hist: np.ndarray, q: np.ndarray, *, threads: int | None,
-                     block: int | None, progress: bool, collect: Any = None) -> np.ndarray:
+def _exact_quantiles(
+    R: _Rows,
+    hist: np.ndarray,
+    q: np.ndarray,
+    *,
+    threads: int | None,
+    block: int | None,
+    progress: bool,
+    collect: Any = None,
+) -> np.ndarray:
     """Exact quantiles of ``|cos|`` over the pairs of ``R`` from a pass's histogram.
 
     ``collect(lo, hi)``: the second pass (default :func:`_collect` on this machine).
@@ -443,9 +516,16 @@ def _exact_quantiles(R: _Rows, hist: np.ndarray, q: np.ndarray, *, threads: int 
     return _interpolate(values, h, lo, total)
 
 
-def _collect(R: _Rows, lo: np.ndarray, hi: np.ndarray, *, threads: int | None,
-             block: int | None, progress: bool, row_range: tuple[int, int] | None = None
-             ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+def _collect(
+    R: _Rows,
+    lo: np.ndarray,
+    hi: np.ndarray,
+    *,
+    threads: int | None,
+    block: int | None,
+    progress: bool,
+    row_range: tuple[int, int] | None = None,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """The pairs whose screened ``|cos|`` lies in a band ``[lo_t, hi_t]``, and counts below.
 
     With their screened values, and the number of pairs below each band
@@ -459,8 +539,10 @@ def _collect(R: _Rows, lo: np.ndarray, hi: np.ndarray, *, threads: int | None,
     tiles = ((r0, c0) for r0 in range(lo_r, hi_r, b) for c0 in range(r0, k, w))
     pooled = _tp is not None and (k > b or k > w)
     below = np.zeros(len(lo), dtype=np.int64)
-    total = sum((min(k, r0 + b) - r0) * (2 * k - r0 - min(k, r0 + b) - 1) // 2
-                for r0 in range(lo_r, hi_r, b))
+    total = sum(
+        (min(k, r0 + b) - r0) * (2 * k - r0 - min(k, r0 + b) - 1) // 2
+        for r0 in range(lo_r, hi_r, b)
+    )
 
     def tile(t: tuple[int, int], buf: np.ndarray) -> tuple[Any, ...]:
         r0, c0 = t
@@ -471,10 +553,14 @@ def _collect(R: _Rows, lo: np.ndarray, hi: np.ndarray, *, threads: int | None,
         return (*_kp.band_block(c, r0, c0, True, lo, hi), done)
 
     parts: list[tuple[np.ndarray, ...]] = []
-    with num_threads(threads) as nt_, _blas_threads(1 if pooled else None), \
-            ChunkRunner(total, "overlap quantiles", progress, unit="pair",
-                        min_done=0, min_total=2**25) as run, \
-            closing(_tile_results(tile, tiles, nt_ if pooled else 1, screen.size)) as results:
+    with (
+        num_threads(threads) as nt_,
+        _blas_threads(1 if pooled else None),
+        ChunkRunner(
+            total, "overlap quantiles", progress, unit="pair", min_done=0, min_total=2**25
+        ) as run,
+        closing(_tile_results(tile, tiles, nt_ if pooled else 1, screen.size)) as results,
+    ):
         for ii, jj, vv, bl, done in results:
             parts.append((ii, jj, vv))
             below += bl
@@ -560,11 +646,20 @@ def _check_q(q: Any, name: str = "quantiles") -> np.ndarray:
     return qa
 
 
-def pair_statistics(W: Any, *, top_k: int = 100, thresholds: Any = (), quantiles: Any = (),
-                    threads: int | None = None, block: int | None = None,
-                    progress: bool = True, client: Any = None, checkpoint: Any = None,
-                    rows_per_task: int | None = None,
-                    _rowset: RowSet | None = None) -> PairStatistics:
+def pair_statistics(
+    W: Any,
+    *,
+    top_k: int = 100,
+    thresholds: Any = (),
+    quantiles: Any = (),
+    threads: int | None = None,
+    block: int | None = None,
+    progress: bool = True,
+    client: Any = None,
+    checkpoint: Any = None,
+    rows_per_task: int | None = None,
+    _rowset: RowSet | None = None,
+) -> PairStatistics:
     r"""Nearest neighbours, counts, top pairs and quantiles of an embedding's overlaps, exactly.
 
     For each feature ``i`` (row of ``W``), over the other nonzero rows ``j``:
@@ -646,15 +741,22 @@ def pair_statistics(W: Any, *, top_k: int = 100, thresholds: Any = (), quantiles
         from suptheory.analysis.distributed import Distributed
 
         assert src is not None
-        dist = Distributed(src, R, client, block=_COH_BLOCK if block is None else block,
-                           checkpoint=checkpoint, progress=progress,
-                           rows_per_task=rows_per_task)
+        dist = Distributed(
+            src,
+            R,
+            client,
+            block=_COH_BLOCK if block is None else block,
+            checkpoint=checkpoint,
+            progress=progress,
+            rows_per_task=rows_per_task,
+        )
         stats_pass: Any = dist.stats
         collect = dist.collect
     else:
+
         def stats_pass(**kw: Any) -> _Pass:
-            return _screened_pass(R, None, threads=nthreads, block=block, progress=progress,
-                                  **kw)
+            return _screened_pass(R, None, threads=nthreads, block=block, progress=progress, **kw)
+
     pairs = k * (k - 1) // 2
     if len(qa) and pairs == 0:
         raise ValueError("overlap quantiles need at least two nonzero rows (one pair)")
@@ -668,10 +770,23 @@ def pair_statistics(W: Any, *, top_k: int = 100, thresholds: Any = (), quantiles
         bands = _predict_bands(R, ranks, pairs, err32, nthreads)
         nbins = _nbins(n) if bands is None else 0
     if k >= 2:
-        P = stats_pass(signed=False, top_k=top_k, thresholds=thr, nbins=nbins,
-                       desc="pair statistics", bands=bands)
-        best, cos, arg, counts_k, top, hist, ncand = (P.row_best, P.row_cos, P.row_arg,
-                                                      P.counts_r, P.top, P.hist, P.candidates)
+        P = stats_pass(
+            signed=False,
+            top_k=top_k,
+            thresholds=thr,
+            nbins=nbins,
+            desc="pair statistics",
+            bands=bands,
+        )
+        best, cos, arg, counts_k, top, hist, ncand = (
+            P.row_best,
+            P.row_cos,
+            P.row_arg,
+            P.counts_r,
+            P.top,
+            P.hist,
+            P.candidates,
+        )
     else:
         best, cos, arg = np.full(k, -np.inf), np.zeros(k), np.full(k, -1, np.int64)
         counts_k = np.zeros((k, len(thr)), np.int64)
@@ -699,10 +814,16 @@ def pair_statistics(W: Any, *, top_k: int = 100, thresholds: Any = (), quantiles
             vals = _interpolate(values, h, lo, pairs)
         else:
             if not nbins:  # the predicted bands missed: a histogram pass
-                hist = stats_pass(signed=False, top_k=0, thresholds=np.zeros(0),
-                                  nbins=_nbins(n), desc="overlap histogram").hist
-            vals = _exact_quantiles(R, hist, qa, threads=nthreads, block=block,
-                                    progress=progress, collect=collect)
+                hist = stats_pass(
+                    signed=False,
+                    top_k=0,
+                    thresholds=np.zeros(0),
+                    nbins=_nbins(n),
+                    desc="overlap histogram",
+                ).hist
+            vals = _exact_quantiles(
+                R, hist, qa, threads=nthreads, block=block, progress=progress, collect=collect
+            )
         q_values = {float(q): float(v) for q, v in zip(qa, vals, strict=True)}
     if k >= 2:
         i0 = int(np.argmax(max_overlap))  # the first feature attaining the maximum
@@ -710,8 +831,20 @@ def pair_statistics(W: Any, *, top_k: int = 100, thresholds: Any = (), quantiles
         coh, ov = float(max_overlap[i0]), float(nearest_overlap[i0])
     else:
         pair, coh, ov = None, 0.0, 0.0
-    return PairStatistics(m=m, n=n, zero_rows=R.zero, max_overlap=max_overlap,
-                          nearest=nearest, nearest_overlap=nearest_overlap,
-                          thresholds=tuple(float(t) for t in thr), counts=counts,
-                          top_pairs=tp, quantiles=q_values, coherence=coh, pair=pair,
-                          overlap=ov, pairs=pairs, candidates=ncand)
+    return PairStatistics(
+        m=m,
+        n=n,
+        zero_rows=R.zero,
+        max_overlap=max_overlap,
+        nearest=nearest,
+        nearest_overlap=nearest_overlap,
+        thresholds=tuple(float(t) for t in thr),
+        counts=counts,
+        top_pairs=tp,
+        quantiles=q_values,
+        coherence=coh,
+        pair=pair,
+        overlap=ov,
+        pairs=pairs,
+        candidates=ncand,
+    )

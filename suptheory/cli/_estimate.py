@@ -19,9 +19,20 @@ def run_estimate(args: argparse.Namespace) -> int:
     passes = 2.0 if args.quantiles else 1.0
     e = estimate_analysis_time(m, n, workers=args.workers, passes=passes)
     if args.json:
-        print(json.dumps({"m": e.m, "n": e.n, "pairs": e.pairs, "tile_rate": e.tile_rate,
-                          "passes": e.passes, "seconds": e.seconds, "workers": e.workers,
-                          "seconds_distributed": e.seconds_distributed}))
+        print(
+            json.dumps(
+                {
+                    "m": e.m,
+                    "n": e.n,
+                    "pairs": e.pairs,
+                    "tile_rate": e.tile_rate,
+                    "passes": e.passes,
+                    "seconds": e.seconds,
+                    "workers": e.workers,
+                    "seconds_distributed": e.seconds_distributed,
+                }
+            )
+        )
     else:
         print(e)
     return 0

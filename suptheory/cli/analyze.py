@@ -50,32 +50,78 @@ def register(subparsers: Any) -> None:
         epilog=EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    p.add_argument("file", metavar="FILE", help="weight file: .npy, .npz, .safetensors, .pt, or "
-                   "a SAELens or HuggingFace (sharded) checkpoint directory")
-    p.add_argument("--key", default=None,
-                   help="which array of a multi-array file (default: the only 2-D array)")
-    p.add_argument("--list", action="store_true",
-                   help="list the 2-D tensors (name, shape, dtype; one per line) and stop")
-    p.add_argument("--transpose", action="store_true",
-                   help="the file's columns are the features: analyse the transpose")
-    p.add_argument("--quantiles", type=number, nargs="*", default=[0.5, 0.99], metavar="Q",
-                   help="quantiles of |cos| over pairs, in [0, 1] (default 0.5 0.99; none "
-                   "given: skip them, which saves two passes over all pairs)")
-    p.add_argument("--top-k", type=int, default=100, metavar="K",
-                   help="list the K most-overlapping pairs (default 100)")
-    p.add_argument("--thresholds", type=number, nargs="*", default=[], metavar="T",
-                   help="per feature, count the partners with |cos| >= T")
-    p.add_argument("--l", type=number, default=None,
-                   help="other features active at once: report each feature's read-out noise")
+    p.add_argument(
+        "file",
+        metavar="FILE",
+        help="weight file: .npy, .npz, .safetensors, .pt, or "
+        "a SAELens or HuggingFace (sharded) checkpoint directory",
+    )
+    p.add_argument(
+        "--key",
+        default=None,
+        help="which array of a multi-array file (default: the only 2-D array)",
+    )
+    p.add_argument(
+        "--list",
+        action="store_true",
+        help="list the 2-D tensors (name, shape, dtype; one per line) and stop",
+    )
+    p.add_argument(
+        "--transpose",
+        action="store_true",
+        help="the file's columns are the features: analyse the transpose",
+    )
+    p.add_argument(
+        "--quantiles",
+        type=number,
+        nargs="*",
+        default=[0.5, 0.99],
+        metavar="Q",
+        help="quantiles of |cos| over pairs, in [0, 1] (default 0.5 0.99; none "
+        "given: skip them, which saves two passes over all pairs)",
+    )
+    p.add_argument(
+        "--top-k",
+        type=int,
+        default=100,
+        metavar="K",
+        help="list the K most-overlapping pairs (default 100)",
+    )
+    p.add_argument(
+        "--thresholds",
+        type=number,
+        nargs="*",
+        default=[],
+        metavar="T",
+        help="per feature, count the partners with |cos| >= T",
+    )
+    p.add_argument(
+        "--l",
+        type=number,
+        default=None,
+        help="other features active at once: report each feature's read-out noise",
+    )
     p.add_argument("--a", type=number, default=1.0, help="their amplitude (default 1)")
-    p.add_argument("--per-feature", default=None, metavar="PATH",
-                   help="write the per-feature statistics (max |cos|, nearest neighbour, rms "
-                   "cos, counts, noise) to PATH: .csv or .json")
-    p.add_argument("--plot", default=None, metavar="PATH",
-                   help="draw the report against random directions (overlap histogram, each "
-                   "feature's max |cos| and rms cos) to PATH, e.g. out.png (needs matplotlib)")
-    p.add_argument("--threads", type=count(), default=None,
-                   help="worker threads for the blocked overlap scans (default: all cores)")
+    p.add_argument(
+        "--per-feature",
+        default=None,
+        metavar="PATH",
+        help="write the per-feature statistics (max |cos|, nearest neighbour, rms "
+        "cos, counts, noise) to PATH: .csv or .json",
+    )
+    p.add_argument(
+        "--plot",
+        default=None,
+        metavar="PATH",
+        help="draw the report against random directions (overlap histogram, each "
+        "feature's max |cos| and rms cos) to PATH, e.g. out.png (needs matplotlib)",
+    )
+    p.add_argument(
+        "--threads",
+        type=count(),
+        default=None,
+        help="worker threads for the blocked overlap scans (default: all cores)",
+    )
     p.add_argument("--estimate", action="store_true", help="predict the analysis time and exit")
     p.add_argument("--workers", type=int, default=1, help="--estimate for K Dask workers")
     p.add_argument("--json", action="store_true", help="print the report as JSON")
@@ -105,9 +151,16 @@ def run(args: argparse.Namespace) -> int:
     if args.plot is not None:
         _check_plot_path(args.plot)  # before the long computation, not after
     W = load_embedding(args.file, key=args.key, transpose=args.transpose)
-    report = analyze(W, quantiles=tuple(args.quantiles), l=args.l, a=args.a, top_k=args.top_k,
-                     thresholds=tuple(args.thresholds), threads=args.threads,
-                     progress=not args.no_progress)
+    report = analyze(
+        W,
+        quantiles=tuple(args.quantiles),
+        l=args.l,
+        a=args.a,
+        top_k=args.top_k,
+        thresholds=tuple(args.thresholds),
+        threads=args.threads,
+        progress=not args.no_progress,
+    )
     if args.per_feature is not None:
         _write_per_feature(report.per_feature(), args.per_feature)
     if args.plot is not None:
@@ -138,8 +191,9 @@ def _check_plot_path(path: str) -> None:
     formats = FigureCanvasBase.get_supported_filetypes()
     suffix = os.path.splitext(path)[1].lstrip(".").lower()
     if suffix not in formats:
-        raise ValueError(f"--plot must name an image file ({', '.join(sorted(formats))}); "
-                         f"got {path!r}")
+        raise ValueError(
+            f"--plot must name an image file ({', '.join(sorted(formats))}); got {path!r}"
+        )
     folder = os.path.dirname(os.path.abspath(path))
     if not os.path.isdir(folder):
         raise ValueError(f"--plot: no such directory {folder!r}")

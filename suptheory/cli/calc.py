@@ -54,7 +54,9 @@ def register(subparsers: Any) -> None:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     p.add_argument(
-        "--n", type=number, required=True,
+        "--n",
+        type=number,
+        required=True,
         help="width: number of neurons (n >= 1; a fractional n is used as given)",
     )
     p.add_argument(

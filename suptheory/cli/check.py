@@ -56,33 +56,69 @@ def register(subparsers: Any) -> None:
     active.add_argument("--l", type=number, help="other features active at once, in (0, m - 1]")
     active.add_argument("--p", type=number, help="density in (0, 1] instead of --l: l = p (m - 1)")
     p.add_argument("--a", type=number, default=1.0, help="activation amplitude (a > 0; default 1)")
-    p.add_argument("--snr", type=number, default=1.0,
-                   help="required a / sigma for the capacities (default 1)")
-    p.add_argument("--error", type=number, default=0.05,
-                   help="error budget of the level decoding, in (0, 1) (default 0.05)")
-    p.add_argument("--k", type=number, default=3.0,
-                   help="standard errors within which an estimate agrees (default 3)")
-    p.add_argument("--rtol", type=number, default=0.05,
-                   help="relative tolerance without a standard error (default 0.05)")
-    p.add_argument("--trials", type=count(), default=20_000,
-                   help="read-outs simulated per noise / levels estimate (default 20,000)")
-    p.add_argument("--coherence-trials", type=count(), default=200,
-                   help="random dictionaries for the largest overlap (default 200)")
-    p.add_argument("--train", dest="train", action="store_true", default=None,
-                   help="train a toy model (default: when m n <= 2^18)")
+    p.add_argument(
+        "--snr", type=number, default=1.0, help="required a / sigma for the capacities (default 1)"
+    )
+    p.add_argument(
+        "--error",
+        type=number,
+        default=0.05,
+        help="error budget of the level decoding, in (0, 1) (default 0.05)",
+    )
+    p.add_argument(
+        "--k",
+        type=number,
+        default=3.0,
+        help="standard errors within which an estimate agrees (default 3)",
+    )
+    p.add_argument(
+        "--rtol",
+        type=number,
+        default=0.05,
+        help="relative tolerance without a standard error (default 0.05)",
+    )
+    p.add_argument(
+        "--trials",
+        type=count(),
+        default=20_000,
+        help="read-outs simulated per noise / levels estimate (default 20,000)",
+    )
+    p.add_argument(
+        "--coherence-trials",
+        type=count(),
+        default=200,
+        help="random dictionaries for the largest overlap (default 200)",
+    )
+    p.add_argument(
+        "--train",
+        dest="train",
+        action="store_true",
+        default=None,
+        help="train a toy model (default: when m n <= 2^18)",
+    )
     p.add_argument("--no-train", dest="train", action="store_false", help="do not train")
-    p.add_argument("--steps", type=count(), default=2000,
-                   help="toy-model training steps (default 2000)")
+    p.add_argument(
+        "--steps", type=count(), default=2000, help="toy-model training steps (default 2000)"
+    )
     p.add_argument("--batch", type=count(), default=256, help="training batch size (default 256)")
-    p.add_argument("--pack", dest="pack", action="store_true", default=None,
-                   help="optimise a packing (default: when m^2 n <= 2^24)")
+    p.add_argument(
+        "--pack",
+        dest="pack",
+        action="store_true",
+        default=None,
+        help="optimise a packing (default: when m^2 n <= 2^24)",
+    )
     p.add_argument("--no-pack", dest="pack", action="store_false", help="do not pack")
-    p.add_argument("--pack-steps", type=count(), default=300,
-                   help="packing gradient steps (default 300)")
-    p.add_argument("--pack-restarts", type=count(), default=1,
-                   help="packing restarts (default 1)")
-    p.add_argument("--seed", type=count(low=0, high=None), default=0,
-                   help="random seed, a whole number >= 0 (default 0)")
+    p.add_argument(
+        "--pack-steps", type=count(), default=300, help="packing gradient steps (default 300)"
+    )
+    p.add_argument("--pack-restarts", type=count(), default=1, help="packing restarts (default 1)")
+    p.add_argument(
+        "--seed",
+        type=count(low=0, high=None),
+        default=0,
+        help="random seed, a whole number >= 0 (default 0)",
+    )
     p.add_argument("--json", action="store_true", help="print the report as JSON")
     p.set_defaults(run=run)
 
@@ -93,10 +129,24 @@ def run(args: argparse.Namespace) -> int:
 
     note_compiling("check", ("simulate", "coherence", "toy", "packing"))
     report = check(
-        args.n, args.m, l=args.l, p=args.p, a=args.a, snr=args.snr, error=args.error,
-        k=args.k, rtol=args.rtol, trials=args.trials, coherence_trials=args.coherence_trials,
-        train=args.train, train_steps=args.steps, train_batch=args.batch, pack=args.pack,
-        pack_steps=args.pack_steps, pack_restarts=args.pack_restarts, seed=args.seed,
+        args.n,
+        args.m,
+        l=args.l,
+        p=args.p,
+        a=args.a,
+        snr=args.snr,
+        error=args.error,
+        k=args.k,
+        rtol=args.rtol,
+        trials=args.trials,
+        coherence_trials=args.coherence_trials,
+        train=args.train,
+        train_steps=args.steps,
+        train_batch=args.batch,
+        pack=args.pack,
+        pack_steps=args.pack_steps,
+        pack_restarts=args.pack_restarts,
+        seed=args.seed,
         progress=True,
     )
     print(dumps(report.to_dict()) if args.json else report)

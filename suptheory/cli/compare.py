@@ -50,29 +50,71 @@ def register(subparsers: Any) -> None:
     )
     p.add_argument("a", metavar="A", help="the first dictionary's weight file or checkpoint")
     p.add_argument("b", metavar="B", help="the second dictionary's weight file or checkpoint")
-    p.add_argument("--key-a", default=None, metavar="K",
-                   help="which array of A's file (default: the only 2-D array)")
-    p.add_argument("--key-b", default=None, metavar="K",
-                   help="which array of B's file (default: the only 2-D array)")
-    p.add_argument("--transpose-a", action="store_true",
-                   help="A's columns are the features: compare its transpose")
-    p.add_argument("--transpose-b", action="store_true",
-                   help="B's columns are the features: compare its transpose")
-    p.add_argument("--abs", action="store_true",
-                   help="match by |cos|: a feature and its negation are the same feature")
-    p.add_argument("--thresholds", type=number, nargs="*", default=[0.5, 0.7, 0.9],
-                   metavar="T", help="report the fraction of features whose best match has "
-                   "cosine >= T (default 0.5 0.7 0.9)")
+    p.add_argument(
+        "--key-a",
+        default=None,
+        metavar="K",
+        help="which array of A's file (default: the only 2-D array)",
+    )
+    p.add_argument(
+        "--key-b",
+        default=None,
+        metavar="K",
+        help="which array of B's file (default: the only 2-D array)",
+    )
+    p.add_argument(
+        "--transpose-a",
+        action="store_true",
+        help="A's columns are the features: compare its transpose",
+    )
+    p.add_argument(
+        "--transpose-b",
+        action="store_true",
+        help="B's columns are the features: compare its transpose",
+    )
+    p.add_argument(
+        "--abs",
+        action="store_true",
+        help="match by |cos|: a feature and its negation are the same feature",
+    )
+    p.add_argument(
+        "--thresholds",
+        type=number,
+        nargs="*",
+        default=[0.5, 0.7, 0.9],
+        metavar="T",
+        help="report the fraction of features whose best match has "
+        "cosine >= T (default 0.5 0.7 0.9)",
+    )
     one = p.add_mutually_exclusive_group()
-    one.add_argument("--one-to-one", dest="one_to_one", action="store_const", const=True,
-                     default=None, help="compute the one-to-one matching at any size")
-    one.add_argument("--no-one-to-one", dest="one_to_one", action="store_const", const=False,
-                     help="skip the one-to-one matching")
-    p.add_argument("--per-feature", default=None, metavar="PATH",
-                   help="write each feature of A's best match in B and its cosine (and its "
-                   "one-to-one partner) to PATH: .csv or .json")
-    p.add_argument("--threads", type=int, default=None,
-                   help="worker threads for the blocked scan (default: all cores)")
+    one.add_argument(
+        "--one-to-one",
+        dest="one_to_one",
+        action="store_const",
+        const=True,
+        default=None,
+        help="compute the one-to-one matching at any size",
+    )
+    one.add_argument(
+        "--no-one-to-one",
+        dest="one_to_one",
+        action="store_const",
+        const=False,
+        help="skip the one-to-one matching",
+    )
+    p.add_argument(
+        "--per-feature",
+        default=None,
+        metavar="PATH",
+        help="write each feature of A's best match in B and its cosine (and its "
+        "one-to-one partner) to PATH: .csv or .json",
+    )
+    p.add_argument(
+        "--threads",
+        type=int,
+        default=None,
+        help="worker threads for the blocked scan (default: all cores)",
+    )
     p.add_argument("--json", action="store_true", help="print the summary as JSON")
     p.add_argument("--no-progress", action="store_true", help="hide the progress bar")
     p.set_defaults(run=run)
@@ -88,9 +130,15 @@ def run(args: argparse.Namespace) -> int:
         raise ValueError(f"--per-feature must name a .csv or .json file; got {args.per_feature!r}")
     A = load_embedding(args.a, key=args.key_a, transpose=args.transpose_a)
     B = load_embedding(args.b, key=args.key_b, transpose=args.transpose_b)
-    result = compare(A, B, abs=args.abs, thresholds=tuple(args.thresholds),
-                     one_to_one=args.one_to_one, threads=args.threads,
-                     progress=not args.no_progress)
+    result = compare(
+        A,
+        B,
+        abs=args.abs,
+        thresholds=tuple(args.thresholds),
+        one_to_one=args.one_to_one,
+        threads=args.threads,
+        progress=not args.no_progress,
+    )
     if args.per_feature is not None:
         _write_per_feature(result.per_feature("a"), args.per_feature)
     print(dumps(result.to_dict()) if args.json else result)

@@ -36,17 +36,29 @@ def register(subparsers: Any) -> None:
     )
     parser.add_argument("--m", type=count(), required=True, help="number of directions")
     parser.add_argument("--n", type=count(), required=True, help="width (dimension)")
-    parser.add_argument("--objective", default="coherence",
-                        help="coherence (default), spherical-code or frame-potential")
+    parser.add_argument(
+        "--objective",
+        default="coherence",
+        help="coherence (default), spherical-code or frame-potential",
+    )
     parser.add_argument("--restarts", type=count(), default=8, help="random starts (default 8)")
-    parser.add_argument("--steps", type=count(), default=1500,
-                        help="gradient steps per restart (default 1500)")
-    parser.add_argument("--seed", type=count(low=0, high=None), default=0,
-                        help="random seed, a whole number >= 0 (default 0)")
-    parser.add_argument("--no-polish", action="store_true",
-                        help="skip the linear-programming polishing step")
-    parser.add_argument("--save", metavar="PATH",
-                        help="save the (m, n) embedding to PATH (.npy is appended if missing)")
+    parser.add_argument(
+        "--steps", type=count(), default=1500, help="gradient steps per restart (default 1500)"
+    )
+    parser.add_argument(
+        "--seed",
+        type=count(low=0, high=None),
+        default=0,
+        help="random seed, a whole number >= 0 (default 0)",
+    )
+    parser.add_argument(
+        "--no-polish", action="store_true", help="skip the linear-programming polishing step"
+    )
+    parser.add_argument(
+        "--save",
+        metavar="PATH",
+        help="save the (m, n) embedding to PATH (.npy is appended if missing)",
+    )
     parser.add_argument("--json", action="store_true", help="print the result as JSON")
     parser.add_argument("--no-progress", action="store_true", help="hide the progress bar")
     parser.set_defaults(run=run)
@@ -59,8 +71,14 @@ def run(args: argparse.Namespace) -> int:
 
     note_compiling("pack", ("packing",))
     result = optimize_packing(
-        args.m, args.n, args.objective, restarts=args.restarts, steps=args.steps,
-        seed=args.seed, polish=not args.no_polish, progress=not args.no_progress,
+        args.m,
+        args.n,
+        args.objective,
+        restarts=args.restarts,
+        steps=args.steps,
+        seed=args.seed,
+        polish=not args.no_polish,
+        progress=not args.no_progress,
     )
     if saved is not None:
         import numpy as np
@@ -76,7 +94,9 @@ def run(args: argparse.Namespace) -> int:
         if saved is not None:
             print(f"embedding written to {saved}")
     if result.interrupted:
-        print("suptheory pack: interrupted; the packing above is the best found so far",
-              file=sys.stderr)
+        print(
+            "suptheory pack: interrupted; the packing above is the best found so far",
+            file=sys.stderr,
+        )
         return 130
     return 0

@@ -48,8 +48,12 @@ def register(subparsers: Any) -> None:
     parser.add_argument("--m", type=count(), help="number of features")
     parser.add_argument("--n", type=count(), help="number of neurons (width)")
     parser.add_argument("--p", type=number, nargs="+", help="density of each instance")
-    parser.add_argument("--importance", type=number, nargs="+",
-                        help="importance of each feature (one number, or m numbers)")
+    parser.add_argument(
+        "--importance",
+        type=number,
+        nargs="+",
+        help="importance of each feature (one number, or m numbers)",
+    )
     parser.add_argument("--model", help="relu (default), linear, hidden-relu or abs")
     parser.add_argument("--steps", type=count(), help="optimiser steps (default 10000)")
     parser.add_argument("--batch", type=count(), default=1024, help="samples per step")
@@ -58,15 +62,26 @@ def register(subparsers: Any) -> None:
     parser.add_argument("--weight-decay", type=number, default=0.01, dest="weight_decay")
     parser.add_argument("--schedule", default="constant", help="constant, linear or cosine")
     parser.add_argument("--dtype", default="float32", help="float32 or float64")
-    parser.add_argument("--restarts", type=count(), default=1,
-                        help="train each instance this many times, keep the best")
-    parser.add_argument("--seed", type=count(low=0, high=None), default=0,
-                        help="random seed, a whole number >= 0 (default 0)")
+    parser.add_argument(
+        "--restarts",
+        type=count(),
+        default=1,
+        help="train each instance this many times, keep the best",
+    )
+    parser.add_argument(
+        "--seed",
+        type=count(low=0, high=None),
+        default=0,
+        help="random seed, a whole number >= 0 (default 0)",
+    )
     parser.add_argument("--threads", type=count(), help="numba threads (>= 1; default: all)")
     parser.add_argument("--json", action="store_true", help="print the result as JSON")
-    parser.add_argument("--plot", metavar="PATH",
-                        help="draw each instance's feature directions to PATH (e.g. out.png; "
-                        ".png is appended to a name without an extension)")
+    parser.add_argument(
+        "--plot",
+        metavar="PATH",
+        help="draw each instance's feature directions to PATH (e.g. out.png; "
+        ".png is appended to a name without an extension)",
+    )
     parser.add_argument("--no-progress", action="store_true", help="hide the progress bar")
     parser.set_defaults(run=run)
 
@@ -97,13 +112,29 @@ def run(args: argparse.Namespace) -> int:
     note_compiling("train", ("toy",))
 
     p: Any = args.p if args.p is None or len(args.p) > 1 else args.p[0]
-    imp: Any = (args.importance if args.importance is None or len(args.importance) > 1
-                else args.importance[0])
+    imp: Any = (
+        args.importance
+        if args.importance is None or len(args.importance) > 1
+        else args.importance[0]
+    )
     result = train_toy_models(
-        args.m, args.n, p=p, importance=imp, model=args.model, steps=args.steps,
-        batch=args.batch, lr=args.lr, optimizer=args.optimizer, weight_decay=args.weight_decay,
-        schedule=args.schedule, dtype=args.dtype, restarts=args.restarts, seed=args.seed,
-        threads=args.threads, preset=args.preset, progress=not args.no_progress,
+        args.m,
+        args.n,
+        p=p,
+        importance=imp,
+        model=args.model,
+        steps=args.steps,
+        batch=args.batch,
+        lr=args.lr,
+        optimizer=args.optimizer,
+        weight_decay=args.weight_decay,
+        schedule=args.schedule,
+        dtype=args.dtype,
+        restarts=args.restarts,
+        seed=args.seed,
+        threads=args.threads,
+        preset=args.preset,
+        progress=not args.no_progress,
     )
     if plot is not None:
         import matplotlib
@@ -122,7 +153,9 @@ def run(args: argparse.Namespace) -> int:
         if plot is not None:
             print(f"plot written to {plot}")
     if result.interrupted:
-        print("suptheory train: interrupted; the models above are those trained so far",
-              file=sys.stderr)
+        print(
+            "suptheory train: interrupted; the models above are those trained so far",
+            file=sys.stderr,
+        )
         return 130
     return 0

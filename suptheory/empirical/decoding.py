@@ -35,7 +35,6 @@ from suptheory._validate import MAX_COUNT, as_generator, as_real, check_embeddin
 __all__ = ["DecodingSimulation", "simulate_decoding", "harmonic_frame"]
 
 
-
 @dataclass(frozen=True)
 class DecodingSimulation:
     """Estimates of the decoding Monte Carlo, each with its standard error.
@@ -249,9 +248,19 @@ def simulate_decoding(
     msq, msq_se = mean_se(stats[:, 2])
     rms = math.sqrt(msq)
     return DecodingSimulation(
-        n=int(n), m=int(m), l=int(l), a=a, levels=levels, dictionary=kind,
-        trials=int(weights.sum()), dictionaries=done if kind == "random" else 1,
-        p_any=p_any, p_any_se=p_any_se, p_level=p_level, p_level_se=p_level_se,
-        rms=rms, rms_se=msq_se / (2 * rms) if rms > 0 else 0.0,
+        n=int(n),
+        m=int(m),
+        l=int(l),
+        a=a,
+        levels=levels,
+        dictionary=kind,
+        trials=int(weights.sum()),
+        dictionaries=done if kind == "random" else 1,
+        p_any=p_any,
+        p_any_se=p_any_se,
+        p_level=p_level,
+        p_level_se=p_level_se,
+        rms=rms,
+        rms_se=msq_se / (2 * rms) if rms > 0 else 0.0,
         interrupted=run.interrupted,
     )

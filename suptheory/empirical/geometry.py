@@ -188,9 +188,7 @@ def _represented(W: np.ndarray, min_norm: float) -> tuple[np.ndarray, np.ndarray
     return keep, norms
 
 
-def tegum_factors(
-    W: Any, *, threshold: float = 0.05, min_norm: float = 0.1
-) -> list[np.ndarray]:
+def tegum_factors(W: Any, *, threshold: float = 0.05, min_norm: float = 0.1) -> list[np.ndarray]:
     r"""Split an embedding into tegum factors: groups of features in mutually orthogonal subspaces.
 
     Features ``i`` and ``j`` are joined when their directions overlap,
@@ -404,10 +402,13 @@ class GeometrySummary:
         lines = [f"geometry of {m} features (sticky tolerance {self.classes.tol:g})"]
         for label, count in self.classes.counts().items():
             lines.append(f"  {label:<18} {count}")
-        lines.append(f"  tegum factors: {len(self.factors)}"
-                     f" ({'mutually orthogonal' if self.orthogonal else 'not orthogonal'})")
-        for f, r, d in zip(self.factors, self.factor_ranks, self.factor_dimensionality,
-                           strict=True):
+        lines.append(
+            f"  tegum factors: {len(self.factors)}"
+            f" ({'mutually orthogonal' if self.orthogonal else 'not orthogonal'})"
+        )
+        for f, r, d in zip(
+            self.factors, self.factor_ranks, self.factor_dimensionality, strict=True
+        ):
             lines.append(f"    {f.size} features in {r} dimensions, sum D_i = {d:.4f}")
         if self.unrepresented.size:
             lines.append(f"  not represented: {self.unrepresented.size} features")
@@ -415,13 +416,19 @@ class GeometrySummary:
             cs = self.set_cosines
             for name, a in (("within", cs.within), ("across", cs.across)):
                 if a.size:
-                    lines.append(f"  cos {name} sets: mean {a.mean():+.3f}, mean |cos| "
-                                 f"{np.abs(a).mean():.3f}, min {a.min():+.3f} ({a.size} pairs)")
+                    lines.append(
+                        f"  cos {name} sets: mean {a.mean():+.3f}, mean |cos| "
+                        f"{np.abs(a).mean():.3f}, min {a.min():+.3f} ({a.size} pairs)"
+                    )
         return "\n".join(lines)
 
 
 def describe_geometry(
-    W: Any, *, tol: float = 0.02, threshold: float = 0.05, min_norm: float = 0.1,
+    W: Any,
+    *,
+    tol: float = 0.02,
+    threshold: float = 0.05,
+    min_norm: float = 0.1,
     sets: Any = None,
 ) -> GeometrySummary:
     r"""Summarise the geometry of an embedding: sticky dimensionalities and tegum factors.

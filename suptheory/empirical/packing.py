@@ -145,8 +145,14 @@ class PackingResult(ShownAsText):
     def to_frame(self) -> Any:
         """One row per restart: its objective value, best marked (needs pandas)."""
         best = int(np.argmin(self.values))
-        return frame({"restart": np.arange(self.values.size), "value": self.values,
-                      "best": np.arange(self.values.size) == best}, index="restart")
+        return frame(
+            {
+                "restart": np.arange(self.values.size),
+                "value": self.values,
+                "best": np.arange(self.values.size) == best,
+            },
+            index="restart",
+        )
 
     def __str__(self) -> str:
         what = {
@@ -512,8 +518,10 @@ def optimize_packing(
     from suptheory._kernels.jit import num_threads
 
     # Ctrl-C keeps the batches run so far, the interrupted one at the state it reached
-    with num_threads(threads), ChunkRunner(steps * restarts, desc, progress, unit="step",
-                                           min_done=0) as run:
+    with (
+        num_threads(threads),
+        ChunkRunner(steps * restarts, desc, progress, unit="step", min_done=0) as run,
+    ):
         for start in range(0, restarts, chunk):
             ran = min(restarts, start + chunk)
             histories.append(np.full((checkpoints.size, ran - start), np.nan))

@@ -42,6 +42,7 @@ result of the finished trials is returned with ``interrupted=True`` (if no chunk
 finished, the interrupt propagates).
 """
 
+# ruff: noqa: E741  (l is the docs' name for the number of active features)
 from __future__ import annotations
 
 import math
@@ -122,7 +123,13 @@ class _Setting:
 
 
 def _setting(
-    n: Any, m: Any, l: Any, a: Any, count: Any, amplitudes: Any, embedding: Any  # noqa: E741
+    n: Any,
+    m: Any,
+    l: Any,
+    a: Any,
+    count: Any,
+    amplitudes: Any,
+    embedding: Any,  # noqa: E741
 ) -> _Setting:
     count = check_choice(count, "count", COUNTS)
     amplitudes = check_choice(amplitudes, "amplitudes", AMPLITUDES)
@@ -182,7 +189,11 @@ def _count_second_moment(l: float, N: float, count: str) -> float:  # noqa: E741
 
 
 def _embedding_moments(
-    W: np.ndarray, l: float, alpha1: float, alpha2: float, count: str  # noqa: E741 - the project's name
+    W: np.ndarray,
+    l: float,
+    alpha1: float,
+    alpha2: float,
+    count: str,  # noqa: E741 - the project's name
 ) -> tuple[float, float]:
     """Exact mean and std of the noise of a unit-row embedding (NaN when too costly).
 
@@ -246,8 +257,9 @@ def _draw_counts(rng: np.random.Generator, st: _Setting, size: int) -> np.ndarra
     return counts
 
 
-def _noise_chunks(st: _Setting, rng: np.random.Generator, trials: int,
-                  signs: str = "positive") -> Iterator[np.ndarray]:
+def _noise_chunks(
+    st: _Setting, rng: np.random.Generator, trials: int, signs: str = "positive"
+) -> Iterator[np.ndarray]:
     """Yield the read-out noise of successive chunks of trials (fixed chunking)."""
     chunk = max(1, min(_CHUNK, _FEATURES_PER_CHUNK // max(1, math.ceil(st.l))))
     empty = np.empty(0, dtype=np.float64)
@@ -420,8 +432,11 @@ def simulate_interference(
     st = _setting(n, m, l, a, count, amplitudes, embedding)
     signs = check_choice(signs, "signs", ("positive", "random"))
     if signs == "random":  # E x = 0: the moments with alpha1 = 0
-        mean0, std0 = ((0.0, st.random_law) if st.W is None
-                       else _embedding_moments(st.W, st.l, 0.0, st.alpha2, st.count))
+        mean0, std0 = (
+            (0.0, st.random_law)
+            if st.W is None
+            else _embedding_moments(st.W, st.l, 0.0, st.alpha2, st.count)
+        )
         st = replace(st, alpha1=0.0, theory_mean=mean0, theory_std=std0)
     trials = check_int(trials, "trials", low=2, high=MAX_COUNT)
     rng = as_generator(seed)
@@ -763,9 +778,7 @@ def simulate_max_levels(
             break
         lo_l = int(lv[-1]) + 1
         width *= 2
-    curve = _levels_result(
-        st, np.concatenate(all_lv), np.concatenate(all_err), T, run.interrupted
-    )
+    curve = _levels_result(st, np.concatenate(all_lv), np.concatenate(all_err), T, run.interrupted)
     rate, se = curve.error, curve.error_se
     censored = bool(np.all(rate - _Z95 * se <= err))
     return MaxLevelsSimulation(
@@ -939,8 +952,7 @@ def simulate_max_coherence(
     # Both see the same normals: a (T, m, n) draw fills trial after trial in C order.
     batch = max(1, min(trials, (1 << 21) // (m_ * n_))) if m_ <= _SMALL_M else 1
     # an interrupted run is kept once 2 trials are done (a standard deviation needs two)
-    with ChunkRunner(trials, "simulate_max_coherence", progress, unit="trial",
-                     min_done=2) as run:
+    with ChunkRunner(trials, "simulate_max_coherence", progress, unit="trial", min_done=2) as run:
         while run.done < trials:
             done = run.done
             size = min(batch, trials - done)
@@ -969,8 +981,9 @@ def simulate_max_coherence(
         quantiles_low=srt[j - 1],
         quantiles_high=srt[k - 1],
         theory_mean=float(expected_max_coherence_random(m_, n_)),
-        theory_quantiles=np.asarray(max_coherence_random(m_, n_, q), dtype=np.float64)
-        .reshape(q.shape),
+        theory_quantiles=np.asarray(max_coherence_random(m_, n_, q), dtype=np.float64).reshape(
+            q.shape
+        ),
         samples=x.copy(),
         interrupted=run.interrupted,
     )

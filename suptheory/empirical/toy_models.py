@@ -20,8 +20,15 @@ from suptheory._runner import ChunkRunner
 from suptheory._text import ShownAsText, frame
 from suptheory._validate import MAX_COUNT, as_generator, as_real, check_choice, check_int
 
-__all__ = ["train_toy_models", "ToyModelResult", "PRESETS", "toy_preset", "TOY_MODELS",
-           "DATA_LAWS", "snapshot_steps"]
+__all__ = [
+    "train_toy_models",
+    "ToyModelResult",
+    "PRESETS",
+    "toy_preset",
+    "TOY_MODELS",
+    "DATA_LAWS",
+    "snapshot_steps",
+]
 
 #: the models :func:`train_toy_models` knows, with their equations
 TOY_MODELS: dict[str, str] = {
@@ -156,8 +163,9 @@ def _data_law(data: Any, m: int) -> tuple[str, np.ndarray, np.ndarray, list[tupl
     try:
         pairs = [(str(mode), int(size)) for mode, size in data]
     except (TypeError, ValueError):
-        raise TypeError(f"data must be one of {sorted(DATA_LAWS)} or a list of (mode, size) "
-                        f"pairs; got {data!r}") from None
+        raise TypeError(
+            f"data must be one of {sorted(DATA_LAWS)} or a list of (mode, size) pairs; got {data!r}"
+        ) from None
     if not pairs:
         raise ValueError("data: the list of feature sets is empty")
     for mode, size in pairs:
@@ -165,8 +173,9 @@ def _data_law(data: Any, m: int) -> tuple[str, np.ndarray, np.ndarray, list[tupl
         if size < 1:
             raise ValueError(f"data: every feature set needs at least 1 feature; got {size}")
     if sum(size for _, size in pairs) != m:
-        raise ValueError(f"data: the feature sets' sizes sum to "
-                         f"{sum(size for _, size in pairs)}, not m={m}")
+        raise ValueError(
+            f"data: the feature sets' sizes sum to {sum(size for _, size in pairs)}, not m={m}"
+        )
     sets = np.concatenate([[0], np.cumsum([size for _, size in pairs])]).astype(np.int64)
     modes = np.array([K.SET_MODES[mode] for mode, _ in pairs], dtype=np.int64)
     return name, sets, modes, pairs
@@ -298,8 +307,9 @@ class ToyModelResult(ShownAsText):
         Ws = self._snapshots()
         return np.array([[feature_dimensionality(w) for w in row] for row in Ws])
 
-    def geometry_history(self, instance: int = 0, *, tol: float = 0.02,
-                         min_norm: float = 0.1) -> list[str]:
+    def geometry_history(
+        self, instance: int = 0, *, tol: float = 0.02, min_norm: float = 0.1
+    ) -> list[str]:
         """The geometry class at every snapshot of one instance.
 
         A snapshot's class lists its features' sticky labels with their counts, e.g.
@@ -338,15 +348,18 @@ class ToyModelResult(ShownAsText):
 
     def summary(self) -> str:
         """A table: one row per instance with p, loss +- se, ||W||_F^2 and D*."""
-        rows = [f"{self.model} toy models: m={self.m}, n={self.n}, {self.instances} instances, "
-                f"{self.steps_done}/{self.steps} steps"
-                + (" (interrupted)" if self.interrupted else "")]
+        rows = [
+            f"{self.model} toy models: m={self.m}, n={self.n}, {self.instances} instances, "
+            f"{self.steps_done}/{self.steps} steps" + (" (interrupted)" if self.interrupted else "")
+        ]
         rows.append(f"{'inst':>4} {'p':>9} {'loss':>11} {'+-se':>9} {'||W||^2':>8} {'D*':>7}")
         fl = self.features_learned
         for k in range(self.instances):
             dstar = self.n / fl[k] if fl[k] > 0 else float("inf")
-            rows.append(f"{k:>4} {self.p[k]:>9.4g} {self.loss[k]:>11.5g} {self.loss_se[k]:>9.2g} "
-                        f"{fl[k]:>8.3f} {dstar:>7.3f}")
+            rows.append(
+                f"{k:>4} {self.p[k]:>9.4g} {self.loss[k]:>11.5g} {self.loss_se[k]:>9.2g} "
+                f"{fl[k]:>8.3f} {dstar:>7.3f}"
+            )
         return "\n".join(rows)
 
     def __str__(self) -> str:
@@ -356,20 +369,39 @@ class ToyModelResult(ShownAsText):
         """The summary as a table: one row per instance (needs pandas)."""
         fl = self.features_learned
         dstar = np.divide(self.n, fl, out=np.full(fl.shape, np.inf), where=fl > 0)
-        return frame({"instance": np.arange(self.instances), "p": self.p, "loss": self.loss,
-                      "loss_se": self.loss_se, "features_learned": fl,
-                      "dimensions_per_feature": dstar}, index="instance")
+        return frame(
+            {
+                "instance": np.arange(self.instances),
+                "p": self.p,
+                "loss": self.loss,
+                "loss_se": self.loss_se,
+                "features_learned": fl,
+                "dimensions_per_feature": dstar,
+            },
+            index="instance",
+        )
 
     def to_dict(self) -> dict[str, Any]:
         """Everything as plain lists and numbers (for JSON), metrics included."""
         out: dict[str, Any] = {
-            "model": self.model, "m": self.m, "n": self.n, "instances": self.instances,
-            "steps": self.steps, "steps_done": self.steps_done,
-            "interrupted": self.interrupted, "seconds": self.seconds,
-            "settings": self.settings, "p": self.p, "importance": self.importance,
-            "loss": self.loss, "loss_se": self.loss_se, "restart_loss": self.restart_loss,
-            "best_restart": self.best_restart, "features_learned": self.features_learned,
-            "W": self.W, "b": self.b,
+            "model": self.model,
+            "m": self.m,
+            "n": self.n,
+            "instances": self.instances,
+            "steps": self.steps,
+            "steps_done": self.steps_done,
+            "interrupted": self.interrupted,
+            "seconds": self.seconds,
+            "settings": self.settings,
+            "p": self.p,
+            "importance": self.importance,
+            "loss": self.loss,
+            "loss_se": self.loss_se,
+            "restart_loss": self.restart_loss,
+            "best_restart": self.best_restart,
+            "features_learned": self.features_learned,
+            "W": self.W,
+            "b": self.b,
         }
         if self.W_out is not None:
             out["W_out"] = self.W_out
@@ -557,10 +589,15 @@ def train_toy_models(
         raise TypeError("train_toy_models needs m and n (or a preset)")
     m = check_int(m, "m", low=1, high=_MAX_ENTRIES)
     n = check_int(n, "n", low=1, high=_MAX_ENTRIES // m)
-    model = check_choice(settings_from.get("model", "relu") if model is None else model,
-                         "model", TOY_MODELS)
-    steps = check_int(settings_from.get("steps", 10_000) if steps is None else steps,
-                      "steps", low=1, high=_MAX_ENTRIES)
+    model = check_choice(
+        settings_from.get("model", "relu") if model is None else model, "model", TOY_MODELS
+    )
+    steps = check_int(
+        settings_from.get("steps", 10_000) if steps is None else steps,
+        "steps",
+        low=1,
+        high=_MAX_ENTRIES,
+    )
     # a batch-major step holds four (m or n) x batch work arrays per thread: keep them within
     # a few GiB; 2^32 evaluation samples already take hours
     batch = check_int(batch, "batch", low=1, high=_MAX_BATCH_ENTRIES // (m + n))
@@ -582,8 +619,10 @@ def train_toy_models(
 
     data_name, sets, set_mode, pairs = _data_law(data, m)
     if data_name == "1-sparse" and p is not None and np.any(np.asarray(p) != 1):
-        raise ValueError("p must be 1 (or omitted) with data='1-sparse': exactly one feature "
-                         "is active in every sample")
+        raise ValueError(
+            "p must be 1 (or omitted) with data='1-sparse': exactly one feature "
+            "is active in every sample"
+        )
     if data_name == "1-sparse":
         p = 1.0
     snapshots = check_int(snapshots, "snapshots", low=0)
@@ -593,24 +632,34 @@ def train_toy_models(
         raise ValueError("snapshots are kept for the tied models only, not for model 'abs'")
     p_arr = as_real(settings_from.get("p", 1.0) if p is None else p, "p", low=0, high=1)
     if p_arr.ndim > 1:
-        raise ValueError(f"p must be a number or a 1-D array (one per instance); got shape "
-                         f"{p_arr.shape}")
-    imp_arr = as_real(settings_from.get("importance", 1.0) if importance is None else importance,
-                      "importance", low=0)
+        raise ValueError(
+            f"p must be a number or a 1-D array (one per instance); got shape {p_arr.shape}"
+        )
+    imp_arr = as_real(
+        settings_from.get("importance", 1.0) if importance is None else importance,
+        "importance",
+        low=0,
+    )
     if imp_arr.ndim > 2 or (imp_arr.ndim >= 1 and imp_arr.shape[-1] not in (1, m)):
-        raise ValueError(f"importance must be a number, an (m,) or an (instances, m) array "
-                         f"with m={m}; got shape {imp_arr.shape}")
+        raise ValueError(
+            f"importance must be a number, an (m,) or an (instances, m) array "
+            f"with m={m}; got shape {imp_arr.shape}"
+        )
     if instances is None:
-        sizes = [p_arr.shape[0] if p_arr.ndim == 1 else 1,
-                 imp_arr.shape[0] if imp_arr.ndim == 2 else 1]
+        sizes = [
+            p_arr.shape[0] if p_arr.ndim == 1 else 1,
+            imp_arr.shape[0] if imp_arr.ndim == 2 else 1,
+        ]
         big = [s for s in sizes if s != 1]
         instances = big[0] if big else 1
     instances = check_int(instances, "instances", low=1, high=MAX_COUNT)
     runs = instances * restarts  # every run keeps its weights and its loss at every step
     for what, size in (("m * n", m * n), ("steps", steps)):
         if runs * size > _MAX_ENTRIES:
-            raise ValueError(f"{what} must be at most {_MAX_ENTRIES // runs:,} for {instances} "
-                             f"instance(s) x {restarts} restart(s); got {size:,}")
+            raise ValueError(
+                f"{what} must be at most {_MAX_ENTRIES // runs:,} for {instances} "
+                f"instance(s) x {restarts} restart(s); got {size:,}"
+            )
     try:
         p_vec = np.broadcast_to(p_arr, (instances,)).astype(np.float64)
     except ValueError:
@@ -618,20 +667,27 @@ def train_toy_models(
     try:
         imp_mat = np.broadcast_to(imp_arr if imp_arr.ndim < 2 else imp_arr, (instances, m))
     except ValueError:
-        raise ValueError(f"importance of shape {imp_arr.shape} does not fit "
-                         f"(instances, m) = ({instances}, {m})") from None
+        raise ValueError(
+            f"importance of shape {imp_arr.shape} does not fit (instances, m) = ({instances}, {m})"
+        ) from None
 
     from suptheory._kernels import toy as K
 
     ftype = np.float32 if dtype == "float32" else np.float64
     rng = as_generator(seed)
     J = instances * restarts  # restart-major: row r * instances + k
-    std = (np.sqrt(2.0 / (n * (m + instances))) if init_std is None
-           else float(as_real(init_std, "init_std", low=0, low_open=True)))
+    std = (
+        np.sqrt(2.0 / (n * (m + instances)))
+        if init_std is None
+        else float(as_real(init_std, "init_std", low=0, low_open=True))
+    )
     W = (rng.standard_normal((J, m, n)) * std).astype(ftype)
     untied = model == "abs"
-    W_out = (rng.standard_normal((J, m, n)) * std).astype(ftype) if untied else np.zeros(
-        (1, 1, 1), ftype)
+    W_out = (
+        (rng.standard_normal((J, m, n)) * std).astype(ftype)
+        if untied
+        else np.zeros((1, 1, 1), ftype)
+    )
     keys = rng.integers(0, 2**64, size=J, dtype=np.uint64)
     eval_keys = rng.integers(0, 2**64, size=instances, dtype=np.uint64)
     b = np.zeros((J, m), ftype)
@@ -659,8 +715,9 @@ def train_toy_models(
     start = time.perf_counter()
     with num_threads(threads):
         # Ctrl-C stops between chunks: the models are evaluated as trained so far
-        with ChunkRunner(steps, f"training {model} toy models", progress, unit="step",
-                         min_done=0) as run:
+        with ChunkRunner(
+            steps, f"training {model} toy models", progress, unit="step", min_done=0
+        ) as run:
             chunk = min(steps, 8)
             while done < steps:
                 c = min(chunk, steps - done)
@@ -669,10 +726,33 @@ def train_toy_models(
                     c = min(c, int(later[0]) - done)
                 t0 = time.perf_counter()
                 out = np.zeros((J, c), np.float64)
-                K.train_chunk(W, W_out, b, mW, vW, mWo, vWo, mb, vb, imp_J, p_J, sets, set_mode,
-                              keys, done, lr_t[done:done + c], batch, code, adamw, wd, beta1,
-                              beta2, eps, out)
-                history[:, done:done + c] = out
+                K.train_chunk(
+                    W,
+                    W_out,
+                    b,
+                    mW,
+                    vW,
+                    mWo,
+                    vWo,
+                    mb,
+                    vb,
+                    imp_J,
+                    p_J,
+                    sets,
+                    set_mode,
+                    keys,
+                    done,
+                    lr_t[done : done + c],
+                    batch,
+                    code,
+                    adamw,
+                    wd,
+                    beta1,
+                    beta2,
+                    eps,
+                    out,
+                )
+                history[:, done : done + c] = out
                 done += c
                 keep(done)
                 run.update(c)
@@ -683,8 +763,20 @@ def train_toy_models(
         seconds = time.perf_counter() - start
         ev_mean = np.zeros(J)
         ev_se = np.zeros(J)
-        K.evaluate(W, W_out, b, imp_J, p_J, sets, set_mode, np.tile(eval_keys, restarts),
-                   eval_batch, code, ev_mean, ev_se)
+        K.evaluate(
+            W,
+            W_out,
+            b,
+            imp_J,
+            p_J,
+            sets,
+            set_mode,
+            np.tile(eval_keys, restarts),
+            eval_batch,
+            code,
+            ev_mean,
+            ev_se,
+        )
         # snapshots that training reached (an interrupted run keeps the ones before it)
         snap_ok = snap_t <= done
         snap_loss = np.full((J, snap_t.size), np.nan)
@@ -693,8 +785,20 @@ def train_toy_models(
             mu, se_ = np.zeros(J), np.zeros(J)
             Ws = np.ascontiguousarray(snap_W[:, s_], dtype=ftype)
             bs = np.ascontiguousarray(snap_b[:, s_], dtype=ftype)
-            K.evaluate(Ws, W_out, bs, imp_J, p_J, sets, set_mode, np.tile(eval_keys, restarts),
-                       min(eval_batch, 8192), code, mu, se_)
+            K.evaluate(
+                Ws,
+                W_out,
+                bs,
+                imp_J,
+                p_J,
+                sets,
+                set_mode,
+                np.tile(eval_keys, restarts),
+                min(eval_batch, 8192),
+                code,
+                mu,
+                se_,
+            )
             snap_loss[:, s_], snap_se[:, s_] = mu, se_
 
     restart_loss = ev_mean.reshape(restarts, instances).T
@@ -702,19 +806,41 @@ def train_toy_models(
     best = np.argmin(restart_loss, axis=1)
     rows = best * instances + np.arange(instances)
     return ToyModelResult(
-        model=model, m=m, n=n, p=p_vec.copy(), importance=np.array(imp_mat, dtype=np.float64),
-        W=W[rows].copy(), b=b[rows].copy(), W_out=W_out[rows].copy() if untied else None,
+        model=model,
+        m=m,
+        n=n,
+        p=p_vec.copy(),
+        importance=np.array(imp_mat, dtype=np.float64),
+        W=W[rows].copy(),
+        b=b[rows].copy(),
+        W_out=W_out[rows].copy() if untied else None,
         loss=restart_loss[np.arange(instances), best].copy(),
         loss_se=restart_se[np.arange(instances), best].copy(),
-        loss_history=history[rows, :done].copy(), restart_loss=restart_loss.copy(),
-        best_restart=best, steps=steps, steps_done=done, interrupted=interrupted,
+        loss_history=history[rows, :done].copy(),
+        restart_loss=restart_loss.copy(),
+        best_restart=best,
+        steps=steps,
+        steps_done=done,
+        interrupted=interrupted,
         seconds=seconds,
-        settings={"batch": batch, "lr": lr_, "optimizer": optimizer, "weight_decay": wd,
-                  "betas": (beta1, beta2), "adam_eps": eps, "schedule": schedule,
-                  "warmup": warmup, "dtype": dtype, "restarts": restarts,
-                  "eval_batch": eval_batch, "preset": preset,
-                  "init_std": float(std), "data": data_name},
-        data=data_name, feature_sets=pairs,
+        settings={
+            "batch": batch,
+            "lr": lr_,
+            "optimizer": optimizer,
+            "weight_decay": wd,
+            "betas": (beta1, beta2),
+            "adam_eps": eps,
+            "schedule": schedule,
+            "warmup": warmup,
+            "dtype": dtype,
+            "restarts": restarts,
+            "eval_batch": eval_batch,
+            "preset": preset,
+            "init_std": float(std),
+            "data": data_name,
+        },
+        data=data_name,
+        feature_sets=pairs,
         snapshot_steps=snap_t[snap_ok].copy() if snapshots else None,
         W_snapshots=snap_W[rows][:, snap_ok].copy() if snapshots else None,
         b_snapshots=snap_b[rows][:, snap_ok].copy() if snapshots else None,

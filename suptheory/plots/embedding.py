@@ -42,9 +42,16 @@ def _log_counts(ax: Any, *series: Any) -> None:
     ax.set_ylim(0.5, 30.0 * top)  # room for the legend
 
 
-def plot_embedding_report(report: Any, path: Any = None, *, W: Any = None,
-                          histogram: Any = None, bins: int = 100, dpi: int = 150,
-                          progress: bool = False) -> Any:
+def plot_embedding_report(
+    report: Any,
+    path: Any = None,
+    *,
+    W: Any = None,
+    histogram: Any = None,
+    bins: int = 100,
+    dpi: int = 150,
+    progress: bool = False,
+) -> Any:
     r"""Draw an :class:`~suptheory.EmbeddingReport` against random directions; save; return it.
 
     This is the plot of :func:`suptheory.analyze`'s report (there is no
@@ -106,8 +113,9 @@ def plot_embedding_report(report: Any, path: Any = None, *, W: Any = None,
 
         shape = np.shape(W)
         if tuple(shape) != (m, n):
-            raise ValueError(f"W has shape {tuple(shape)}, the report is of an ({m}, {n}) "
-                             "embedding")
+            raise ValueError(
+                f"W has shape {tuple(shape)}, the report is of an ({m}, {n}) embedding"
+            )
         histogram = overlap_histogram(W, bins, progress=progress)
     live = np.asarray(report.nearest) >= 0
     k = int(m - len(report.zero_rows))
@@ -147,6 +155,7 @@ def plot_embedding_report(report: Any, path: Any = None, *, W: Any = None,
     ax.bar(centers, h, width=width, color="C1", alpha=0.75, label="this dictionary")
     exp = np.full(len(centers), np.nan)
     if law is not None and k >= 2:
+
         def cdf_max(t: np.ndarray) -> np.ndarray:
             with np.errstate(divide="ignore"):
                 c: np.ndarray = np.exp((k - 1) * np.log1p(-sf(t)))
@@ -154,10 +163,20 @@ def plot_embedding_report(report: Any, path: Any = None, *, W: Any = None,
 
         exp = _expected_counts(cdf_max, edges, k)
         ax.plot(centers, exp, label=f"random: max of {k - 1:,} overlaps", **random_style)
-    ax.axvline(report.random_coherence_median, color="k", ls="--", lw=0.8,
-               label="random: coherence (median)")
-    ax.axvline(report.coherence_lower_bound, color="C2", ls=":", lw=1.2,
-               label="lower bound (any arrangement)")
+    ax.axvline(
+        report.random_coherence_median,
+        color="k",
+        ls="--",
+        lw=0.8,
+        label="random: coherence (median)",
+    )
+    ax.axvline(
+        report.coherence_lower_bound,
+        color="C2",
+        ls=":",
+        lw=1.2,
+        label="lower bound (any arrangement)",
+    )
     _log_counts(ax, h, exp)
     ax.set_xlim(0, 1)
     ax.set_xlabel("largest |cos| of each feature")
@@ -171,8 +190,9 @@ def plot_embedding_report(report: Any, path: Any = None, *, W: Any = None,
     floor = math.sqrt(max(0.0, (k - n) / (n * (k - 1)))) if k >= 2 else 0.0
     hi = max(float(rms.max()) if len(rms) else rnd, rnd) * 1.15
     lo = min(float(rms.min()) if len(rms) else floor, floor) * 0.9
-    hr, _, _ = ax.hist(rms, bins=int(bins), range=(lo, hi), color="C4", alpha=0.75,
-                       label="this dictionary")
+    hr, _, _ = ax.hist(
+        rms, bins=int(bins), range=(lo, hi), color="C4", alpha=0.75, label="this dictionary"
+    )
     ax.axvline(rnd, color="k", lw=1.2, label=f"random: 1/sqrt(n) = {rnd:.4g}")
     ax.axvline(floor, color="C2", ls=":", lw=1.2, label=f"optimal floor = {floor:.4g}")
     _log_counts(ax, hr)
@@ -181,8 +201,10 @@ def plot_embedding_report(report: Any, path: Any = None, *, W: Any = None,
     ax.set_title("each feature's read-out noise (rms overlap)", fontsize=9)
     ax.legend(fontsize=7)
 
-    fig.suptitle(f"analyze: m = {m:,} features in n = {n:,} dimensions, against random "
-                 "directions", fontsize=10)
+    fig.suptitle(
+        f"analyze: m = {m:,} features in n = {n:,} dimensions, against random directions",
+        fontsize=10,
+    )
     fig.tight_layout()
     if path is not None:
         fig.savefig(path, dpi=dpi)

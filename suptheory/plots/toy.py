@@ -16,8 +16,9 @@ import numpy as np
 __all__ = ["plot_toy_models", "plot_training_dynamics"]
 
 
-def plot_toy_models(result: Any, path: Any = None, *, columns: int | None = None,
-                    panel: float = 1.6, dpi: int = 150) -> Any:
+def plot_toy_models(
+    result: Any, path: Any = None, *, columns: int | None = None, panel: float = 1.6, dpi: int = 150
+) -> Any:
     """Draw each instance's feature directions; save to ``path`` if given; return the figure.
 
     Parameters
@@ -52,8 +53,7 @@ def plot_toy_models(result: Any, path: Any = None, *, columns: int | None = None
     k_inst, m, n = W.shape
     cols = min(k_inst, 10) if columns is None else max(1, int(columns))
     rows = -(-k_inst // cols)
-    fig, axes = plt.subplots(rows, cols, figsize=(panel * cols, panel * rows + 0.3),
-                             squeeze=False)
+    fig, axes = plt.subplots(rows, cols, figsize=(panel * cols, panel * rows + 0.3), squeeze=False)
     cmap = colormaps["viridis"]
     imp = np.asarray(result.importance, dtype=np.float64)
     for k in range(rows * cols):
@@ -85,9 +85,15 @@ def plot_toy_models(result: Any, path: Any = None, *, columns: int | None = None
     return fig
 
 
-def plot_training_dynamics(result: Any, path: Any = None, *, instances: Any = None,
-                           loss: Any = None, kgon_lines: bool | None = None,
-                           dpi: int = 150) -> Any:
+def plot_training_dynamics(
+    result: Any,
+    path: Any = None,
+    *,
+    instances: Any = None,
+    loss: Any = None,
+    kgon_lines: bool | None = None,
+    dpi: int = 150,
+) -> Any:
     """Loss and feature dimensionalities over training, against k-gon losses and sticky values.
 
     Two panels against the optimiser step (log axis, from the snapshots of

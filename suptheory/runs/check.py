@@ -73,8 +73,6 @@ _COHERENCE_TOTAL_WORK = 1 << 33  # ... with trials <= this / (m^2 n)
 _PARTS = ("train", "pack", "noise", "coherence", "levels")
 
 
-
-
 # --------------------------------------------------------------------------- report
 
 
@@ -174,8 +172,11 @@ def _verdict(
         whole = math.floor(theory) if math.isfinite(theory) else theory
         agrees = band[0] <= whole <= band[1]
     elif censored:
-        agrees = theory >= empirical * (1 - rtol) if higher_is_better else (
-            theory <= empirical * (1 + rtol))
+        agrees = (
+            theory >= empirical * (1 - rtol)
+            if higher_is_better
+            else (theory <= empirical * (1 + rtol))
+        )
     elif math.isfinite(z):
         agrees = abs(z) <= k
     else:
@@ -226,28 +227,45 @@ class CheckReport(ShownAsText):
     seconds: dict[str, float] = field(default_factory=dict, repr=False)
     settings: dict[str, Any] = field(default_factory=dict, repr=False)
 
-    def select(self, section: str | None = None, source: str | None = None,
-               model: str | None = None, quantity: str | None = None) -> list[CheckRow]:
+    def select(
+        self,
+        section: str | None = None,
+        source: str | None = None,
+        model: str | None = None,
+        quantity: str | None = None,
+    ) -> list[CheckRow]:
         """The rows matching every criterion given."""
-        return [r for r in self.rows
-                if (section is None or r.section == section)
-                and (source is None or r.source == source)
-                and (model is None or r.model == model)
-                and (quantity is None or r.quantity == quantity)]
+        return [
+            r
+            for r in self.rows
+            if (section is None or r.section == section)
+            and (source is None or r.source == source)
+            and (model is None or r.model == model)
+            and (quantity is None or r.quantity == quantity)
+        ]
 
     def row(self, section: str, source: str, model: str, quantity: str | None = None) -> CheckRow:
         """The one row for ``(section, source, model[, quantity])``; KeyError if none."""
         found = self.select(section, source, model, quantity)
         if len(found) != 1:
-            raise KeyError(f"{len(found)} rows match section={section!r}, source={source!r}, "
-                           f"model={model!r}, quantity={quantity!r}")
+            raise KeyError(
+                f"{len(found)} rows match section={section!r}, source={source!r}, "
+                f"model={model!r}, quantity={quantity!r}"
+            )
         return found[0]
 
     def to_dict(self) -> dict[str, Any]:
         """Inputs, rows (as dicts), skipped parts, timings and settings as plain data."""
         return {
-            "n": self.n, "m": self.m, "l": self.l, "p": self.p, "a": self.a,
-            "snr": self.snr, "error": self.error, "k": self.k, "rtol": self.rtol,
+            "n": self.n,
+            "m": self.m,
+            "l": self.l,
+            "p": self.p,
+            "a": self.a,
+            "snr": self.snr,
+            "error": self.error,
+            "k": self.k,
+            "rtol": self.rtol,
             "rows": [r.to_dict() for r in self.rows],
             "skipped": list(self.skipped),
             "seconds": dict(self.seconds),
@@ -259,11 +277,15 @@ class CheckReport(ShownAsText):
         return frame([r.to_dict() for r in self.rows])
 
     def __str__(self) -> str:
-        title = (f"suptheory check: n = {_fmt(self.n)}, m = {_fmt(self.m)}, l = {_fmt(self.l)} "
-                 f"(p = {self.p:.4g}), a = {_fmt(self.a)}; snr = {_fmt(self.snr)}, "
-                 f"error = {self.error:g}")
-        rule_text = (f"verdict: agrees if |z| <= {self.k:g} standard errors (relative "
-                     f"{self.rtol:.0%} without one); else theory pessimistic / optimistic")
+        title = (
+            f"suptheory check: n = {_fmt(self.n)}, m = {_fmt(self.m)}, l = {_fmt(self.l)} "
+            f"(p = {self.p:.4g}), a = {_fmt(self.a)}; snr = {_fmt(self.snr)}, "
+            f"error = {self.error:g}"
+        )
+        rule_text = (
+            f"verdict: agrees if |z| <= {self.k:g} standard errors (relative "
+            f"{self.rtol:.0%} without one); else theory pessimistic / optimistic"
+        )
         head = ["source", "quantity", "model", "theory", "empirical", "+-", "z", "verdict"]
         body: list[list[str] | str | None] = []
         for section, heading in SECTIONS.items():
@@ -272,23 +294,41 @@ class CheckReport(ShownAsText):
                 continue
             body += [None, heading]
             for r in rows:
-                unc = _fmt(r.se) if math.isfinite(r.se) else (
-                    f"[{r.band[0]:g}, {r.band[1]:g}]" if r.band is not None else "-")
-                body.append([r.source, r.quantity, r.model, _fmt(r.theory),
-                             _fmt(r.empirical) + ("+" if r.censored else ""), unc,
-                             _fmt_z(r.z), r.text])
+                unc = (
+                    _fmt(r.se)
+                    if math.isfinite(r.se)
+                    else (f"[{r.band[0]:g}, {r.band[1]:g}]" if r.band is not None else "-")
+                )
+                body.append(
+                    [
+                        r.source,
+                        r.quantity,
+                        r.model,
+                        _fmt(r.theory),
+                        _fmt(r.empirical) + ("+" if r.censored else ""),
+                        unc,
+                        _fmt_z(r.z),
+                        r.text,
+                    ]
+                )
         align = "lllrrrrl"
         # the rules span the title or the header, whichever is wider
         width = max(len(title), len(render_table(head, body, align=align, indent="  ")[0]))
-        out = [title, rule_text, "=" * width,
-               *render_table(head, body, align=align, indent="  ", rule_width=width),
-               "=" * width]
+        out = [
+            title,
+            rule_text,
+            "=" * width,
+            *render_table(head, body, align=align, indent="  ", rule_width=width),
+            "=" * width,
+        ]
         notes = sorted({r.note for r in self.rows if r.note})
         out.extend(f"note: {t}" for t in notes)
         out.extend(f"skipped: {s}" for s in self.skipped)
         if any(r.censored for r in self.rows):
-            out.append("+: censored -- the toy model represents every feature offered, so it "
-                       "shows only a lower bound")
+            out.append(
+                "+: censored -- the toy model represents every feature offered, so it "
+                "shows only a lower bound"
+            )
         return "\n".join(out)
 
 
@@ -357,11 +397,18 @@ class CheckSettings:
     def record(self) -> dict[str, Any]:
         """The budgets used, as :attr:`CheckReport.settings` holds them."""
         seed = self.seed
-        return {"trials": self.trials, "coherence_trials": self.coherence_trials,
-                "train": self.train, "train_steps": self.train_steps,
-                "train_batch": self.train_batch, "pack": self.pack,
-                "pack_steps": self.pack_steps, "pack_restarts": self.pack_restarts, "q": self.q,
-                "seed": seed if isinstance(seed, (int, type(None))) else repr(seed)}
+        return {
+            "trials": self.trials,
+            "coherence_trials": self.coherence_trials,
+            "train": self.train,
+            "train_steps": self.train_steps,
+            "train_batch": self.train_batch,
+            "pack": self.pack,
+            "pack_steps": self.pack_steps,
+            "pack_restarts": self.pack_restarts,
+            "q": self.q,
+            "seed": seed if isinstance(seed, (int, type(None))) else repr(seed),
+        }
 
 
 def _density(m: int, l: Any, p: Any) -> tuple[float, float]:
@@ -381,9 +428,27 @@ def _count(value: Any, name: str, low: int) -> int:
 
 
 def _check_settings(
-    n: Any, m: Any, l: Any, p: Any, a: Any, *, snr: Any, error: Any, k: Any, rtol: Any,
-    q: Any, trials: Any, coherence_trials: Any, train: Any, train_steps: Any, train_batch: Any,
-    pack: Any, pack_steps: Any, pack_restarts: Any, seed: Any, progress: Any,
+    n: Any,
+    m: Any,
+    l: Any,
+    p: Any,
+    a: Any,
+    *,
+    snr: Any,
+    error: Any,
+    k: Any,
+    rtol: Any,
+    q: Any,
+    trials: Any,
+    coherence_trials: Any,
+    train: Any,
+    train_steps: Any,
+    train_batch: Any,
+    pack: Any,
+    pack_steps: Any,
+    pack_restarts: Any,
+    seed: Any,
+    progress: Any,
 ) -> CheckSettings:
     """Validate :func:`check`'s arguments (in signature order) and choose its budgets."""
     from suptheory.empirical.packing import _POLISH_MAX_UNKNOWNS
@@ -406,16 +471,36 @@ def _check_settings(
     seeds = as_seed_sequence(seed, 8)
     # the automatic budgets
     work = float(m_) * m_ * n_
-    coherence_runs = (int(min(ctrials, max(2, _COHERENCE_TOTAL_WORK // work)))
-                      if work <= _COHERENCE_MAX_WORK else 0)
+    coherence_runs = (
+        int(min(ctrials, max(2, _COHERENCE_TOTAL_WORK // work)))
+        if work <= _COHERENCE_MAX_WORK
+        else 0
+    )
     return CheckSettings(
-        n=n_, m=m_, l=l_, p=p_, a=a_, snr=snr_, error=err_, k=k_, rtol=rtol_, q=q_,
-        trials=trials_, coherence_trials=ctrials,
+        n=n_,
+        m=m_,
+        l=l_,
+        p=p_,
+        a=a_,
+        snr=snr_,
+        error=err_,
+        k=k_,
+        rtol=rtol_,
+        q=q_,
+        trials=trials_,
+        coherence_trials=ctrials,
         train=train_f if train_f is not None else m_ * n_ <= _TRAIN_MAX_WEIGHTS,
-        train_steps=steps_, train_batch=batch_,
+        train_steps=steps_,
+        train_batch=batch_,
         pack=pack_f if pack_f is not None else m_ * m_ * n_ <= _PACK_MAX_WORK,
-        pack_steps=psteps, pack_restarts=prestarts, polish=m_ * n_ <= _POLISH_MAX_UNKNOWNS,
-        coherence_runs=coherence_runs, seed=seed, seeds=tuple(seeds), progress=bool(progress_))
+        pack_steps=psteps,
+        pack_restarts=prestarts,
+        polish=m_ * n_ <= _POLISH_MAX_UNKNOWNS,
+        coherence_runs=coherence_runs,
+        seed=seed,
+        seeds=tuple(seeds),
+        progress=bool(progress_),
+    )
 
 
 # --------------------------------------------------------------------------- the sources
@@ -459,13 +544,23 @@ def _train_source(s: CheckSettings, seconds: dict[str, float]) -> _Trained | Non
     from suptheory.empirical.toy_models import train_toy_models
 
     t0 = time.perf_counter()
-    trained = train_toy_models(s.m, s.n, p=s.p, steps=s.train_steps, batch=s.train_batch,
-                               seed=s.seeds[0], progress=s.progress)
+    trained = train_toy_models(
+        s.m,
+        s.n,
+        p=s.p,
+        steps=s.train_steps,
+        batch=s.train_batch,
+        seed=s.seeds[0],
+        progress=s.progress,
+    )
     seconds["train"] = time.perf_counter() - t0
     W = trained.W[0].astype(np.float64)
     norms = np.sqrt(np.einsum("ij,ij->i", W, W))
-    return _Trained(W=W[norms >= _REPRESENTED_NORM], frob=float(trained.features_learned[0]),
-                    loss=float(trained.loss[0]))
+    return _Trained(
+        W=W[norms >= _REPRESENTED_NORM],
+        frob=float(trained.features_learned[0]),
+        loss=float(trained.loss[0]),
+    )
 
 
 def _pack_source(s: CheckSettings, seconds: dict[str, float]) -> Any:
@@ -476,8 +571,15 @@ def _pack_source(s: CheckSettings, seconds: dict[str, float]) -> Any:
 
     t0 = time.perf_counter()
     # LP polishing costs minutes above a few hundred unknowns and gains ~2% there
-    packing = optimize_packing(s.m, s.n, restarts=s.pack_restarts, steps=s.pack_steps,
-                               seed=s.seeds[1], polish=s.polish, progress=s.progress)
+    packing = optimize_packing(
+        s.m,
+        s.n,
+        restarts=s.pack_restarts,
+        steps=s.pack_steps,
+        seed=s.seeds[1],
+        polish=s.polish,
+        progress=s.progress,
+    )
     seconds["pack"] = time.perf_counter() - t0
     return packing
 
@@ -493,22 +595,29 @@ def _random_source(s: CheckSettings, seconds: dict[str, float]) -> Any:
     if s.coherence_runs:
         from suptheory.empirical.simulate import simulate_max_coherence
 
-        mc = simulate_max_coherence(s.m, s.n, trials=s.coherence_runs, seed=s.seeds[3],
-                                    progress=s.progress)
+        mc = simulate_max_coherence(
+            s.m, s.n, trials=s.coherence_runs, seed=s.seeds[3], progress=s.progress
+        )
     seconds["coherence"] = time.perf_counter() - t0
     return mc
 
 
-def _to_read(s: CheckSettings, trained: _Trained | None, packing: Any,
-             skipped: list[str]) -> list[_Reading]:
+def _to_read(
+    s: CheckSettings, trained: _Trained | None, packing: Any, skipped: list[str]
+) -> list[_Reading]:
     """The embeddings to read out, in report order: random, trained, packing."""
     out = [_Reading("random", None, s.m, s.l)]
     if trained is not None:
         mt = trained.count
         if mt >= 2:
-            note = "" if mt == s.m else (
-                f"trained: {mt} of {s.m} features represented; its noise and levels rows "
-                f"use m = {mt}, l = {s.p * (mt - 1):.4g}")
+            note = (
+                ""
+                if mt == s.m
+                else (
+                    f"trained: {mt} of {s.m} features represented; its noise and levels rows "
+                    f"use m = {mt}, l = {s.p * (mt - 1):.4g}"
+                )
+            )
             out.append(_Reading("trained", trained.W, mt, s.p * (mt - 1), note))
         else:
             skipped.append(f"trained-embedding noise and levels: only {mt} feature represented")
@@ -525,65 +634,145 @@ def _spawn_each(ss: np.random.SeedSequence, count: int) -> list[np.random.SeedSe
     return [ss.spawn(count)[i] for i in range(count)]
 
 
-def _read(s: CheckSettings, readings: list[_Reading],
-          seconds: dict[str, float]) -> list[_Reading]:
+def _read(s: CheckSettings, readings: list[_Reading], seconds: dict[str, float]) -> list[_Reading]:
     """Simulate the read-out noise (seed 2) and the levels (seed 4) of every embedding."""
     from suptheory.empirical.simulate import simulate_interference, simulate_max_levels
 
     def setting(r: _Reading) -> dict[str, Any]:
         implicit = r.W is None
-        return {"n": s.n if implicit else None, "m": r.m if implicit else None, "l": r.l,
-                "a": s.a, "trials": s.trials, "embedding": r.W, "progress": s.progress}
+        return {
+            "n": s.n if implicit else None,
+            "m": r.m if implicit else None,
+            "l": r.l,
+            "a": s.a,
+            "trials": s.trials,
+            "embedding": r.W,
+            "progress": s.progress,
+        }
 
     count = len(readings)
     t0 = time.perf_counter()
-    noise = [simulate_interference(**setting(r), seed=seed)
-             for r, seed in zip(readings, _spawn_each(s.seeds[2], count), strict=True)]
+    noise = [
+        simulate_interference(**setting(r), seed=seed)
+        for r, seed in zip(readings, _spawn_each(s.seeds[2], count), strict=True)
+    ]
     seconds["noise"] = time.perf_counter() - t0
     t0 = time.perf_counter()
-    levels = [simulate_max_levels(**setting(r), error=s.error, seed=seed)
-              for r, seed in zip(readings, _spawn_each(s.seeds[4], count), strict=True)]
+    levels = [
+        simulate_max_levels(**setting(r), error=s.error, seed=seed)
+        for r, seed in zip(readings, _spawn_each(s.seeds[4], count), strict=True)
+    ]
     seconds["levels"] = time.perf_counter() - t0
-    return [replace(r, noise=sim, levels=lev)
-            for r, sim, lev in zip(readings, noise, levels, strict=True)]
+    return [
+        replace(r, noise=sim, levels=lev)
+        for r, sim, lev in zip(readings, noise, levels, strict=True)
+    ]
 
 
 # --------------------------------------------------------------------------- the rows
 
 
-def _row(s: CheckSettings, section: str, quantity: str, source: str, model: str,
-         theory: float | np.ndarray, empirical: float, *, se: float = math.nan,
-         band: tuple[float, float] | None = None, higher: bool, censored: bool = False,
-         note: str = "") -> CheckRow:
+def _row(
+    s: CheckSettings,
+    section: str,
+    quantity: str,
+    source: str,
+    model: str,
+    theory: float | np.ndarray,
+    empirical: float,
+    *,
+    se: float = math.nan,
+    band: tuple[float, float] | None = None,
+    higher: bool,
+    censored: bool = False,
+    note: str = "",
+) -> CheckRow:
     """One comparison with its verdict (thresholds ``s.k``, ``s.rtol``)."""
     theory, empirical = float(theory), float(empirical)
-    z, ratio, verdict, factor = _verdict(theory, empirical, se=se, band=band,
-                                         higher_is_better=higher, censored=censored,
-                                         k=s.k, rtol=s.rtol)
-    return CheckRow(section, quantity, source, model, theory, empirical, float(se), band, z,
-                    ratio, higher, censored, verdict, factor, note)
+    z, ratio, verdict, factor = _verdict(
+        theory,
+        empirical,
+        se=se,
+        band=band,
+        higher_is_better=higher,
+        censored=censored,
+        k=s.k,
+        rtol=s.rtol,
+    )
+    return CheckRow(
+        section,
+        quantity,
+        source,
+        model,
+        theory,
+        empirical,
+        float(se),
+        band,
+        z,
+        ratio,
+        higher,
+        censored,
+        verdict,
+        factor,
+        note,
+    )
 
 
 def _noise_rows(s: CheckSettings, readings: list[_Reading]) -> list[CheckRow]:
     """Each embedding's noise std against ``interference`` under every model."""
-    return [_row(s, "noise", "noise std", r.source, model,
-                 readout.interference(s.n, r.m, r.l, s.a, model=model, q=s.q), r.noise.std,
-                 se=r.noise.std_se, higher=False, note=r.note)
-            for r in readings for model in MODELS]
+    return [
+        _row(
+            s,
+            "noise",
+            "noise std",
+            r.source,
+            model,
+            readout.interference(s.n, r.m, r.l, s.a, model=model, q=s.q),
+            r.noise.std,
+            se=r.noise.std_se,
+            higher=False,
+            note=r.note,
+        )
+        for r in readings
+        for model in MODELS
+    ]
 
 
 def _coherence_rows(s: CheckSettings, mc: Any, packing: Any) -> list[CheckRow]:
     """Largest-overlap rows: random directions' against three laws, the packing's bound."""
     rows = []
     if mc is not None:
-        for model, law in (("random law", expected_max_coherence_random),
-                           ("cai-jiang", max_coherence_asymptotic),
-                           ("linsefors", linsefors_eps)):
-            rows.append(_row(s, "coherence", "mean max overlap", "random", model,
-                             law(s.m, s.n), mc.mean, se=mc.mean_se, higher=False))
+        for model, law in (
+            ("random law", expected_max_coherence_random),
+            ("cai-jiang", max_coherence_asymptotic),
+            ("linsefors", linsefors_eps),
+        ):
+            rows.append(
+                _row(
+                    s,
+                    "coherence",
+                    "mean max overlap",
+                    "random",
+                    model,
+                    law(s.m, s.n),
+                    mc.mean,
+                    se=mc.mean_se,
+                    higher=False,
+                )
+            )
     if packing is not None:
-        rows.append(_row(s, "coherence", "max overlap", "packing", "lower bound",
-                         coherence_lower_bound(s.m, s.n), packing.coherence, higher=False))
+        rows.append(
+            _row(
+                s,
+                "coherence",
+                "max overlap",
+                "packing",
+                "lower bound",
+                coherence_lower_bound(s.m, s.n),
+                packing.coherence,
+                higher=False,
+            )
+        )
     return rows
 
 
@@ -596,18 +785,41 @@ def _capacity_rows(s: CheckSettings, trained: _Trained | None) -> list[CheckRow]
         return []
     count = trained.count
     censored = count >= s.m
-    note = (f"trained toy model: {count} of {s.m} features with norm >= 1/2, "
-            f"||W||_F^2 = {trained.frob:.4g}, loss {trained.loss:.4g}")
-    rows = [_row(s, "capacity", "features represented", "trained", model,
-                 min(float(s.m), capacity_at_density(s.n, s.p, s.snr, model, q=s.q)), count,
-                 higher=True, censored=censored, note=note)
-            for model in CAPACITY_MODELS]
+    note = (
+        f"trained toy model: {count} of {s.m} features with norm >= 1/2, "
+        f"||W||_F^2 = {trained.frob:.4g}, loss {trained.loss:.4g}"
+    )
+    rows = [
+        _row(
+            s,
+            "capacity",
+            "features represented",
+            "trained",
+            model,
+            min(float(s.m), capacity_at_density(s.n, s.p, s.snr, model, q=s.q)),
+            count,
+            higher=True,
+            censored=censored,
+            note=note,
+        )
+        for model in CAPACITY_MODELS
+    ]
     if count >= 1:
-        rows += [_row(s, "capacity", "active at once", "trained", model,
-                      readout.max_active(s.n, count, None if model == "l1" else s.snr, model,
-                                     q=s.q),
-                      s.p * count, higher=True, censored=censored, note=note)
-                 for model in CAPACITY_MODELS]
+        rows += [
+            _row(
+                s,
+                "capacity",
+                "active at once",
+                "trained",
+                model,
+                readout.max_active(s.n, count, None if model == "l1" else s.snr, model, q=s.q),
+                s.p * count,
+                higher=True,
+                censored=censored,
+                note=note,
+            )
+            for model in CAPACITY_MODELS
+        ]
     return rows
 
 
@@ -618,11 +830,23 @@ def _levels_rows(s: CheckSettings, readings: list[_Reading]) -> list[CheckRow]:
         lev = r.levels
         band = (float(lev.levels_low), float(lev.levels_high))
         cens = " (simulation censored at 2^24 levels)" if lev.censored else ""
-        rows += [_row(s, "levels", "levels", r.source, model,
-                      readout.distinguishable_levels(s.n, r.m, r.l, s.a, model=model,
-                                                 error=s.error, q=s.q),
-                      lev.levels, band=band, higher=True, note=(r.note + cens).strip())
-                 for model in MODELS]
+        rows += [
+            _row(
+                s,
+                "levels",
+                "levels",
+                r.source,
+                model,
+                readout.distinguishable_levels(
+                    s.n, r.m, r.l, s.a, model=model, error=s.error, q=s.q
+                ),
+                lev.levels,
+                band=band,
+                higher=True,
+                note=(r.note + cens).strip(),
+            )
+            for model in MODELS
+        ]
     return rows
 
 
@@ -759,11 +983,28 @@ def check(
     ('pessimistic', 6.7)
     """
     t_start = time.perf_counter()
-    s = _check_settings(n, m, l, p, a, snr=snr, error=error, k=k, rtol=rtol, q=q,
-                        trials=trials, coherence_trials=coherence_trials, train=train,
-                        train_steps=train_steps, train_batch=train_batch, pack=pack,
-                        pack_steps=pack_steps, pack_restarts=pack_restarts, seed=seed,
-                        progress=progress)
+    s = _check_settings(
+        n,
+        m,
+        l,
+        p,
+        a,
+        snr=snr,
+        error=error,
+        k=k,
+        rtol=rtol,
+        q=q,
+        trials=trials,
+        coherence_trials=coherence_trials,
+        train=train,
+        train_steps=train_steps,
+        train_batch=train_batch,
+        pack=pack,
+        pack_steps=pack_steps,
+        pack_restarts=pack_restarts,
+        seed=seed,
+        progress=progress,
+    )
     times: dict[str, float] = {}
     skipped: list[str] = []
     trained = _train_source(s, times)
@@ -776,10 +1017,26 @@ def check(
     mc = _random_source(s, times)
     if mc is None:
         skipped.append("max-coherence simulation (m^2 n > 2^30)")
-    rows = (_noise_rows(s, readings) + _coherence_rows(s, mc, packing)
-            + _capacity_rows(s, trained) + _levels_rows(s, readings))
+    rows = (
+        _noise_rows(s, readings)
+        + _coherence_rows(s, mc, packing)
+        + _capacity_rows(s, trained)
+        + _levels_rows(s, readings)
+    )
     seconds = {part: times[part] for part in _PARTS if part in times}
     seconds["total"] = time.perf_counter() - t_start
-    return CheckReport(n=s.n, m=s.m, l=s.l, p=s.p, a=s.a, snr=s.snr, error=s.error, k=s.k,
-                       rtol=s.rtol, rows=tuple(rows), skipped=tuple(skipped), seconds=seconds,
-                       settings=s.record())
+    return CheckReport(
+        n=s.n,
+        m=s.m,
+        l=s.l,
+        p=s.p,
+        a=s.a,
+        snr=s.snr,
+        error=s.error,
+        k=s.k,
+        rtol=s.rtol,
+        rows=tuple(rows),
+        skipped=tuple(skipped),
+        seconds=seconds,
+        settings=s.record(),
+    )

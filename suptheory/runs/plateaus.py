@@ -26,8 +26,15 @@ from suptheory._text import format_number as _fmt
 from suptheory._validate import as_real, check_int
 from suptheory.theory.kgons import kgon_loss, one_sparse_loss
 
-__all__ = ["detect_plateaus", "Plateau", "polygon_geometry", "PolygonGeometry",
-           "check_kgon_plateaus", "PlateauCheck", "PlateauRow"]
+__all__ = [
+    "detect_plateaus",
+    "Plateau",
+    "polygon_geometry",
+    "PolygonGeometry",
+    "check_kgon_plateaus",
+    "PlateauCheck",
+    "PlateauRow",
+]
 
 #: a feature with ``||W_i||`` at least this is on the polygon (k-gon norms are >= 1)
 ON_POLYGON = 0.5
@@ -61,8 +68,9 @@ class Plateau:
     middle: int
 
 
-def detect_plateaus(steps: Any, loss: Any, *, rate: float = 5e-5,
-                    min_span: float = 1.3) -> list[Plateau]:
+def detect_plateaus(
+    steps: Any, loss: Any, *, rate: float = 5e-5, min_span: float = 1.3
+) -> list[Plateau]:
     r"""Find the plateaus of a loss trajectory kept at (log-spaced) steps.
 
     The rule: between consecutive snapshots ``t_j < t_{j+1}`` the loss changes at the
@@ -132,8 +140,9 @@ def detect_plateaus(steps: Any, loss: Any, *, rate: float = 5e-5,
             j += 1
         e = j  # snapshots a..e, intervals a..e-1 flat
         if e - a + 1 >= 3 and t[e] >= min_span * t[a]:
-            out.append(Plateau(a, e, int(t[a]), int(t[e]), float(np.median(L[a:e + 1])),
-                               (a + e) // 2))
+            out.append(
+                Plateau(a, e, int(t[a]), int(t[e]), float(np.median(L[a : e + 1])), (a + e) // 2)
+            )
     return out
 
 
@@ -228,10 +237,10 @@ def polygon_geometry(W: Any, b: Any) -> PolygonGeometry:
         if vertices >= 2:
             va = np.sort(np.mod([g.mean() for g in groups], 2 * np.pi))
             vgaps = np.diff(np.r_[va, va[0] + 2 * np.pi])
-            vertex_error = float(np.max(np.abs(vgaps - 2 * np.pi / vertices))
-                                 / (2 * np.pi / vertices))
-    return PolygonGeometry(k, gap_error, spread, int(np.sum(b[~on] < 0)), vertices,
-                           vertex_error)
+            vertex_error = float(
+                np.max(np.abs(vgaps - 2 * np.pi / vertices)) / (2 * np.pi / vertices)
+            )
+    return PolygonGeometry(k, gap_error, spread, int(np.sum(b[~on] < 0)), vertices, vertex_error)
 
 
 @dataclass(frozen=True)
@@ -275,8 +284,7 @@ class PlateauRow:
     def agrees(self, tolerance: float) -> bool:
         """Within ``tolerance`` of the nearest ``kgon_loss(k, c)``, on a regular k-gon."""
         g = self.geometry
-        return (abs(self.gap) <= tolerance and g.k == self.k
-                and (g.regular or self.k == 0))
+        return abs(self.gap) <= tolerance and g.k == self.k and (g.regular or self.k == 0)
 
     def agrees_vertices(self, tolerance: float) -> bool:
         """Within ``tolerance`` of the nearest variant, on a regular polygon of its k vertices.
@@ -284,14 +292,21 @@ class PlateauRow:
         Features may share a vertex.
         """
         g = self.geometry
-        return (abs(self.gap_variant) <= tolerance and g.vertices == self.k_variant
-                and (g.vertex_gap_error <= REGULAR or self.k_variant == 0))
+        return (
+            abs(self.gap_variant) <= tolerance
+            and g.vertices == self.k_variant
+            and (g.vertex_gap_error <= REGULAR or self.k_variant == 0)
+        )
 
     def agrees_variant(self, tolerance: float) -> bool:
         """The same against the nearest negative-bias variant, with its count of negatives."""
         g = self.geometry
-        return (abs(self.gap_variant) <= tolerance and g.k == self.k_variant
-                and g.negative == self.negative_variant and (g.regular or self.k_variant == 0))
+        return (
+            abs(self.gap_variant) <= tolerance
+            and g.k == self.k_variant
+            and g.negative == self.negative_variant
+            and (g.regular or self.k_variant == 0)
+        )
 
 
 @dataclass
@@ -330,8 +345,11 @@ class PlateauCheck(ShownAsText):
     def _fraction(self, rows: list[PlateauRow], variant: bool | str) -> float:
         if not rows:
             return float("nan")
-        rule = {False: PlateauRow.agrees, True: PlateauRow.agrees_variant,
-                "vertices": PlateauRow.agrees_vertices}[variant]
+        rule = {
+            False: PlateauRow.agrees,
+            True: PlateauRow.agrees_variant,
+            "vertices": PlateauRow.agrees_vertices,
+        }[variant]
         return float(np.mean([rule(r, self.tolerance) for r in rows]))
 
     @property
@@ -359,32 +377,62 @@ class PlateauCheck(ShownAsText):
 
     def __str__(self) -> str:
         tol = self.tolerance
-        lines = [f"loss plateaus of {self.seeds} seeds, c = {self.c} features in 2 dimensions, "
-                 f"1-sparse data, against the k-gon critical points (tolerance {tol:.0%})",
-                 "k-gon losses: " + ", ".join(f"k={k}: {_fmt(v)}"
-                                              for k, v in self.kgon_losses.items())]
+        lines = [
+            f"loss plateaus of {self.seeds} seeds, c = {self.c} features in 2 dimensions, "
+            f"1-sparse data, against the k-gon critical points (tolerance {tol:.0%})",
+            "k-gon losses: " + ", ".join(f"k={k}: {_fmt(v)}" for k, v in self.kgon_losses.items()),
+        ]
         rows: list[Any] = []
         for r in self.rows:
             g = r.geometry
-            rows.append([str(r.seed), f"{r.plateau.start}-{r.plateau.end}",
-                         _fmt(r.plateau.level), str(r.k), f"{r.gap:+.2%}",
-                         f"{r.k_variant}/{r.negative_variant}", f"{r.gap_variant:+.2%}",
-                         str(g.k), str(g.vertices), str(g.negative), f"{g.gap_error:.2f}",
-                         "yes" if r.agrees(tol) else "no",
-                         "yes" if r.agrees_variant(tol) else "no",
-                         "yes" if r.agrees_vertices(tol) else "no"])
-        lines += render_table(["seed", "steps", "level", "k", "gap", "k/neg", "gap",
-                               "on polygon", "vertices", "neg", "gap err", "agrees",
-                               "variant", "vertices"],
-                              rows, align="rrrrrrrrrrrlll")
+            rows.append(
+                [
+                    str(r.seed),
+                    f"{r.plateau.start}-{r.plateau.end}",
+                    _fmt(r.plateau.level),
+                    str(r.k),
+                    f"{r.gap:+.2%}",
+                    f"{r.k_variant}/{r.negative_variant}",
+                    f"{r.gap_variant:+.2%}",
+                    str(g.k),
+                    str(g.vertices),
+                    str(g.negative),
+                    f"{g.gap_error:.2f}",
+                    "yes" if r.agrees(tol) else "no",
+                    "yes" if r.agrees_variant(tol) else "no",
+                    "yes" if r.agrees_vertices(tol) else "no",
+                ]
+            )
+        lines += render_table(
+            [
+                "seed",
+                "steps",
+                "level",
+                "k",
+                "gap",
+                "k/neg",
+                "gap",
+                "on polygon",
+                "vertices",
+                "neg",
+                "gap err",
+                "agrees",
+                "variant",
+                "vertices",
+            ],
+            rows,
+            align="rrrrrrrrrrrlll",
+        )
         n_all, n_mid = len(self.rows), len(self.intermediate)
-        lines.append(f"agreement: {self._fraction(self.rows, False):.0%} of {n_all} plateaus "
-                     f"({self._fraction(self.intermediate, False):.0%} of the {n_mid} "
-                     f"before the end); with the negative-bias variants "
-                     f"{self._fraction(self.rows, True):.0%} "
-                     f"({self._fraction(self.intermediate, True):.0%}); counting vertices "
-                     f"(features may share one) {self._fraction(self.rows, 'vertices'):.0%} "
-                     f"({self._fraction(self.intermediate, 'vertices'):.0%})")
+        lines.append(
+            f"agreement: {self._fraction(self.rows, False):.0%} of {n_all} plateaus "
+            f"({self._fraction(self.intermediate, False):.0%} of the {n_mid} "
+            f"before the end); with the negative-bias variants "
+            f"{self._fraction(self.rows, True):.0%} "
+            f"({self._fraction(self.intermediate, True):.0%}); counting vertices "
+            f"(features may share one) {self._fraction(self.rows, 'vertices'):.0%} "
+            f"({self._fraction(self.intermediate, 'vertices'):.0%})"
+        )
         return "\n".join(lines)
 
 
@@ -462,30 +510,69 @@ def check_kgon_plateaus(
     c = check_int(c, "c", low=5)
     seeds = check_int(seeds, "seeds", low=1)
     tolerance = float(as_real(tolerance, "tolerance", low=0))
-    result = train_toy_models(c, 2, instances=seeds, data="1-sparse", steps=steps,
-                              snapshots=snapshots, lr=lr, init_std=init_std, batch=batch,
-                              optimizer="adam", weight_decay=0.0, dtype="float64",
-                              eval_batch=4096, seed=seed, progress=progress)
+    result = train_toy_models(
+        c,
+        2,
+        instances=seeds,
+        data="1-sparse",
+        steps=steps,
+        snapshots=snapshots,
+        lr=lr,
+        init_std=init_std,
+        batch=batch,
+        optimizer="adam",
+        weight_decay=0.0,
+        dtype="float64",
+        eval_batch=4096,
+        seed=seed,
+        progress=progress,
+    )
     ks = [0, *range(2, c + 1)]
     losses = {k: float(kgon_loss(k, c)) for k in ks}
     variants = {(k, s): float(kgon_loss(k, c, s)) for k in ks for s in range(c - k + 1)}
     t, Ws_all, bs_all = result.snapshot_steps, result.W_snapshots, result.b_snapshots
     assert t is not None and Ws_all is not None and bs_all is not None
-    exact = np.array([[one_sparse_loss(w, b_) for w, b_ in zip(Ws, bs, strict=True)]
-                      for Ws, bs in zip(Ws_all, bs_all, strict=True)])
+    exact = np.array(
+        [
+            [one_sparse_loss(w, b_) for w, b_ in zip(Ws, bs, strict=True)]
+            for Ws, bs in zip(Ws_all, bs_all, strict=True)
+        ]
+    )
     rows = []
     for i in range(seeds):
         for pl in detect_plateaus(t, exact[i], rate=rate, min_span=min_span):
             k = min(losses, key=lambda kk: abs(math.log(pl.level / losses[kk])))
             kv, sv = min(variants, key=lambda ks_: abs(math.log(pl.level / variants[ks_])))
             geo = polygon_geometry(Ws_all[i, pl.middle], bs_all[i, pl.middle])
-            rows.append(PlateauRow(
-                seed=i, plateau=pl, k=k, kgon_loss=losses[k],
-                gap=(pl.level - losses[k]) / losses[k], k_variant=kv, negative_variant=sv,
-                gap_variant=(pl.level - variants[kv, sv]) / variants[kv, sv], geometry=geo,
-                final=pl.last == t.size - 1))
-    return PlateauCheck(c=c, rows=rows, kgon_losses=losses, tolerance=tolerance, seeds=seeds,
-                        result=result, exact_loss=exact,
-                        settings={"steps": steps, "snapshots": snapshots, "lr": lr,
-                                  "init_std": init_std, "batch": batch, "rate": rate,
-                                  "min_span": min_span})
+            rows.append(
+                PlateauRow(
+                    seed=i,
+                    plateau=pl,
+                    k=k,
+                    kgon_loss=losses[k],
+                    gap=(pl.level - losses[k]) / losses[k],
+                    k_variant=kv,
+                    negative_variant=sv,
+                    gap_variant=(pl.level - variants[kv, sv]) / variants[kv, sv],
+                    geometry=geo,
+                    final=pl.last == t.size - 1,
+                )
+            )
+    return PlateauCheck(
+        c=c,
+        rows=rows,
+        kgon_losses=losses,
+        tolerance=tolerance,
+        seeds=seeds,
+        result=result,
+        exact_loss=exact,
+        settings={
+            "steps": steps,
+            "snapshots": snapshots,
+            "lr": lr,
+            "init_std": init_std,
+            "batch": batch,
+            "rate": rate,
+            "min_span": min_span,
+        },
+    )

@@ -147,9 +147,7 @@ def point_key(point: Mapping[str, Any]) -> str:
     return json.dumps(canon, sort_keys=True, separators=(",", ":"), allow_nan=True)
 
 
-def split_result(
-    result: Any, params: Container[str] = ()
-) -> tuple[dict[str, Any], dict[str, Any]]:
+def split_result(result: Any, params: Container[str] = ()) -> tuple[dict[str, Any], dict[str, Any]]:
     """Split a function's result into scalar metrics and numpy arrays, checking the contract.
 
     The contract: a result is a mapping from string names to scalars (int, float, bool, str,
@@ -223,7 +221,15 @@ def _uri(path: str, *options: str) -> str:
 _COLUMNS_OF = {
     "meta": {"name", "value"},
     "points": {
-        "id", "key", "params", "metrics", "seed", "function", "version", "seconds", "finished"
+        "id",
+        "key",
+        "params",
+        "metrics",
+        "seed",
+        "function",
+        "version",
+        "seconds",
+        "finished",
     },
     "arrays": {"point", "name", "data"},
 }

@@ -78,7 +78,8 @@ _half = sympy.Rational(1, 2)
 
 #: density of t = <u, v> for uniform unit vectors in R^n (Cai, Fan and Jiang 2013)
 overlap_density: sympy.Expr = (
-    sympy.gamma(n / 2) / (sympy.sqrt(sympy.pi) * sympy.gamma((n - 1) / 2))
+    sympy.gamma(n / 2)
+    / (sympy.sqrt(sympy.pi) * sympy.gamma((n - 1) / 2))
     * (1 - t**2) ** ((n - 3) / 2)
 )
 #: P(|t| >= eps) = I_{1-eps^2}((n-1)/2, 1/2)
@@ -91,7 +92,8 @@ _y = tail_level = sympy.Symbol("y", positive=True)
 max_coherence_tail_level: sympy.Expr = sympy.solve(sympy.Eq((1 - _y) ** _pairs, q), _y)[0]
 #: inverse in m: the number of directions whose q-quantile has pair tail y (the root > 1)
 max_coherence_inverse_m: sympy.Expr = next(
-    r for r in sympy.solve(sympy.Eq(_pairs, sympy.log(q) / sympy.log(1 - _y)), m)
+    r
+    for r in sympy.solve(sympy.Eq(_pairs, sympy.log(q) / sympy.log(1 - _y)), m)
     if r.subs({q: sympy.Rational(1, 2), _y: sympy.Rational(1, 10)}).evalf() > 1
 )
 #: Cai-Jiang asymptotic sqrt(4 ln m / n)
@@ -119,9 +121,7 @@ jl_eps_root: sympy.Expr = sympy.sin(_phi_c / 2) ** 2 + sympy.sqrt(3) / 2 * sympy
 #: the simple convention's inverse
 jl_simple_eps: sympy.Expr = sympy.solve(sympy.Eq(jl_exprs["simple"], n), eps)[0]
 #: Dasgupta-Gupta solved for m: the most points a width n embeds at distortion eps
-jl_dasgupta_gupta_inverse_m: sympy.Expr = sympy.solve(
-    sympy.Eq(jl_exprs["dasgupta-gupta"], n), m
-)[0]
+jl_dasgupta_gupta_inverse_m: sympy.Expr = sympy.solve(sympy.Eq(jl_exprs["dasgupta-gupta"], n), m)[0]
 
 # ----------------------------------------------------------------------------- bounds
 
@@ -137,9 +137,7 @@ higher_order_welch_expr: sympy.Expr = ((m * welch_moment - 1) / (m - 1)) ** (1 /
 #: orthoplex bound (m > n (n + 1)/2)
 orthoplex_bound_expr: sympy.Expr = 1 / sympy.sqrt(n)
 #: Levenshtein's bound (m > n (n + 1)/2) and its inverse in m
-levenshtein_bound_expr: sympy.Expr = sympy.sqrt(
-    (3 * m - n**2 - 2 * n) / ((n + 2) * (m - n))
-)
+levenshtein_bound_expr: sympy.Expr = sympy.sqrt((3 * m - n**2 - 2 * n) / ((n + 2) * (m - n)))
 levenshtein_inverse_m: sympy.Expr = sympy.solve(
     sympy.Eq(levenshtein_bound_expr**2, mu_level**2), m
 )[0]

@@ -83,9 +83,7 @@ def _solve(expr: sympy.Expr, var: sympy.Symbol) -> sympy.Expr:
 
 
 #: l_max: a / sigma = snr solved for l
-readout_max_active: dict[str, sympy.Expr] = {
-    k: _solve(v, l) for k, v in readout_levels.items()
-}
+readout_max_active: dict[str, sympy.Expr] = {k: _solve(v, l) for k, v in readout_levels.items()}
 #: ln m_max: a / sigma = snr solved for u = ln m (only linsefors depends on m in closed form)
 readout_log_max_features: dict[str, sympy.Expr] = {
     "linsefors": _solve(readout_levels["linsefors"].subs(m, sympy.exp(_u)), _u),

@@ -77,8 +77,11 @@ def assert_coherence(W: Any, expected: float, rtol: float = 1e-12, atol: float =
     allowed = atol + rtol * abs(expected)
     diff = abs(r.value - expected)
     if not diff <= allowed:  # also fails for a NaN expected value
-        pair = ("no pair of nonzero rows" if r.i is None
-                else f"rows {r.i} and {r.j}, overlap {_fmt(r.overlap)}")
+        pair = (
+            "no pair of nonzero rows"
+            if r.i is None
+            else f"rows {r.i} and {r.j}, overlap {_fmt(r.overlap)}"
+        )
         raise AssertionError(
             f"coherence of the {r.m} x {r.n} dictionary is {_fmt(r.value)} ({pair}), expected "
             f"{_fmt(expected)}: |difference| {diff:.3g} > allowed {allowed:.3g} "
@@ -155,8 +158,17 @@ def assert_within_capacity(
 
     if not (isinstance(error, (int, float, np.floating)) and 0.0 < error < 1.0):
         raise ValueError(f"error must be a number in (0, 1); got {error!r}")
-    r = simulate_interference(l=l, a=a, embedding=W, trials=trials, seed=seed, count=count,
-                              amplitudes="fixed", return_samples=True, progress=False)
+    r = simulate_interference(
+        l=l,
+        a=a,
+        embedding=W,
+        trials=trials,
+        seed=seed,
+        count=count,
+        amplitudes="fixed",
+        return_samples=True,
+        progress=False,
+    )
     samples = r.samples if r.samples is not None else np.empty(0)
     wrong = int(np.count_nonzero(np.abs(samples) >= a / 2.0))
     rate = wrong / r.trials
@@ -237,17 +249,20 @@ def assert_matches(
     match = np.empty(len(Aa), dtype=np.intp)
     best = np.empty(len(Aa))
     for start in range(0, len(Aa), block):
-        C = UA[start:start + block] @ UB.T
+        C = UA[start : start + block] @ UB.T
         k = np.argmax(C, axis=1)
-        match[start:start + block] = k
-        best[start:start + block] = C[np.arange(len(k)), k]
+        match[start : start + block] = k
+        best[start : start + block] = C[np.arange(len(k)), k]
     best[na == 0] = np.nan
     bad = np.flatnonzero(~(best >= min_cosine))
     if bad.size:
         order = bad[np.argsort(np.nan_to_num(best[bad], nan=-np.inf), kind="stable")][:10]
         items = "; ".join(
-            f"A[{i}] is a zero row" if na[i] == 0
-            else f"A[{i}] best cosine {_fmt(best[i])} (B[{match[i]}])" for i in order)
+            f"A[{i}] is a zero row"
+            if na[i] == 0
+            else f"A[{i}] best cosine {_fmt(best[i])} (B[{match[i]}])"
+            for i in order
+        )
         more = f"; ... ({bad.size - len(order)} more)" if bad.size > len(order) else ""
         raise AssertionError(
             f"{bad.size} of {len(Aa)} features of A have no match in B with cosine >= "
@@ -258,8 +273,8 @@ def assert_matches(
         if np.any(counts > 1):
             shared = values[counts > 1][:10]
             items = "; ".join(
-                f"B[{k}] for A[{', '.join(map(str, np.flatnonzero(match == k)))}]"
-                for k in shared)
+                f"B[{k}] for A[{', '.join(map(str, np.flatnonzero(match == k)))}]" for k in shared
+            )
             raise AssertionError(
                 f"{int(np.sum(counts > 1))} rows of B are the best match of several features "
                 f"of A (one_to_one=True): {items}"

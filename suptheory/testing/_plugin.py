@@ -74,8 +74,12 @@ def write_embedding(directory: Path, fmt: str, W: np.ndarray) -> EmbeddingFile:
     the directory); ``"sharded"`` splits them over two shards named by
     ``model.safetensors.index.json`` (the path is the index).
     """
-    tensors = {"W_dec": W, "W_enc": np.ascontiguousarray(W.T),
-               "b_enc": np.zeros(W.shape[0], W.dtype), "b_dec": np.zeros(W.shape[1], W.dtype)}
+    tensors = {
+        "W_dec": W,
+        "W_enc": np.ascontiguousarray(W.T),
+        "b_enc": np.zeros(W.shape[0], W.dtype),
+        "b_dec": np.zeros(W.shape[1], W.dtype),
+    }
     if fmt == "npy":
         path = directory / "embedding.npy"
         np.save(path, W)
@@ -103,8 +107,10 @@ def write_embedding(directory: Path, fmt: str, W: np.ndarray) -> EmbeddingFile:
 
         from safetensors.numpy import save_file
 
-        shards = {"model-00001-of-00002.safetensors": ("W_enc", "b_enc"),
-                  "model-00002-of-00002.safetensors": ("W_dec", "b_dec")}
+        shards = {
+            "model-00001-of-00002.safetensors": ("W_enc", "b_enc"),
+            "model-00002-of-00002.safetensors": ("W_dec", "b_dec"),
+        }
         weight_map = {}
         for shard, names in shards.items():
             save_file({k: tensors[k] for k in names}, str(directory / shard))

@@ -93,8 +93,7 @@ class Regime(NamedTuple):
 
 
 # realistic sparse-autoencoder ranges: d_model 64 .. 16384, expansion 1 .. 128, L0 1 .. 1024
-_SAE = {"min_n": 64, "max_n": 16_384, "min_ratio": 1, "max_ratio": 128, "min_l": 1,
-        "max_l": 1024}
+_SAE = {"min_n": 64, "max_n": 16_384, "min_ratio": 1, "max_ratio": 128, "min_l": 1, "max_l": 1024}
 
 
 def regimes(
@@ -350,8 +349,10 @@ def _mercedes() -> np.ndarray:
 
 def _icosahedron() -> np.ndarray:
     phi = (1.0 + math.sqrt(5.0)) / 2.0
-    V = np.array([[0, 1, phi], [0, 1, -phi], [1, phi, 0], [1, -phi, 0], [phi, 0, 1],
-                  [-phi, 0, 1]], dtype=np.float64)
+    V = np.array(
+        [[0, 1, phi], [0, 1, -phi], [1, phi, 0], [1, -phi, 0], [phi, 0, 1], [-phi, 0, 1]],
+        dtype=np.float64,
+    )
     return V / math.sqrt(1.0 + phi * phi)
 
 
@@ -369,8 +370,13 @@ def _clebsch_lines() -> np.ndarray:
     # {0000} and the five of weight >= 3: the Gram matrix is I + S / 3 with S the Seidel
     # matrix of the Clebsch graph (x ~ y iff x + y has weight 1 or 4), |cos| = 1/3
     xs = np.array([[(x >> b) & 1 for b in range(4)] for x in range(16)])
-    us = np.array([u for u in ([(v >> b) & 1 for b in range(4)] for v in range(16))
-                   if sum(u) == 0 or sum(u) >= 3])
+    us = np.array(
+        [
+            u
+            for u in ([(v >> b) & 1 for b in range(4)] for v in range(16))
+            if sum(u) == 0 or sum(u) >= 3
+        ]
+    )
     signs: np.ndarray = (-1.0) ** ((xs @ us.T) % 2) / math.sqrt(6.0)
     return signs
 
@@ -542,10 +548,10 @@ def planted_duplicates(
     if 2 * kk > len(nonzero):
         if isinstance(W, SearchStrategy):
             assume(False)  # reject this draw
-        raise InvalidArgument(f"k = {kk} pairs need {2 * kk} nonzero rows; W has "
-                              f"{len(nonzero)}")
-    picks = draw(st.lists(st.integers(0, len(nonzero) - 1), min_size=2 * kk,
-                          max_size=2 * kk, unique=True))
+        raise InvalidArgument(f"k = {kk} pairs need {2 * kk} nonzero rows; W has {len(nonzero)}")
+    picks = draw(
+        st.lists(st.integers(0, len(nonzero) - 1), min_size=2 * kk, max_size=2 * kk, unique=True)
+    )
     rows = nonzero[np.array(picks)]
     pairs = np.stack([rows[:kk], rows[kk:]], axis=1)
     out = W0.copy()
@@ -608,8 +614,7 @@ def permuted_noisy_copy(
     >>> sorted(c.perm.tolist()), round(c.min_cosine, 4)
     ([0, 1, 2, 3], 0.995)
     """
-    W0 = np.array(draw(_as_strategy(random_dictionaries() if W is None else W)),
-                  dtype=np.float64)
+    W0 = np.array(draw(_as_strategy(random_dictionaries() if W is None else W)), dtype=np.float64)
     if W0.ndim != 2:
         raise InvalidArgument(f"W must be 2-D (m, n); got shape {W0.shape}")
     eps = float(draw(_as_strategy(st.floats(0.0, 0.2) if noise is None else noise)))

@@ -89,8 +89,10 @@ def capacity_at_density(
     def gap(x: np.ndarray) -> np.ndarray:
         # ln l_max(n, e^x) - ln(p e^x): decreasing in x; +inf where l_max is infinite
         with np.errstate(divide="ignore", over="ignore"):
-            lmax = np.asarray(max_active(nv, np.exp(x), None if model == "l1" else sv,
-                                             model, q=q), dtype=np.float64)
+            lmax = np.asarray(
+                max_active(nv, np.exp(x), None if model == "l1" else sv, model, q=q),
+                dtype=np.float64,
+            )
             diff: np.ndarray = np.log(lmax) - np.log(pv) - x
         return diff
 

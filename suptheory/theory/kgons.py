@@ -53,8 +53,12 @@ __all__ = ["one_sparse_loss", "kgon", "kgon_loss", "dead_feature_loss"]
 def _segment(alpha: np.ndarray, beta: np.ndarray, u: np.ndarray, v: np.ndarray) -> np.ndarray:
     """``int_u^v (alpha x + beta)^2 dx`` (0 where ``v <= u``)."""
     v = np.maximum(u, v)
-    return np.asarray(alpha * alpha * (v**3 - u**3) / 3.0 + alpha * beta * (v * v - u * u)
-                      + beta * beta * (v - u), dtype=np.float64)
+    return np.asarray(
+        alpha * alpha * (v**3 - u**3) / 3.0
+        + alpha * beta * (v * v - u * u)
+        + beta * beta * (v - u),
+        dtype=np.float64,
+    )
 
 
 def _relu_square_integral(a: ArrayLike, beta: ArrayLike, target: ArrayLike) -> np.ndarray:
@@ -64,8 +68,9 @@ def _relu_square_integral(a: ArrayLike, beta: ArrayLike, target: ArrayLike) -> n
     for ``a < 0``, everywhere or nowhere for ``a = 0``. On that interval the integrand is
     ``((a - target) x + beta)^2``, elsewhere ``target^2 x^2``.
     """
-    a, beta, target = np.broadcast_arrays(*(np.asarray(z, dtype=np.float64)
-                                            for z in (a, beta, target)))
+    a, beta, target = np.broadcast_arrays(
+        *(np.asarray(z, dtype=np.float64) for z in (a, beta, target))
+    )
     with np.errstate(divide="ignore", invalid="ignore"):
         root = np.where(a != 0, -beta / np.where(a != 0, a, 1.0), 0.0)
     root = np.clip(root, 0.0, 1.0)
@@ -131,8 +136,9 @@ def one_sparse_loss(W: Any, b: Any, importance: Any = 1.0) -> float:
     b = np.asarray(as_real(b, "b"), dtype=np.float64)
     if b.shape != (c,):
         raise ValueError(f"b must have shape ({c},) to match W; got {b.shape}")
-    imp = np.broadcast_to(np.asarray(as_real(importance, "importance", low=0),
-                                     dtype=np.float64), (c,))
+    imp = np.broadcast_to(
+        np.asarray(as_real(importance, "importance", low=0), dtype=np.float64), (c,)
+    )
     A = W @ W.T  # A[i, j]: output j's slope when feature i is active
     target = np.eye(c)
     per = _relu_square_integral(A, b[None, :], target) * imp[None, :]
@@ -173,8 +179,10 @@ def _check_kc(k: Any, c: Any, negative: Any = 0) -> tuple[int, int, int]:
     c = check_int(c, "c", low=2)
     k = check_int(k, "k", low=0, high=c)
     if k == 1:
-        raise ValueError("k must be 0 or 2..c: a lone feature (k = 1) is not a critical point "
-                         "(the dead features' positive biases pull on it)")
+        raise ValueError(
+            "k must be 0 or 2..c: a lone feature (k = 1) is not a critical point "
+            "(the dead features' positive biases pull on it)"
+        )
     negative = check_int(negative, "negative", low=0, high=c - k)
     return k, c, negative
 
@@ -198,8 +206,7 @@ def _kgon_A_grad(t: float, beta: float, k: int) -> tuple[float, float, float]:
 
     def piece(alpha: float, u: float) -> tuple[float, float, float]:
         # int_u^1 (alpha x - beta)^2, int_u^1 2 (alpha x - beta) x, -int_u^1 2 (alpha x - beta)
-        val = (alpha * alpha * (1 - u**3) / 3 - alpha * beta * (1 - u * u)
-               + beta * beta * (1 - u))
+        val = alpha * alpha * (1 - u**3) / 3 - alpha * beta * (1 - u * u) + beta * beta * (1 - u)
         dx = 2 * (alpha * (1 - u**3) / 3 - beta * (1 - u * u) / 2)
         d1 = -2 * (alpha * (1 - u * u) / 2 - beta * (1 - u))
         return val, dx, d1
@@ -237,8 +244,9 @@ def _kgon_optimum(k: int) -> tuple[float, float, float]:
 
     best = None
     for start in ((0.3, -1.2), (0.6, -0.5), (1.0, 0.0)):
-        res = minimize(f, np.array(start), jac=True, method="BFGS",
-                       options={"gtol": 1e-14, "maxiter": 2000})
+        res = minimize(
+            f, np.array(start), jac=True, method="BFGS", options={"gtol": 1e-14, "maxiter": 2000}
+        )
         if best is None or res.fun < best.fun:
             best = res
     assert best is not None
@@ -297,7 +305,7 @@ def kgon(k: Any, c: Any, negative: Any = 0) -> tuple[np.ndarray, np.ndarray]:
     k, c, negative = _check_kc(k, c, negative)
     W = np.zeros((c, 2))
     b = np.full(c, 0.5 / c)
-    b[c - negative:] = -0.5 / c
+    b[c - negative :] = -0.5 / c
     if k >= 2:
         t, bias, _ = _kgon_optimum(k)
         angle = 2 * np.pi * np.arange(k) / k

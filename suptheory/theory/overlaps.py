@@ -121,7 +121,8 @@ def _log_tail(s: np.ndarray, x: np.ndarray, a: np.ndarray) -> np.ndarray:
     layers, ``x`` near 0 when ``t`` is close to 1). ``a = (n - 1)/2 >= 0``.
     """
     s, x, a = np.broadcast_arrays(
-        np.asarray(s, dtype=np.float64), np.asarray(x, dtype=np.float64),
+        np.asarray(s, dtype=np.float64),
+        np.asarray(x, dtype=np.float64),
         np.asarray(a, dtype=np.float64),
     )
     out = np.zeros(s.shape)
@@ -599,8 +600,13 @@ def _expected_taylor(lam: np.ndarray, a: np.ndarray) -> np.ndarray:
     beta3 = 2.0 * e2s - e3
     beta4 = 5.0 * e2 * e3 - e4 - 5.0 * e2s * e2
     beta5 = 6.0 * e2 * e4 + 3.0 * e3 * e3 + 14.0 * e2s * e2s - e5 - 21.0 * e2s * e3
-    beta6 = (7.0 * (e2 * e5 + e3 * e4) + 84.0 * e2s * e2 * e3 - e6
-             - 28.0 * (e2s * e4 + e2 * e3 * e3) - 42.0 * e2s * e2s * e2)
+    beta6 = (
+        7.0 * (e2 * e5 + e3 * e4)
+        + 84.0 * e2s * e2 * e3
+        - e6
+        - 28.0 * (e2s * e4 + e2 * e3 * e3)
+        - 42.0 * e2s * e2s * e2
+    )
     mu2, mu3, mu4, mu5, mu6 = _GUMBEL_MOMENTS
     # sum_j beta_j mu_j h^j, by Horner in h
     poly = beta6 * mu6

@@ -558,8 +558,7 @@ def _random_min_width(m: np.ndarray, l: np.ndarray, err: np.ndarray) -> np.ndarr
         below = np.maximum(start - 0.25, 0.0)
         g_below = g(below, *args)
         a0 = np.where(g_below > 0, below, 0.0)  # a width that fails (0: ln 1 fails)
-        b0, found = expand_bracket(g, a0, np.maximum(start + 0.25, a0 + 0.25), args,
-                                   limit=_LOG_MAX)
+        b0, found = expand_bracket(g, a0, np.maximum(start + 0.25, a0 + 0.25), args, limit=_LOG_MAX)
         root = find_root(g, a0, b0, args, xtol=1e-12)
         res[idx] = np.where(found, np.exp(root), np.inf)
     out[pos] = res
@@ -580,8 +579,9 @@ def _levels_error(
         return out
     nn, ll, ss, ee = n[pos], l[pos], s_over_a[pos], err[pos]
 
-    def g(u: np.ndarray, nn_: np.ndarray, ll_: np.ndarray, ss_: np.ndarray, ee_: np.ndarray
-          ) -> np.ndarray:
+    def g(
+        u: np.ndarray, nn_: np.ndarray, ll_: np.ndarray, ss_: np.ndarray, ee_: np.ndarray
+    ) -> np.ndarray:
         gap = np.exp(u)  # L - 1
         half = 0.5 / gap  # threshold Delta / 2 in units of a
         if model == "random":
@@ -614,9 +614,6 @@ def _levels_error(
 
 
 # ----------------------------------------------------------------------------- public API
-
-
-
 
 
 def pair_interference(
@@ -956,8 +953,10 @@ def max_active(
         nf, mf, ef = (np.ascontiguousarray(x).reshape(-1) for x in (nv, mv, tv))
         _exact_width(nf)
         res = np.array(
-            [_random_l_max(float(a), float(np.log(e) - np.log(b))) for a, b, e in zip(
-                nf, mf, ef, strict=True)]
+            [
+                _random_l_max(float(a), float(np.log(e) - np.log(b)))
+                for a, b, e in zip(nf, mf, ef, strict=True)
+            ]
         )
         return wrap(res.reshape(nv.shape), scalar)
     r = tv if err_v is None else _r_error(model, tv, np.log(mv))
@@ -1336,8 +1335,9 @@ def distinguishable_levels(
         with np.errstate(divide="ignore"):
             return wrap(1.0 / (tv * sigma_over_a), scalar)
     shape = nv.shape
-    flat = [np.ascontiguousarray(x, dtype=np.float64).reshape(-1)
-            for x in (nv, lv, sigma_over_a, tv)]
+    flat = [
+        np.ascontiguousarray(x, dtype=np.float64).reshape(-1) for x in (nv, lv, sigma_over_a, tv)
+    ]
     if model == "random":
         _exact_width(flat[0])
     levels = _levels_error(model, *flat)

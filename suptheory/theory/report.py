@@ -134,7 +134,10 @@ class Report(ShownAsText):
         ['bits', 'l_max', 'levels', 'log_m_max', 'm_max', 'noise', 'pair_interference']
         """
         inputs: dict[str, FloatOrArray | None] = {
-            "n": self.n, "m": self.m, "l": self.l, "a": self.a
+            "n": self.n,
+            "m": self.m,
+            "l": self.l,
+            "a": self.a,
         }
         if self.error is None:
             inputs["snr"] = self.snr

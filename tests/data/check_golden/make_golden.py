@@ -17,17 +17,21 @@ HERE = Path(__file__).resolve().parent
 #: name -> keyword arguments of ``check`` (``progress=False`` is added)
 CASES: dict[str, dict[str, Any]] = {
     # every source and section: random, trained (all features), packing (no LP polish)
-    "all_sources": dict(n=32, m=128, l=4, trials=5000, coherence_trials=50, train_steps=500,
-                        pack_steps=100, seed=3),
+    "all_sources": dict(
+        n=32, m=128, l=4, trials=5000, coherence_trials=50, train_steps=500, pack_steps=100, seed=3
+    ),
     # random directions only, density given, both parts skipped, default seed
-    "random_only": dict(n=16, m=64, p=0.1, train=False, pack=False, trials=2000,
-                        coherence_trials=20),
+    "random_only": dict(
+        n=16, m=64, p=0.1, train=False, pack=False, trials=2000, coherence_trials=20
+    ),
     # dense features: the toy model represents fewer than m (a note; not censored)
-    "dense_trained": dict(n=8, m=32, p=1.0, trials=2000, coherence_trials=20, train_steps=500,
-                          pack=False, seed=0),
+    "dense_trained": dict(
+        n=8, m=32, p=1.0, trials=2000, coherence_trials=20, train_steps=500, pack=False, seed=0
+    ),
     # a small packing polished by linear programming (m n <= 256), no training
-    "polished_packing": dict(n=4, m=16, l=1, train=False, trials=2000, coherence_trials=20,
-                             pack_steps=100, seed=1),
+    "polished_packing": dict(
+        n=4, m=16, l=1, train=False, trials=2000, coherence_trials=20, pack_steps=100, seed=1
+    ),
 }
 
 
