@@ -57,7 +57,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
 
     r = res.result
     t = np.maximum(r.snapshot_steps.astype(float), 0.8)
-    # the seed with the most plateaus shows the jumps best
+    # the run (seed) with the most plateaus shows the jumps best
     counts = [sum(row.seed == i for row in res.rows) for i in range(seeds)]
     show = int(np.argmax(counts))
     mine = [row for row in res.rows if row.seed == show]

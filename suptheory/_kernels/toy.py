@@ -11,7 +11,7 @@ a deterministic function of ``(key[i], t, j)``: the ``j``-th 64-bit word of that
 output function is a bijective integer hash (Steele, Lea & Flood, "Fast splittable
 pseudorandom number generators", OOPSLA 2014), used here in counter mode -- a pure
 function of its counter, like Philox (Salmon et al., SC 2011). The wrapper draws the keys
-from its seeded ``numpy.random.Generator``, so the seed fully determines every value.
+from its seeded ``numpy.random.Generator``, so the random seed fully determines every value.
 
 Each 64-bit word gives two 32-bit uniforms: the low half decides whether a feature is
 active (``u < p``, the notebook's ``rand <= p`` up to the null event ``u == p``), the high

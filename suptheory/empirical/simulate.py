@@ -81,7 +81,7 @@ __all__ = [
 COUNTS = ("binomial", "poisson", "fixed")
 AMPLITUDES = ("fixed", "uniform")
 
-#: trials per chunk: fixed, so the random stream (and every result) depends only on the seed
+#: trials per chunk: fixed, so the random stream (and every result) depends only on the random seed
 _CHUNK = 16_384
 #: at most this many active features are drawn per chunk (bounds memory for large ``l``)
 _FEATURES_PER_CHUNK = 1 << 21

@@ -552,7 +552,7 @@ def train_toy_models(
     Restarts reuse the same scale. The data come from a counter-based hash inside the
     kernels keyed by numbers drawn from ``as_generator(seed)`` (see
     :mod:`suptheory._kernels.toy`), so one thread trains each instance with numbers that
-    depend only on the seed (which of the kernels' three code paths an instance takes, and
+    depend only on the random seed (which of the kernels' three code paths an instance takes, and
     so which words of the stream it reads, depends only on ``p``, ``m`` and ``n``; the
     final evaluation always uses the per-sample path). Interrupting (Ctrl-C) stops at the
     next chunk of steps and returns the models trained so far, evaluated, with

@@ -16,7 +16,7 @@ Schema (version 1)::
            key TEXT UNIQUE,      -- canonical JSON of the parameters (sorted, counts as ints)
            params TEXT,          -- JSON object of the parameters as given, in grid order
            metrics TEXT,         -- JSON object of the scalar metrics the function returned
-           seed INTEGER,         -- the seed the point was computed with (NULL: none taken)
+           seed INTEGER,         -- the random seed the point was computed with (NULL: none taken)
            function TEXT,        -- "module:qualname" of the function (or NULL)
            version TEXT,         -- suptheory.__version__ that wrote the row
            seconds REAL,         -- wall time of the call (or NULL)

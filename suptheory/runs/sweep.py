@@ -122,7 +122,7 @@ def point_seed(seed: int, point: Mapping[str, Any]) -> int:
     """The seed of one grid point, derived from the sweep's seed and the point's parameters.
 
     The point's key (its canonical JSON, see ``suptheory.runs.store.point_key``) is hashed with
-    SHA-256 into a ``numpy.random.SeedSequence`` spawn key, so the seed depends only on
+    SHA-256 into a ``numpy.random.SeedSequence`` spawn key, so the random seed depends only on
     ``seed`` and the parameters: not on the executor, the order the points run in, or which
     points were already done. It is a non-negative 63-bit int, ready for
     ``numpy.random.default_rng``.
@@ -440,14 +440,14 @@ def sweep(
     the point. Failed points are not stored, so after a fix the rerun computes just them
     and the cancelled ones.
 
-    **Seeds.** A stored row keeps the seed it was computed with. Rerunning into the same
+    **Seeds.** A stored row keeps the random seed it was computed with. Rerunning into the same
     store with another ``seed`` raises ``ValueError`` rather than mixing two sweeps; for
     replicates, add a parameter such as ``rep=[0, 1, 2]`` to the grid.
 
     See Also
     --------
     grid_points : the points of a grid, in the order of the results.
-    point_seed : the seed each point is given.
+    point_seed : the random seed each point is given.
     suptheory.ResultStore : read the stored rows as dicts or a pandas DataFrame.
 
     References
@@ -548,7 +548,7 @@ def _run(
                 raise ValueError(
                     f"the store {store.path!r} holds the point {params} computed with seed "
                     f"{row['seed']}, but this sweep derives seed {seeds[index]} (another "
-                    "sweep seed?); use a new store or the seed it was run with"
+                    "sweep seed?); use a new store or the random seed it was run with"
                 )
             results[index] = {**row["metrics"], **row["arrays"]}
 
