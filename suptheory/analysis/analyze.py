@@ -313,7 +313,7 @@ class EmbeddingReport(ShownAsText):
 
 def _positive_noise(
     W: np.ndarray, R: Any, fused: dict[str, Any] | None, rms_i: np.ndarray, l: float, a: float
-) -> np.ndarray:  # noqa: E741 - THEORY.md's name
+) -> np.ndarray:
     """``sqrt(E Z_i^2)`` with every one of ``l`` random others active at ``+a``.
 
     ``r_i = u_i . sum_j u_j - 1`` (unit rows; zero rows add nothing) from the frame
