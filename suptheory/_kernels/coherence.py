@@ -202,6 +202,22 @@ def row_sumsq_dd(x, out_hi, out_lo):
         out_lo[i] = lo
 
 
+@jit(inline="always")  # numba IR inlining: no call overhead in the inner loops
+def _dd_cos(dh, dl, ih, il, jh, jl):
+    """``(dh + dl) / sqrt((ih + il)(jh + jl))`` in double-double, rounded once to float64."""
+    neg = dh < 0.0
+    if neg:
+        dh = -dh
+        dl = -dl
+    if dh == 0.0 and dl == 0.0:
+        return 0.0
+    ph, pl = _dd_mul(ih, il, jh, jl)
+    rh, rl = _dd_sqrt(ph, pl)
+    qh, ql = _dd_div(dh, dl, rh, rl)
+    c = qh + ql
+    return -c if neg else c
+
+
 @jit
 def pair_cos(x, s_hi, s_lo, i, j):
     """Signed cosine of rows ``i`` and ``j`` of ``x``, exact up to one final rounding.
@@ -224,17 +240,7 @@ def pair_cos(x, s_hi, s_lo, i, j):
     float64
     """
     dh, dl = _dot2(x[i], x[j])
-    neg = dh < 0.0
-    if neg:
-        dh = -dh
-        dl = -dl
-    if dh == 0.0 and dl == 0.0:
-        return 0.0
-    ph, pl = _dd_mul(s_hi[i], s_lo[i], s_hi[j], s_lo[j])
-    rh, rl = _dd_sqrt(ph, pl)
-    qh, ql = _dd_div(dh, dl, rh, rl)
-    c = qh + ql
-    return -c if neg else c
+    return _dd_cos(dh, dl, s_hi[i], s_lo[i], s_hi[j], s_lo[j])
 
 
 # --- rows read in place --------------------------------------------------------------------
@@ -307,17 +313,7 @@ def rows_cos(A, i, B, j):
     Xa, ra, sca, ha, la, _ = A
     Xb, rb, scb, hb, lb, _ = B
     dh, dl = _dot2s(Xa[ra[i]], sca[i], Xb[rb[j]], scb[j])
-    neg = dh < 0.0
-    if neg:
-        dh = -dh
-        dl = -dl
-    if dh == 0.0 and dl == 0.0:
-        return 0.0
-    ph, pl = _dd_mul(ha[i], la[i], hb[j], lb[j])
-    rh, rl = _dd_sqrt(ph, pl)
-    qh, ql = _dd_div(dh, dl, rh, rl)
-    c = qh + ql
-    return -c if neg else c
+    return _dd_cos(dh, dl, ha[i], la[i], hb[j], lb[j])
 
 
 @jit(inline="always")  # numba IR inlining: no call overhead in the inner loops
