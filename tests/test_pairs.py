@@ -93,7 +93,7 @@ def test_quantiles_exact_on_every_path(monkeypatch, path):
     from suptheory.analysis import pairs as P
 
     monkeypatch.setattr(P, "_COLLECT_CAP", 2**18)
-    monkeypatch.setattr(P, "_SAMPLE_ROWS", 1000)
+    monkeypatch.setattr(P, "_SAMPLE_PAIRS", 2**15)
     if path == "histogram":
         monkeypatch.setattr(P, "_predict_bands", lambda *a, **k: None)
     elif path == "missed":
@@ -183,3 +183,25 @@ small = arrays(
 def test_small_matrices_with_many_ties(W, top_k):
     s = pair_statistics(W, top_k=top_k, thresholds=[0.5, 1.0], progress=False, block=7)
     check_against_brute(W, s, (0.5, 1.0), top_k, decimals=12)
+
+
+def test_one_pass_quantiles_survive_a_shared_direction(monkeypatch):
+    """Rows that differ a lot (a shared direction: some rows overlap everything) do not widen
+    the predicted bands: every row is in the sample alike, so the row effects cancel and the
+    quantiles still take one pass, with numpy.quantile's values."""
+    from suptheory.analysis import pairs as P
+
+    rng = np.random.default_rng(8)
+    W = (rng.standard_normal((3000, 16)) + 0.5 * rng.standard_normal(16)).astype(np.float32)
+    total = 3000 * 2999 // 2
+    monkeypatch.setattr(P, "_COLLECT_CAP", int(0.1 * total))  # bands may hold 5% of pairs
+    monkeypatch.setattr(P, "_SAMPLE_PAIRS", 2**16)
+    seen = []
+    real = P._exact_quantiles
+    monkeypatch.setattr(P, "_exact_quantiles", lambda *a, **k: seen.append(1) or real(*a, **k))
+    q = (0.1, 0.5, 0.99)
+    s = pair_statistics(W, quantiles=q, progress=False, block=256)
+    assert not seen  # one pass
+    _, A, _ = brute(W)
+    a = A[np.triu_indices(len(W), 1)]
+    np.testing.assert_allclose(list(s.quantiles.values()), np.quantile(a, q), rtol=1e-12)

@@ -289,27 +289,25 @@ def _kth_many(levels: list[Any], idx: np.ndarray, ranks: list[int]) -> list[floa
     """
     values_of, err = levels[0]
     approx = values_of(idx)
-    if err == 0.0:
+    if err == 0.0 or len(approx) == 0:
         part = np.partition(approx, ranks)
         return [float(part[r]) for r in ranks]
-    order = np.argsort(approx, kind="stable")
-    srt = approx[order]
-    wins = [
-        (
-            int(np.searchsorted(srt, srt[r] - 2.0 * err, side="left")),
-            int(np.searchsorted(srt, srt[r] + 2.0 * err, side="right")),
-        )
-        for r in ranks
-    ]
+    # the ranks' approximations by a multi-select (linear time), then a window of 2 err
+    # either side of each (windows that overlap together): the values below a window are
+    # strictly below its ranks
+    part = np.partition(approx, ranks)
+    v = [float(part[r]) for r in ranks]
     out: list[float] = []
     t = 0
     while t < len(ranks):
-        lo, hi = wins[t]
+        a, z = v[t] - 2.0 * err, v[t] + 2.0 * err
         u = t + 1
-        while u < len(ranks) and wins[u][0] < hi:
-            hi = max(hi, wins[u][1])
+        while u < len(ranks) and v[u] - 2.0 * err <= z:
+            z = max(z, v[u] + 2.0 * err)
             u += 1
-        out += _kth_many(levels[1:], idx[order[lo:hi]], [r - lo for r in ranks[t:u]])
+        inside = np.flatnonzero((approx >= a) & (approx <= z))
+        below = int(np.count_nonzero(approx < a))
+        out += _kth_many(levels[1:], idx[inside], [r - below for r in ranks[t:u]])
         t = u
     return out
 
@@ -333,8 +331,10 @@ def _bands(hist: np.ndarray, ranks: np.ndarray, err: float) -> tuple[np.ndarray,
 
 #: the one-pass quantiles expect to collect at most half this many pairs (20 bytes each)
 _COLLECT_CAP = 2**23
-#: rows of each of the two random sets whose pairs predict the bands of one-pass quantiles
-_SAMPLE_ROWS = 1024
+#: about this many pairs in the sample that predicts the bands of one-pass quantiles
+_SAMPLE_PAIRS = 2**21
+#: standard errors either side of a predicted order statistic that its band spans
+_BAND_SE = 4.5
 
 
 def _quantile_ranks(q: np.ndarray, total: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -343,50 +343,60 @@ def _quantile_ranks(q: np.ndarray, total: int) -> tuple[np.ndarray, np.ndarray, 
     return h, lo, np.unique(np.concatenate([lo, np.minimum(lo + 1, total - 1)]))
 
 
+def _sample_pairs(R: RowSet, threads: int | None) -> np.ndarray:
+    """Screened ``|cos|`` of a balanced sample of pairs: every row in exactly ``2 D`` of them.
+
+    The rows in a random cyclic order ``t = 0, ..., k - 1``; the sample is the pairs
+    ``(t, t + d mod k)``, ``d = 1, ..., D`` (blocks of rows against the next rows: small
+    GEMMs, from which the band of the ``D`` diagonals is kept). Write
+    ``1[|cos_ij| <= x] = F(x) + g(i) + g(j) + h(i, j)`` (Hoeffding): the row effects ``g``
+    sum to zero over all rows, so in a sample where every row counts alike they cancel
+    exactly, and the sample's fraction below ``x`` errs only by the pair terms, a standard
+    error ``sqrt(F (1 - F) / pairs)`` however much the rows differ (a shared direction makes
+    some rows overlap everything).
+    """
+    k, n = len(R), R.n
+    D = int(np.clip(_SAMPLE_PAIRS // max(k, 1), 1, max(1, (k - 1) // 2)))
+    L = max(D, 64)  # rows per GEMM, against the L + D - 1 rows after the first
+    rng = np.random.default_rng(0x5EED)  # any sample gives the same (exact) answer
+    perm = rng.permutation(k)
+    ext = np.concatenate([perm, perm[: L + D]])  # cyclic
+    P = RowSet(R.X, R.rid[ext], R.sc[ext], R.s_hi[ext], R.s_lo[ext], R.rn[ext], R.keep, (), R.m, n)
+    buf = np.empty((L + D, n), np.float32)
+    vals = np.empty((k, D), np.float32)
+    diag = np.arange(L)[:, None] + np.arange(1, D + 1)[None, :]
+    with num_threads(threads):
+        for s0 in range(0, k, L):
+            rows = min(L, k - s0)
+            U = P.unit_block(s0, s0 + L + D, buf)
+            G = U[:rows] @ U[1 : L + D].T  # column c is row s0 + 1 + c
+            vals[s0 : s0 + rows] = G[np.arange(rows)[:, None], diag[:rows] - 1]
+    return np.abs(vals.reshape(-1))
+
+
 def _predict_bands(
     R: RowSet, ranks: np.ndarray, total: int, err: float, threads: int | None
 ) -> tuple[np.ndarray, np.ndarray] | None:
     """Bands of screened values that hold the pairs of ``ranks``, predicted from a sample.
 
-    The sample is every pair between two random sets of rows (one small GEMM: random pairs
-    would each cost a trip to memory). Its quantiles give each order statistic to a standard
-    error estimated from the sample itself (the spread of the rows' and columns' fractions
-    below it, Hoeffding's decomposition); the bands, five standard errors either side and
-    ``2 err`` wider, are checked after the pass (:func:`_select_ranks`), so a sample that
-    misleads costs time, never exactness. ``None`` when the bands would hold more than half
-    ``_COLLECT_CAP`` pairs (then the quantiles take a second pass over the tiles).
+    The sample (:func:`_sample_pairs`) gives each order statistic to a standard error
+    ``sqrt(F (1 - F) / pairs)``; the bands, ``_BAND_SE`` standard errors either side and
+    ``3 err`` wider (the sample is screened too), are checked after the pass
+    (:func:`_select_ranks`), so a sample that misleads costs time (a second pass), never
+    exactness. ``None`` when the bands would hold more than half ``_COLLECT_CAP``
+    pairs (then the quantiles take a second pass over the tiles).
     """
     if total <= _COLLECT_CAP // 2:
         return np.array([-np.inf]), np.array([np.inf])
-    k = len(R)
-    s = min(k, _SAMPLE_ROWS)
-    rng = np.random.default_rng(0x5EED)  # any sample gives the same (exact) answer
-    S = np.sort(rng.choice(k, s, replace=False))
-    T = np.sort(rng.choice(k, s, replace=False))
-    vs = np.empty((s, R.n), np.float32)
-    vt = np.empty((s, R.n), np.float32)
-    with num_threads(threads):
-        for rows, out in ((S, vs), (T, vt)):
-            for r0 in range(0, s, 1):
-                R.unit_block(int(rows[r0]), int(rows[r0]) + 1, out[r0:])
-    C = np.abs(vs @ vt.T).astype(np.float64)
-    C[S[:, None] == T[None, :]] = np.nan  # a row with itself is no pair
-    flat = np.sort(C[np.isfinite(C)])
+    flat = np.sort(_sample_pairs(R, threads)).astype(np.float64)
     ns = len(flat)
-    qr = ranks / max(total - 1, 1)
-    x = flat[np.clip(np.round(qr * (ns - 1)).astype(np.int64), 0, ns - 1)]
-    with np.errstate(invalid="ignore"):
-        below = C[None, :, :] <= x[:, None, None] if len(x) * C.size <= 2**26 else None
-    if below is None:
+    if ns < 2:
         return None
-    valid = np.isfinite(C)
-    f_rows = (below & valid).sum(axis=2) / valid.sum(axis=1)
-    f_cols = (below & valid).sum(axis=1) / valid.sum(axis=0)
-    var = f_rows.var(axis=1) / s + f_cols.var(axis=1) / s + qr * (1.0 - qr) / ns
-    delta = 5.0 * np.sqrt(var) + 2.0 / ns
+    qr = ranks / max(total - 1, 1)
+    var = qr * (1.0 - qr) / ns + 0.25 / ns**2
+    delta = _BAND_SE * np.sqrt(var) + 2.0 / ns
     ilo = np.floor((qr - delta) * (ns - 1)).astype(np.int64)
     ihi = np.ceil((qr + delta) * (ns - 1)).astype(np.int64)
-    # + err: the sample is screened too
     lo = np.where(ilo >= 0, flat[np.clip(ilo, 0, ns - 1)] - 3.0 * err, -np.inf)
     hi = np.where(ihi <= ns - 1, flat[np.clip(ihi, 0, ns - 1)] + 3.0 * err, np.inf)
     blo, bhi = _merge_bands(lo, hi)
@@ -433,7 +443,10 @@ def _select_ranks(
     ``None`` if a band does not provably hold a rank's pairs (a predicted band that missed).
     """
     ii, jj, vals, below = band
-    which = np.searchsorted(blo, vals, side="right") - 1
+    # the band of each pair (bands are disjoint, their ends float32: exact comparisons)
+    which = np.zeros(len(vals), np.int64)
+    for edge in blo[1:]:
+        which += vals >= np.float32(edge)
     Rk = R.kernel
 
     def float64_of(idx: np.ndarray) -> np.ndarray:
@@ -466,7 +479,7 @@ def _select_ranks(
         local = [r - int(below[t]) for r in rs]
         if local[-1] >= len(sub):
             return None
-        srt = np.sort(vals[sub]).astype(np.float64)
+        srt = np.partition(vals[sub], local).astype(np.float64)
         # each rank's screened value must lie 2 err inside the band: then every pair outside
         # the band is strictly on its side (exact values within err of the screened ones)
         for r in local:
