@@ -173,3 +173,12 @@ def test_estimate():
     e = D.estimate_analysis_time(1_000_000, 2304, workers=100, measure=True, seconds=0.5)
     assert e.measured and e.tile_rate > 0 and e.seconds_distributed == e.seconds / 100
     assert "on 100 such workers" in str(e)
+
+
+def test_estimate_counts_the_quantiles_second_pass_only_where_it_is_taken():
+    assert D.estimate_analysis_time(30_522, 384, measure=False).passes == 1.0
+    assert D.estimate_analysis_time(1_000_000, 2304, measure=False).passes == 2.0
+    assert D.estimate_analysis_time(1_000_000, 2304, measure=False, quantiles=()).passes == 1.0
+    assert D.estimate_analysis_time(1_000_000, 2304, measure=False, passes=3).passes == 3.0
+    with pytest.raises(ValueError, match="passes"):
+        D.estimate_analysis_time(10, 4, measure=False, passes=float("nan"))

@@ -205,3 +205,22 @@ def test_one_pass_quantiles_survive_a_shared_direction(monkeypatch):
     _, A, _ = brute(W)
     a = A[np.triu_indices(len(W), 1)]
     np.testing.assert_allclose(list(s.quantiles.values()), np.quantile(a, q), rtol=1e-12)
+
+
+@pytest.mark.parametrize("cap", [2**18, 2**12])
+def test_quantile_passes_predicts_the_passes(monkeypatch, cap):
+    """quantile_passes (what --estimate counts) says whether the quantiles took a second
+    pass: none when the predicted bands fit the collection cap, one when they do not."""
+    from suptheory.analysis import pairs as P
+
+    monkeypatch.setattr(P, "_COLLECT_CAP", cap)
+    seen = []
+    real = P._exact_quantiles
+    monkeypatch.setattr(P, "_exact_quantiles", lambda *a, **k: seen.append(1) or real(*a, **k))
+    W = np.random.default_rng(5).standard_normal((1500, 16)).astype(np.float32)
+    expected = P.quantile_passes(1500, [0.5])
+    assert expected == (1 if cap == 2**12 else 0)
+    s = pair_statistics(W, quantiles=[0.5], progress=False)
+    assert len(seen) == expected
+    _, A, _ = brute(W)
+    assert s.quantiles[0.5] == pytest.approx(np.quantile(A[np.triu_indices(1500, 1)], 0.5), 1e-12)

@@ -358,9 +358,11 @@ def analyze(
 
     One screened pass over all pairs (:func:`suptheory.pair_statistics`) gives the exact
     coherence, every feature's largest overlap and nearest neighbour, the top pairs and
-    threshold counts; a second, the exact quantiles of ``|cos|``; the per-feature rms overlap
-    comes from the frame operator (:func:`suptheory.rms_overlap`). The toy-model metrics
-    ``D*`` and ``D_i``, and sets them beside the law of ``k`` random directions in ``R^n``
+    threshold counts, and collects the pairs near the wanted order statistics of ``|cos|``
+    for their exact quantiles (beyond about 45,000 features, a second pass collects them);
+    the per-feature rms overlap comes from the frame operator
+    (:func:`suptheory.rms_overlap`). It adds the toy-model metrics ``D*`` and ``D_i``, and
+    sets them beside the law of ``k`` random directions in ``R^n``
     (see the theory page of the docs) and the best lower bound. The packing score
 
     .. math::

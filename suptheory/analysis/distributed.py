@@ -483,7 +483,8 @@ class AnalysisEstimate:
         Pairs per second one machine screened (measured on a tile of width ``n``, with the
         per-feature statistics, all its threads).
     passes : float
-        Passes over the pairs (2: ``analyze``'s statistics and its exact quantiles).
+        Passes over the pairs: 1 for ``analyze``'s statistics, one more where its exact
+        quantiles cannot be collected in the same pass (about ``m > 45,000``).
     seconds : float
         Predicted wall time on this machine.
     workers : int
@@ -530,28 +531,40 @@ def estimate_analysis_time(
     *,
     workers: int = 1,
     measure: bool = True,
-    passes: float = 2.0,
+    passes: float | None = None,
     seconds: float = 3.0,
+    quantiles: Any = (0.5, 0.99),
 ) -> AnalysisEstimate:
     """Predict the wall time of :func:`suptheory.analyze` on an ``(m, n)`` dictionary.
 
     Screens random tiles of width ``n`` with the per-feature statistics (the first pass of
     :func:`~suptheory.pair_statistics`) on all of this machine's threads for about
-    ``seconds``, and scales the rate to the ``m (m - 1) / 2`` pairs and ``passes`` passes
-    (2 with the default exact quantiles; 1 without them), then divides by ``workers``
-    machines like this one (the ideal: each worker maps the file and screens its block
-    rows; the per-row data is ``O(m)``).
+    ``seconds``, and scales the rate to the ``m (m - 1) / 2`` pairs and ``passes`` passes,
+    then divides by ``workers`` machines like this one (the ideal: each worker maps the
+    file and screens its block rows; the per-row data is ``O(m)``). By default ``passes``
+    follows ``quantiles`` (``analyze``'s): one pass, and a second where the exact quantiles
+    of that many pairs cannot be collected in the first (about ``m > 45,000``;
+    :func:`suptheory.analysis.pairs.quantile_passes`).
 
     Examples
     --------
     >>> e = estimate_analysis_time(1_000_000, 2304, workers=100, measure=False)
-    >>> e.pairs, e.measured
-    (499999500000, False)
+    >>> e.pairs, e.passes, e.measured
+    (499999500000, 2.0, False)
+    >>> estimate_analysis_time(30_522, 384, measure=False).passes
+    1.0
     """
     m = check_int(m, "m", low=2)
     n = check_int(n, "n", low=1)
     workers = check_int(workers, "workers", low=1)
     pairs = m * (m - 1) // 2
+    if passes is None:
+        from suptheory.analysis.pairs import quantile_passes
+
+        passes = 1.0 + quantile_passes(m, quantiles)
+    passes = float(passes)
+    if not (math.isfinite(passes) and passes > 0):
+        raise ValueError(f"passes must be a finite number > 0; got {passes!r}")
     if measure:
         rate = _measure_rate(n, seconds)
     else:

@@ -357,7 +357,7 @@ def _sample_pairs(R: RowSet, threads: int | None) -> np.ndarray:
     """
     k, n = len(R), R.n
     D = int(np.clip(_SAMPLE_PAIRS // max(k, 1), 1, max(1, (k - 1) // 2)))
-    L = max(D, 64)  # rows per GEMM, against the L + D - 1 rows after the first
+    L = max(D, 128)  # rows per GEMM, against the L + D - 1 rows after the first
     rng = np.random.default_rng(0x5EED)  # any sample gives the same (exact) answer
     perm = rng.permutation(k)
     ext = np.concatenate([perm, perm[: L + D]])  # cyclic
@@ -365,13 +365,30 @@ def _sample_pairs(R: RowSet, threads: int | None) -> np.ndarray:
     buf = np.empty((L + D, n), np.float32)
     vals = np.empty((k, D), np.float32)
     diag = np.arange(L)[:, None] + np.arange(1, D + 1)[None, :]
-    with num_threads(threads):
+    with num_threads(threads), _blas_threads(1):  # small GEMMs: threads would only wait
         for s0 in range(0, k, L):
             rows = min(L, k - s0)
             U = P.unit_block(s0, s0 + L + D, buf)
             G = U[:rows] @ U[1 : L + D].T  # column c is row s0 + 1 + c
             vals[s0 : s0 + rows] = G[np.arange(rows)[:, None], diag[:rows] - 1]
     return np.abs(vals.reshape(-1))
+
+
+def quantile_passes(k: int, quantiles: Any) -> int:
+    """Passes over all pairs the exact quantiles of ``k`` rows are expected to add: 0 or 1.
+
+    None when the pass of the other statistics can collect the pairs of the bands that a
+    sample predicts (:func:`_predict_bands`: at most half ``_COLLECT_CAP`` pairs expected),
+    one otherwise (the first pass counts a histogram, a second collects its bands' pairs).
+    A prediction: a sample that misleads adds the second pass.
+    """
+    q = np.atleast_1d(np.asarray(quantiles, dtype=np.float64))
+    total = k * (k - 1) // 2
+    if q.size == 0 or total <= _COLLECT_CAP // 2:
+        return 0
+    ns = k * int(np.clip(_SAMPLE_PAIRS // max(k, 1), 1, max(1, (k - 1) // 2)))
+    frac = float(np.sum(2.0 * _BAND_SE * np.sqrt(q * (1.0 - q) / ns) + 4.0 / ns))
+    return 0 if frac * total <= _COLLECT_CAP / 2 else 1
 
 
 def _predict_bands(

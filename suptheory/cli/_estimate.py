@@ -16,8 +16,7 @@ def run_estimate(args: argparse.Namespace) -> int:
 
     W = load_embedding(args.file, key=args.key, mmap=True)
     m, n = (W.shape[1], W.shape[0]) if args.transpose else W.shape
-    passes = 2.0 if args.quantiles else 1.0
-    e = estimate_analysis_time(m, n, workers=args.workers, passes=passes)
+    e = estimate_analysis_time(m, n, workers=args.workers, quantiles=args.quantiles or ())
     if args.json:
         print(
             json.dumps(
