@@ -259,9 +259,23 @@ def test_zero_active_and_single_feature():
     assert st_.min_width(1e4, 0, model="linsefors") == 0.0
     for model in ("linsefors", "worst", "optimal"):
         assert st_.interference(768, 1, 0, model=model) == 0.0
-        assert st_.max_active(768, 1, model=model) == math.inf
+        assert st_.max_active(768, 1, model=model) == 0.0  # no other feature to be active
     for model in ("optimal", "packing"):
-        assert st_.max_active(768, 700, model=model) == math.inf  # m <= n: orthogonal
+        assert st_.max_active(768, 700, model=model) == 699.0  # m <= n: all the others
+
+
+@pytest.mark.parametrize("model", CAPS)
+def test_max_active_never_exceeds_the_other_features(model):
+    """max_active returned l > m - 1 (inf for m <= n): more active than there are features."""
+    kw = {} if model == "l1" else {"snr": 0.5}
+    for n, m in [(768, 100), (768, 2), (4096, 1000.5), (10, 1e6)]:
+        got = st_.max_active(n, m, model=model, **kw)
+        assert 0 <= got <= m - 1
+    grid = st_.max_active(np.array([768, 768]), np.array([100, 1e6]), model=model, **kw)
+    assert grid.shape == (2,) and grid[0] <= 99
+    if model != "l1":
+        got = st_.max_active(768, 100, model=model, error=0.4)
+        assert got <= 99 and isinstance(got, float)
 
 
 def test_random_snr_capacity_does_not_depend_on_m():
@@ -299,10 +313,15 @@ def test_interference_monotone(model, n, m, l, k):
 @pytest.mark.parametrize("model", CAPS)
 @given(n=widths_, m=feats_, s=snrs, k=st.floats(1.01, 10))
 def test_max_active_monotone(model, n, m, s, k):
+    # before its cap at m - 1 it falls with m (the cap itself grows with m)
+    from suptheory.theory.readout import _max_active_uncapped
+
     kw = {} if model == "l1" else {"snr": s}
     f = lambda **o: st_.max_active(**{"n": n, "m": m, "model": model, **kw, **o})  # noqa: E731
+    g = lambda **o: _max_active_uncapped(**{"n": n, "m": m, "model": model, **kw, **o})  # noqa: E731
     _mono(f, {}, {"n": n * k}, +1)
-    _mono(f, {}, {"m": m * k}, -1)
+    _mono(g, {}, {"m": m * k}, -1)
+    assert f() == min(g(), m - 1)
     if model != "l1":
         _mono(f, {}, {"snr": s * k}, -1)
 

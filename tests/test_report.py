@@ -161,3 +161,27 @@ def test_a_report_shows_its_table_in_notebooks_and_as_a_frame():
     assert frame.loc["random", "noise"] == r.noise["random"]
     with pytest.raises(ValueError, match="one layer"):
         calculate([768, 1024], 24576, 32).to_frame()
+
+
+def test_error_table_says_which_error_and_reads_as_words():
+    """calc --error printed m_max = 0.1358, negative bits, and left the reader to guess which
+    error (any of the m read-outs, or one) each column bounds."""
+    r = calculate(5, 10_000, 300, error=0.05)
+    text = str(r)
+    assert "[rms noise: what a typical read-out hears; l_max, m_max: any of the m read-outs " in text
+    assert "proxies: the worst pair, as if every pair were that large; l_max, m_max, levels: " in text
+    rows = {line.split()[0]: line for line in text.splitlines() if line.split()}
+    assert r.m_max["random"] < 1 and "none fit" in rows["random"]
+    assert r.levels["linsefors"] < 2 and "< 2" in rows["linsefors"] and "< 1" in rows["linsefors"]
+    assert not any(line.split()[0] == "-" for line in text.splitlines() if line.split())
+    # the numbers themselves stay numbers
+    assert r.to_dict()["models"]["random"]["m_max"] == r.m_max["random"]
+    # where things fit, the numbers are printed
+    ok = str(calculate(768, 16384, 5, error=0.01))
+    random_row = next(line for line in ok.splitlines() if line.startswith("random "))
+    assert "none fit" not in random_row and "< 2" not in random_row
+
+def test_l_max_never_exceeds_the_other_features():
+    r = calculate(768, 500, 3)
+    for model in r.models:
+        assert r.l_max[model] <= 499

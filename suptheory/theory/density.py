@@ -14,7 +14,7 @@ from numpy.typing import ArrayLike
 
 from suptheory._validate import as_real, broadcast
 from suptheory.theory._types import CapacityModel, FloatOrArray, wrap
-from suptheory.theory.readout import CAPACITY_MODELS, _model, max_active
+from suptheory.theory.readout import CAPACITY_MODELS, _max_active_uncapped, _model
 
 __all__ = ["capacity_at_density"]
 
@@ -90,7 +90,9 @@ def capacity_at_density(
         # ln l_max(n, e^x) - ln(p e^x): decreasing in x; +inf where l_max is infinite
         with np.errstate(divide="ignore", over="ignore"):
             lmax = np.asarray(
-                max_active(nv, np.exp(x), None if model == "l1" else sv, model, q=q),
+                _max_active_uncapped(
+                    nv, np.exp(x), None if model == "l1" else sv, model, q=q
+                ),
                 dtype=np.float64,
             )
             diff: np.ndarray = np.log(lmax) - np.log(pv) - x

@@ -899,8 +899,10 @@ def max_active(
     its integer part is the largest whole number of active features that meets the budget,
     and between integers the law mixes the two neighbours (module docstring). For
     ``model="l1"``: ``l_max = n rho(min(1, n / m))`` with the Donoho--Tanner threshold of
-    non-negative features. ``inf`` where ``eps = 0`` (``m = 1``; ``m <= n`` under
-    ``optimal``).
+    non-negative features. The answer is at most ``m - 1``: ``l`` counts the *other*
+    features active with the one read, and there are no more than ``m - 1`` of them (so
+    ``m - 1`` where ``eps = 0``: ``m = 1``, or ``m <= n`` under ``optimal``, where every
+    feature can be active at once).
 
     Parameters
     ----------
@@ -939,7 +941,26 @@ def max_active(
     3.03
     >>> round(max_active(768, 1e6, model="optimal"), 1)
     768.6
+    >>> max_active(768, 500, model="optimal")   # an orthonormal set: all 499 others
+    499.0
     """
+    res = _max_active_uncapped(n, m, snr, model, error=error, q=q)
+    mv = _m(m)
+    with np.errstate(invalid="ignore"):
+        capped = np.minimum(np.asarray(res, dtype=np.float64), np.asarray(mv) - 1.0)
+    return wrap(capped, np.ndim(capped) == 0)
+
+
+def _max_active_uncapped(
+    n: ArrayLike,
+    m: ArrayLike,
+    snr: ArrayLike | None = None,
+    model: CapacityModel = "random",
+    *,
+    error: ArrayLike | None = None,
+    q: float = 0.5,
+) -> FloatOrArray:
+    """:func:`max_active` before its cap at ``m - 1`` (the fixed point of the density form)."""
     model = _model(model, CAPACITY_MODELS)
     qv = _q(q)
     snr_v, err_v = _budget(snr, error, model)

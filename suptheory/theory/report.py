@@ -173,10 +173,8 @@ class Report(ShownAsText):
             present = [k for k in group if k in self.models]
             if not present:
                 continue
-            rows.append(f"[{label}]")
-            rows.extend(
-                [k, *(num(getattr(self, f)[k]) for f in _FIELDS), _ABOUT[k]] for k in present
-            )
+            rows.append(f"[{label}{self._which_error(group)}]")
+            rows.extend([k, *(self._cell(f, k) for f in _FIELDS), _ABOUT[k]] for k in present)
         table = render_table(head, rows, align="l" + "r" * len(_FIELDS) + "l")
         rule = "=" * max(len(title), *(len(t) for t in table))
         q_note = "median" if self.q == 0.5 else f"q = {self.q:g} quantile"
@@ -194,6 +192,32 @@ class Report(ShownAsText):
             "already is a worst case over pairs)",
         ]
         return "\n".join([title, rule, table[0], "-" * len(rule), *table[1:], rule, *notes])
+
+    def _which_error(self, group: tuple[str, ...]) -> str:
+        """Under ``error``: which error each group's columns bound, said in its heading."""
+        if self.error is None:
+            return ""
+        if group == RMS_MODELS:
+            return "; l_max, m_max: any of the m read-outs wrong; levels: one read-out"
+        if group == PROXY_MODELS:
+            return "; l_max, m_max, levels: one read-out wrong"
+        return "; l_max, m_max: exact recovery, no error"
+
+    def _cell(self, name: str, model: CapacityModel) -> str:
+        """One entry of the text table: counts below their meaning said in words."""
+        value = getattr(self, name)[model]
+        if value is not None and np.isfinite(value):
+            if name == "m_max" and value < 1.0:
+                return "none fit"  # not even one feature meets the budget
+            # under error, fewer than 2 levels: not even on/off is read within the budget
+            # (under snr, levels is Linsefors's ratio a / (snr noise), printed as it is)
+            levels = self.levels[model]
+            if self.error is not None and levels is not None and levels < 2.0:
+                if name == "levels":
+                    return "< 2"
+                if name == "bits":
+                    return "< 1"
+        return format_number(value)
 
 
 def calculate(

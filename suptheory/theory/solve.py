@@ -338,7 +338,8 @@ def _dispatch(
         if target == "m":
             why = "m is unbounded (l = 0) or l > n, which no m allows"
             return _arr(readout.max_features(g["n"], g["l"], model="l1")), why
-        return _arr(readout.max_active(g["n"], g["m"], model="l1")), ""
+        # the relation's root, uncapped: a root above m - 1 is no solution (checked after)
+        return _arr(readout._max_active_uncapped(g["n"], g["m"], model="l1")), ""
     if kind == "noise":
         return _solve_noise(target, model, g, q)
     if target == "snr":
@@ -372,7 +373,8 @@ def _capacity(
             else "no count of features meets it, or none is excluded (no bound caps m)"
         )
         return _arr(res), why
-    res = readout.max_active(g["n"], g["m"], snr, model, error=error, q=q)
+    # the relation's root, uncapped: a root above m - 1 is no solution (checked after)
+    res = readout._max_active_uncapped(g["n"], g["m"], snr, model, error=error, q=q)
     return _arr(res), "there is no interference at these n, m"
 
 
