@@ -168,8 +168,8 @@ def test_error_table_says_which_error_and_reads_as_words():
     error (any of the m read-outs, or one) each column bounds."""
     r = calculate(5, 10_000, 300, error=0.05)
     text = str(r)
-    assert "[rms noise: what a typical read-out hears; l_max, m_max: any of the m read-outs " in text
-    assert "proxies: the worst pair, as if every pair were that large; l_max, m_max, levels: " in text
+    assert "read-out hears; l_max, m_max: any of the m read-outs wrong; levels: one" in text
+    assert "that large; l_max, m_max, levels: one read-out wrong]" in text
     rows = {line.split()[0]: line for line in text.splitlines() if line.split()}
     assert r.m_max["random"] < 1 and "none fit" in rows["random"]
     assert r.levels["linsefors"] < 2 and "< 2" in rows["linsefors"] and "< 1" in rows["linsefors"]
@@ -180,6 +180,7 @@ def test_error_table_says_which_error_and_reads_as_words():
     ok = str(calculate(768, 16384, 5, error=0.01))
     random_row = next(line for line in ok.splitlines() if line.startswith("random "))
     assert "none fit" not in random_row and "< 2" not in random_row
+
 
 def test_l_max_never_exceeds_the_other_features():
     r = calculate(768, 500, 3)

@@ -90,9 +90,7 @@ def capacity_at_density(
         # ln l_max(n, e^x) - ln(p e^x): decreasing in x; +inf where l_max is infinite
         with np.errstate(divide="ignore", over="ignore"):
             lmax = np.asarray(
-                _max_active_uncapped(
-                    nv, np.exp(x), None if model == "l1" else sv, model, q=q
-                ),
+                _max_active_uncapped(nv, np.exp(x), None if model == "l1" else sv, model, q=q),
                 dtype=np.float64,
             )
             diff: np.ndarray = np.log(lmax) - np.log(pv) - x
