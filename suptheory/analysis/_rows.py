@@ -103,6 +103,17 @@ class RowSet:
         """The tuple the kernels take: ``(X, rid, sc, s_hi, s_lo, rn)``."""
         return (self.X, self.rid, self.sc, self.s_hi, self.s_lo, self.rn)
 
+    @property
+    def in_place(self) -> bool:
+        """Whether the rows are read from ``W`` itself (not a prescaled copy)."""
+        return bool(self.X.shape[0] == self.m)
+
+    def unit64(self, r0: int, r1: int) -> np.ndarray:
+        """Float64 unit rows ``r0 <= i < r1`` (a block: no copy of the whole ``W``)."""
+        w = np.asarray(self.X[self.rid[r0:r1]], dtype=np.float64)
+        out: np.ndarray = (w * self.sc[r0:r1, None]) / self.rn[r0:r1, None]
+        return out
+
     def unit_block(self, r0: int, r1: int, out: np.ndarray) -> np.ndarray:
         """Float32 unit rows ``r0 <= i < r1`` into ``out`` (a view of its first rows)."""
         _k.unit_block(self.kernel, r0, r1, out)

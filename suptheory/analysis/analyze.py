@@ -506,7 +506,8 @@ def analyze(
 
     d = fused["feature_dimensionality"] if fused else _metrics.feature_dimensionality(W)
     norms = fused["row_norms"] if fused else _metrics.row_norms(W)
-    fro2 = float(np.sum(norms.astype(np.float64) ** 2))
+    with np.errstate(over="ignore"):  # inf only where the true value overflows
+        fro2 = float(np.sum(norms.astype(np.float64) ** 2))
     dstar = fused["dimensions_per_feature"] if fused else None
     if dstar is None:
         dstar = _metrics.dimensions_per_feature(W)

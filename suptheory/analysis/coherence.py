@@ -489,21 +489,44 @@ def overlap_histogram(
     """
     W = _embedding(W)
     edges = _edges(bins)
-    U, _ = _unit_rows(W)
-    return _histogram_unit(U, edges, threads, block, progress), edges
-
-
-def _histogram_unit(
-    U: np.ndarray, edges: np.ndarray, threads: Any, block: Any, progress: bool
-) -> np.ndarray:
-    b = _block(block, len(U), 8)
+    R = row_set(W, _threads(threads))
+    b = _block(block, len(R), 8)
     # per-slot integer counts (memory 8 x bins), summed at the end: exact in any order
     part = np.zeros((8, len(edges) - 1), dtype=np.int64)
     with num_threads(_threads(threads)):
-        for r0, G in _pair_blocks(U, b, "overlap histogram", progress):
-            _k.histogram_block(G, r0, r0, edges, part)
+        if R.in_place:  # tiles of float64 unit rows made from W in place: no copy of W
+            for r0, c0, G in _row_set_tiles(R, b, "overlap histogram", progress):
+                _k.histogram_block(G, r0, c0, edges, part)
+        else:  # float64 rows below 2^-1022: the prescaled unit rows
+            U, _ = _unit_rows(W)
+            for r0, G in _pair_blocks(U, b, "overlap histogram", progress):
+                _k.histogram_block(G, r0, r0, edges, part)
     counts: np.ndarray = part.sum(axis=0)
-    return counts
+    return counts, edges
+
+
+def _row_set_tiles(
+    R: RowSet, block: int, desc: str, progress: bool
+) -> Iterator[tuple[int, int, np.ndarray]]:
+    """Yield ``(r0, c0, G)``: float64 cosines of rows ``r0:r0+block`` with columns from ``c0``.
+
+    The unit rows of each tile are made from the row set in place (memory ``O(block n)``);
+    tiles cover every pair ``j > i`` (and some ``j <= i``, which the caller skips).
+    """
+    k = len(R)
+    width = max(block, 4096)
+    total = k * (k - 1) // 2
+    with progress_bar(
+        total, desc, progress and total >= 2**25, unit="pair", unit_scale=True
+    ) as bar:
+        for r0 in range(0, k, block):
+            r1 = min(k, r0 + block)
+            Ur = R.unit64(r0, r1)
+            for c0 in range(r0, k, width):
+                c1 = min(k, c0 + width)
+                Uc = R.unit64(c0, c1)
+                yield r0, c0, Ur @ Uc.T
+            bar.update((r1 - r0) * (2 * k - r0 - r1 - 1) // 2)
 
 
 def overlap_quantiles(

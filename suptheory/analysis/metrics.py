@@ -12,7 +12,7 @@ from typing import Any
 
 import numpy as np
 
-from suptheory.analysis._rows import RowSet, _embedding, _prescale, _scaled, _unit_rows
+from suptheory.analysis._rows import RowSet, _embedding, _prescale, _scaled, _unit_rows, row_set
 
 __all__ = [
     "row_norms",
@@ -37,7 +37,14 @@ def row_norms(W: Any) -> np.ndarray:
     >>> row_norms([[3.0, 4.0], [0.0, 0.0], [1e300, 1e300]])
     array([5.00000000e+000, 0.00000000e+000, 1.41421356e+300])
     """
-    x, zero = _prescale(_embedding(W))
+    W = _embedding(W)
+    R = row_set(W)
+    if R.in_place:  # the rows in place: norms from the row set, no copy
+        norms_: np.ndarray = np.zeros(W.shape[0])
+        with np.errstate(over="ignore"):  # inf only where the true norm overflows
+            norms_[R.keep] = np.ldexp(np.sqrt(R.s_hi), 1 - np.frexp(R.sc)[1])
+        return norms_
+    x, zero = _prescale(W)
     amax = np.abs(np.asarray(W, dtype=np.float64)).max(axis=1)
     _, e = np.frexp(np.where(zero, 1.0, amax))
     norms: np.ndarray = np.ldexp(np.sqrt(np.einsum("ij,ij->i", x, x)), e - 1)
@@ -117,6 +124,11 @@ def feature_dimensionality(W: Any) -> np.ndarray:
     array([0.4, 0.4, 0.4, 0.4, 0.4, 0. ])
     """
     W = _embedding(W)
+    if W.shape[0] >= W.shape[1]:  # the n x n Gram matrix, by row blocks: no copy of W
+        fused = _blocked_metrics(W, row_set(W), frame=False)
+        if fused is not None:
+            dims: np.ndarray = fused["feature_dimensionality"]
+            return dims
     s, q, zero = _projection_sums(W)
     keep = np.flatnonzero(~zero)
     # rows more than ~2^450 smaller than the largest underflow in the common scale: redo
@@ -189,6 +201,10 @@ def dimensions_per_feature(W: Any) -> float:
     1.0
     """
     W = _embedding(W)
+    if W.shape[0] >= W.shape[1]:
+        fused = _blocked_metrics(W, row_set(W), frame=False)
+        if fused is not None:
+            return float(fused["dimensions_per_feature"])
     x, e = _scaled(W)
     fro2 = float(np.einsum("ij,ij->", x, x))
     if fro2 == 0.0:
@@ -222,6 +238,10 @@ def frame_potential(W: Any, *, normalize: bool = True) -> float:
     12.5
     """
     W = _embedding(W)
+    if W.shape[0] >= W.shape[1]:  # the n x n frame operator, by row blocks: no copy of W
+        fused = _blocked_metrics(W, row_set(W), frame=normalize, gram=not normalize)
+        if fused is not None:
+            return float(fused["frame_potential" if normalize else "gram_potential"])
     if normalize:
         x, _ = _unit_rows(W)
         e = 0
@@ -267,86 +287,113 @@ def rms_overlap(W: Any) -> np.ndarray:
     out = np.zeros(m)
     if m < 2:
         return out
-    U, keep = _unit_rows(W)
-    k = len(U)
-    s = np.zeros(k)
-    if k > 2 * n:
+    R = row_set(W)
+    if len(R) > 2 * n:
+        fused = _blocked_metrics(W, R, gram=False)  # by row blocks: no copy of W
+        if fused is not None:
+            rms: np.ndarray = fused["rms_overlap"]
+            return rms
+    U, keep = _unit_rows(W)  # at most 2 n rows (or rows far below the largest)
+    if len(U) > 2 * n:
         F = U.T @ np.ascontiguousarray(U)  # its own array: a GEMM
         s = np.maximum(np.einsum("ij,ij->i", U @ F, U) - 1.0, 0.0)
     else:
-        Ut = np.ascontiguousarray(U.T)
-        for r0 in range(0, k, 2048):
-            G = U[r0 : r0 + 2048] @ Ut
-            idx = np.arange(len(G))
-            G[idx, r0 + idx] = 0.0
-            s[r0 : r0 + len(G)] = np.einsum("ij,ij->i", G, G)
+        s = _gram_row_sums(U)
     out[keep] = np.sqrt(s / (m - 1))
     return out
 
 
-def _blocked_metrics(W: np.ndarray, R: RowSet) -> dict[str, Any] | None:
+def _gram_row_sums(U: np.ndarray) -> np.ndarray:
+    """``sum_{j != i} (u_i . u_j)^2`` from blocks of the Gram matrix, its diagonal dropped."""
+    k = len(U)
+    s = np.zeros(k)
+    Ut = np.ascontiguousarray(U.T)
+    for r0 in range(0, k, 2048):
+        G = U[r0 : r0 + 2048] @ Ut
+        idx = np.arange(len(G))
+        G[idx, r0 + idx] = 0.0
+        s[r0 : r0 + len(G)] = np.einsum("ij,ij->i", G, G)
+    return s
+
+
+def _blocked_metrics(
+    W: np.ndarray, R: RowSet, *, frame: bool = True, gram: bool = True
+) -> dict[str, Any] | None:
     """Every per-feature metric of :func:`~suptheory.analysis.analyze.analyze`, by row blocks.
 
     Two passes over blocks of rows (memory ``O(block n + n^2)``, no copy of ``W``): the first
-    sums the frame operator ``F = sum_i u_i u_i^T`` of the unit rows and the Gram matrix
-    ``G = W^T W`` (in the common scale ``2^-e`` of :func:`_scaled`), the second reads off
-    ``u_i^T F u_i`` (:func:`rms_overlap`), ``u_i^T G u_i`` (:func:`feature_dimensionality`)
-    and ``r_i = u_i . sum_j u_j - 1`` (the sum of feature ``i``'s signed overlaps).
-    The values agree with those functions to rounding. ``None`` (use them) for ``m < n``,
-    ``m < 2``, or rows far below the largest (where they take their careful paths).
+    sums the frame operator ``F = sum_i u_i u_i^T`` of the unit rows (``frame``) and the Gram
+    matrix ``G = W^T W`` (``gram``; in the common scale ``2^-e`` of :func:`_scaled`), the
+    second reads off ``u_i^T F u_i`` (:func:`rms_overlap`), ``u_i^T G u_i``
+    (:func:`feature_dimensionality`) and ``r_i = u_i . sum_j u_j - 1`` (the sum of feature
+    ``i``'s signed overlaps). The values agree with those functions to rounding. For
+    ``k <= 2 n`` nonzero rows the rms overlaps come from blocks of the Gram matrix instead
+    (no cancellation; the unit rows are then at most ``2 n^2`` values, the size of ``F``).
+    ``None`` (use the functions) for ``m < n``, ``m < 2``, or rows far below the largest
+    (where they take their careful paths).
     """
     m, n = W.shape
     k = len(R)
     if m < max(n, 2) or k < 2:
         return None
-    if R.X.shape[0] != m:  # a prescaled copy (float64 rows below 2^-1022): careful paths
+    if not R.in_place:  # a prescaled copy (float64 rows below 2^-1022): careful paths
         return None
     # R.sc[i] = 2^p_i = 2^(1 - e_i) with max |W_i| in [2^(e_i - 1), 2^e_i)
     p = np.frexp(R.sc)[1] - 1
     e_max = int(np.max(1 - p))
     step = max(1, 2**21 // n)
-    F = np.zeros((n, n))
-    G = np.zeros((n, n))
+    F = np.zeros((n, n)) if frame else None
+    G = np.zeros((n, n)) if gram else None
     usum = np.zeros(n)
     s_common = np.zeros(k)
     for r0 in range(0, k, step):
         r1 = min(k, r0 + step)
         w = np.asarray(R.X[R.rid[r0:r1]], dtype=np.float64)
-        x = w * R.sc[r0:r1, None]
-        u = x / R.rn[r0:r1, None]
-        y = np.ldexp(w, -e_max)
-        F += u.T @ u
-        G += y.T @ y
+        u = (w * R.sc[r0:r1, None]) / R.rn[r0:r1, None]  # R.unit64, reusing w
+        if F is not None:
+            F += u.T @ u
         usum += u.sum(axis=0)
-        s_common[r0:r1] = np.einsum("ij,ij->i", y, y)
-    if np.any(s_common < 2.0**-900):
+        if G is not None:
+            y = np.ldexp(w, -e_max)
+            G += y.T @ y
+            s_common[r0:r1] = np.einsum("ij,ij->i", y, y)
+    if G is not None and np.any(s_common < 2.0**-900):
         return None
     rms2 = np.zeros(k)
     q = np.zeros(k)
     rsum = np.zeros(k)
     for r0 in range(0, k, step):
         r1 = min(k, r0 + step)
-        w = np.asarray(R.X[R.rid[r0:r1]], dtype=np.float64)
-        u = (w * R.sc[r0:r1, None]) / R.rn[r0:r1, None]
-        rms2[r0:r1] = np.einsum("ij,ij->i", u @ F, u) - 1.0
-        q[r0:r1] = np.einsum("ij,ij->i", u @ G, u)
+        u = R.unit64(r0, r1)
+        if F is not None:
+            rms2[r0:r1] = np.einsum("ij,ij->i", u @ F, u) - 1.0
+        if G is not None:
+            q[r0:r1] = np.einsum("ij,ij->i", u @ G, u)
         rsum[r0:r1] = u @ usum - 1.0
-    rms = np.zeros(m)
-    rms[R.keep] = np.sqrt(np.maximum(rms2, 0.0) / (m - 1))
-    d = np.zeros(m)
-    d[R.keep] = s_common / np.maximum(q, s_common)
+    out: dict[str, Any] = {}
+    r = np.zeros(m)
+    r[R.keep] = rsum
+    out["overlap_sums"] = r
     norms = np.zeros(m)
     with np.errstate(over="ignore"):
         norms[R.keep] = np.ldexp(np.sqrt(R.s_hi), -p)
-    fro2 = float(np.sum(norms**2))
-    r = np.zeros(m)
-    r[R.keep] = rsum
-    return {
-        "overlap_sums": r,
-        "rms_overlap": rms,
-        "frame_potential": float(np.einsum("ij,ij->", F, F)),
-        "feature_dimensionality": d,
-        "row_norms": norms,
-        "frobenius_sq": fro2,
-        "dimensions_per_feature": n / fro2 if 0.0 < fro2 < np.inf else None,
-    }
+    out["row_norms"] = norms
+    if F is not None:
+        rms = np.zeros(m)
+        if k > 2 * n:
+            rms[R.keep] = np.sqrt(np.maximum(rms2, 0.0) / (m - 1))
+        else:  # sums of small squares: from the Gram blocks, without cancellation
+            rms[R.keep] = np.sqrt(_gram_row_sums(R.unit64(0, k)) / (m - 1))
+        out["rms_overlap"] = rms
+        out["frame_potential"] = float(np.einsum("ij,ij->", F, F))
+    if G is not None:
+        d = np.zeros(m)
+        d[R.keep] = s_common / np.maximum(q, s_common)
+        out["feature_dimensionality"] = d
+        common = float(np.sum(s_common))
+        with np.errstate(over="ignore", under="ignore"):
+            out["gram_potential"] = float(np.ldexp(np.einsum("ij,ij->", G, G), 4 * e_max))
+            out["dimensions_per_feature"] = (
+                float(np.ldexp(n / common, -2 * e_max)) if common > 0 else float("inf")
+            )
+    return out
