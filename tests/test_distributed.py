@@ -182,3 +182,21 @@ def test_estimate_counts_the_quantiles_second_pass_only_where_it_is_taken():
     assert D.estimate_analysis_time(1_000_000, 2304, measure=False, passes=3).passes == 3.0
     with pytest.raises(ValueError, match="passes"):
         D.estimate_analysis_time(10, 4, measure=False, passes=float("nan"))
+
+
+def test_a_cluster_run_shows_progress_off_a_terminal(cluster, tmp_path, monkeypatch, capsys):
+    """A multi-hour cluster run printed nothing: now plain progress lines (stderr is not a
+    terminal here), one per finished task at a zero interval, and a last '(done)' line."""
+    import suptheory._runner as runner
+
+    _, client = cluster
+    monkeypatch.setattr(runner, "LINE_INTERVAL", 0.0)
+    W = np.random.default_rng(2).standard_normal((8200, 8)).astype(np.float32)  # 2^25 pairs
+    path = tmp_path / "W.npy"
+    np.save(path, W)
+    r = coherence(str(path), client=client, block=1024, rows_per_task=2048, progress=True)
+    assert r.value == coherence(W, progress=False).value
+    lines = [x for x in capsys.readouterr().err.splitlines() if "on the cluster" in x]
+    assert len(lines) >= 3 and lines[-1].endswith("(done)")
+    assert "coherence on the cluster: 100% (33,615,900/33,615,900 pairs)" in lines[-1]
+    assert all("%" in x and "pairs" in x for x in lines)

@@ -25,7 +25,7 @@ import numpy as np
 
 from suptheory._kernels import coherence as _k
 from suptheory._kernels.jit import num_threads
-from suptheory._runner import progress_bar
+from suptheory._runner import ChunkRunner, progress_bar
 from suptheory._validate import check_int
 from suptheory.analysis._rows import RowSet, _embedding, _unit_rows, row_set
 
@@ -516,8 +516,9 @@ def _row_set_tiles(
     k = len(R)
     width = max(block, 4096)
     total = k * (k - 1) // 2
-    with progress_bar(
-        total, desc, progress and total >= 2**25, unit="pair", unit_scale=True
+    # a bar on a terminal, plain lines in a log; Ctrl-C propagates (no partial histogram)
+    with ChunkRunner(
+        total, desc, progress, unit="pair", min_done=total + 1, min_total=2**25
     ) as bar:
         for r0 in range(0, k, block):
             r1 = min(k, r0 + block)

@@ -36,6 +36,7 @@ from typing import Any
 
 import numpy as np
 
+from suptheory._runner import ChunkRunner
 from suptheory._validate import check_int
 from suptheory.analysis._rows import RowSet
 
@@ -331,14 +332,32 @@ class Distributed:
                 retries=3,
             )
             futures[f] = (lo, hi)
+
+        def pairs(lo: int, hi: int) -> int:  # pairs i < j with lo <= i < hi
+            return (hi - lo) * (2 * k - lo - hi - 1) // 2
+
+        total = pairs(0, k)
         try:
-            for f in as_completed(list(futures)):  # type: ignore[no-untyped-call]
-                lo, hi = futures[f]
-                res = f.result()
-                if self.checkpoint is not None:
-                    self.checkpoint.add(run, lo, hi, res)
-                results[lo] = res
-                self.computed += 1
+            # progress as tasks finish (a bar on a terminal, plain lines in a log); Ctrl-C
+            # propagates (min_done above the total): the checkpoint keeps the finished tasks
+            with ChunkRunner(
+                total,
+                f"{kind} on the cluster",
+                self.progress,
+                unit="pair",
+                min_done=total + 1,
+                min_total=2**25,
+            ) as bar:
+                if self.resumed:
+                    bar.update(sum(pairs(lo, hi) for lo, hi in ranges if lo in results))
+                for f in as_completed(list(futures)):  # type: ignore[no-untyped-call]
+                    lo, hi = futures[f]
+                    res = f.result()
+                    if self.checkpoint is not None:
+                        self.checkpoint.add(run, lo, hi, res)
+                    results[lo] = res
+                    self.computed += 1
+                    bar.update(pairs(lo, hi))
         except BaseException:
             self.client.cancel(list(futures))
             raise
