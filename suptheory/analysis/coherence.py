@@ -325,8 +325,10 @@ def coherence(
     ``err`` (:func:`screening_error_bound`), so only pairs within ``2 err`` of a block's
     largest screened value can be the maximum. Those are re-checked in double-double
     arithmetic from the float64 rows; the result is the exact maximum rounded once to
-    float64 (correctly rounded unless it lies within about ``n^2 2^-106`` of a rounding
-    midpoint), identical for any ``threads`` and ``block``.
+    float64 (correctly rounded unless it lies within about ``n^2 2^-106``, an absolute
+    distance, of a rounding midpoint: always for values above about ``n^2 2^-52``; a
+    coherence near 0 is within that distance of the exact value), identical for any
+    ``threads`` and ``block``.
 
     Parameters
     ----------
