@@ -684,3 +684,17 @@ def test_sizes_past_memory_are_a_value_error_naming_the_parameter(kwargs, name):
     args = {"m": 5, "n": 2, "steps": 1, **kwargs}
     with pytest.raises(ValueError, match=rf"^{name} must"):
         train_toy_models(progress=False, **args)
+
+
+def test_a_batch_that_does_not_fit_in_memory_is_refused_before_any_allocation(monkeypatch):
+    """Only a size bound stood between batch and an allocation that the machine cannot hold;
+    now the bytes a run needs are checked against the memory available."""
+    import suptheory.empirical.toy_models as T
+
+    monkeypatch.setattr(T, "available_memory", lambda: 2**30)  # a 1 GiB machine
+    with pytest.raises(ValueError, match=r"batch = 4,000,000 .* GiB are available: lower batch"):
+        T.train_toy_models(20, 5, steps=2, batch=4_000_000, threads=1, progress=False)
+    r = T.train_toy_models(20, 5, steps=2, batch=64, threads=1, progress=False)  # fits
+    assert r.W.shape == (1, 20, 5)
+    monkeypatch.setattr(T, "available_memory", lambda: None)  # unknown: only the size bound
+    assert T.train_toy_models(20, 5, steps=2, batch=64, progress=False).W.shape == (1, 20, 5)

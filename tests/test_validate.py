@@ -194,3 +194,10 @@ def test_integers_past_float64_are_a_value_error_naming_the_parameter(value):
 def test_integers_past_int64_within_float64_are_accepted():
     assert float(as_real(2**70, "m", low=1)) == 2.0**70
     np.testing.assert_array_equal(as_real([2**70, 3], "m"), [2.0**70, 3.0])
+
+
+def test_available_memory_is_a_positive_byte_count():
+    from suptheory._validate import available_memory
+
+    have = available_memory()
+    assert have is None or 2**20 < have < 2**50

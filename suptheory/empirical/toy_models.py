@@ -9,6 +9,7 @@ directions, the layout of the public notebook's ``W[instance, feature, hidden]``
 
 from __future__ import annotations
 
+import os
 import time
 from dataclasses import dataclass, field
 from typing import Any
@@ -18,7 +19,14 @@ import numpy as np
 from suptheory._kernels.jit import num_threads
 from suptheory._runner import ChunkRunner
 from suptheory._text import ShownAsText, frame
-from suptheory._validate import MAX_COUNT, as_generator, as_real, check_choice, check_int
+from suptheory._validate import (
+    MAX_COUNT,
+    as_generator,
+    as_real,
+    available_memory,
+    check_choice,
+    check_int,
+)
 
 __all__ = [
     "train_toy_models",
@@ -419,6 +427,31 @@ class ToyModelResult(ShownAsText):
         return out
 
 
+def _training_bytes(
+    runs: int,
+    m: int,
+    n: int,
+    batch: int,
+    steps: int,
+    snapshots: int,
+    untied: bool,
+    single: bool,
+    threads: int | None,
+) -> int:
+    """Bytes a training run holds, about.
+
+    Four ``(m or n) x batch`` work arrays per thread, the weights with their two Adam
+    moments (twice for the untied model), the loss history and the snapshots (float64).
+    """
+    item = 4 if single else 8
+    # threads is validated later (num_threads); an invalid one counts as every core here
+    ok = isinstance(threads, int) and not isinstance(threads, bool) and threads > 0
+    workers = min(runs, threads if ok and threads is not None else (os.cpu_count() or 1))
+    work = 4 * batch * (m + n) * 8 * max(workers, 1)
+    weights = runs * (m * n + m) * item * 3 * (2 if untied else 1)
+    return work + weights + runs * steps * 8 + runs * snapshots * (m * n + m) * 8
+
+
 def train_toy_models(
     m: Any = None,
     n: Any = None,
@@ -660,6 +693,17 @@ def train_toy_models(
                 f"{what} must be at most {_MAX_ENTRIES // runs:,} for {instances} "
                 f"instance(s) x {restarts} restart(s); got {size:,}"
             )
+    need = _training_bytes(
+        runs, m, n, batch, steps, snapshots, model == "abs", dtype == "float32", threads
+    )
+    have = available_memory()
+    if have is not None and need > have:
+        raise ValueError(
+            f"batch = {batch:,} with m = {m:,}, n = {n:,} and {runs} run(s) needs about "
+            f"{need / 2**30:.1f} GiB (work arrays of batch x (m + n) per thread, weights, "
+            f"optimiser state, snapshots); {have / 2**30:.1f} GiB are available: lower batch "
+            "(or instances, restarts, snapshots, threads)"
+        )
     try:
         p_vec = np.broadcast_to(p_arr, (instances,)).astype(np.float64)
     except ValueError:
