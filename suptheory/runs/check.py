@@ -804,7 +804,7 @@ def _capacity_rows(s: CheckSettings, trained: _Trained | None) -> list[CheckRow]
         )
         for model in CAPACITY_MODELS
     ]
-    if count >= 1:
+    if count >= 2:
         rows += [
             _row(
                 s,
@@ -813,7 +813,8 @@ def _capacity_rows(s: CheckSettings, trained: _Trained | None) -> list[CheckRow]
                 "trained",
                 model,
                 readout.max_active(s.n, count, None if model == "l1" else s.snr, model, q=s.q),
-                s.p * count,
+                # the others active with one represented feature: l counts the others
+                s.p * (count - 1),
                 higher=True,
                 censored=censored,
                 note=note,
