@@ -126,7 +126,7 @@ def toy_preset(name: str) -> dict[str, Any]:
     >>> toy_preset("anthropic-intro")["m"]
     5
     """
-    check_choice(name, "preset", PRESETS)
+    check_choice(name, "name (of a preset)", PRESETS)
     return {k: (v.copy() if isinstance(v, np.ndarray) else v) for k, v in PRESETS[name].items()}
 
 
@@ -194,9 +194,9 @@ def snapshot_steps(steps: int, snapshots: int) -> np.ndarray:
     Parameters
     ----------
     steps : int
-        Optimiser steps ``T >= 1``.
+        Optimiser steps ``1 <= T <= 2^53``.
     snapshots : int
-        ``K >= 2``.
+        ``2 <= K <= 2^24``.
 
     Returns
     -------
@@ -207,8 +207,8 @@ def snapshot_steps(steps: int, snapshots: int) -> np.ndarray:
     >>> snapshot_steps(1000, 5).tolist()
     [0, 1, 10, 100, 1000]
     """
-    steps = check_int(steps, "steps", low=1)
-    snapshots = check_int(snapshots, "snapshots", low=2)
+    steps = check_int(steps, "steps", low=1, high=2**53)  # whole numbers exact in float64
+    snapshots = check_int(snapshots, "snapshots", low=2, high=2**24)
     t = np.round(np.geomspace(1, steps, snapshots - 1)) if snapshots > 2 else np.array([steps])
     return np.unique(np.concatenate([[0], t])).astype(np.int64)
 

@@ -417,7 +417,7 @@ def _cs_rho_z(z: np.ndarray) -> np.ndarray:
     # asymptotic series of 1 - z R(z), R the Mills ratio: sum_k (-1)^(k+1) (2k-1)!! / z^(2k)
     big = z > 30.0
     if np.any(big):
-        w = 1.0 / z[big] ** 2
+        w = (1.0 / z[big]) ** 2  # not 1 / z^2: z^2 overflows past z ~ 1.3e154
         direct = np.array(direct, dtype=np.float64)
         direct[big] = w * (
             1 - 3 * w * (1 - 5 * w * (1 - 7 * w * (1 - 9 * w * (1 - 11 * w * (1 - 13 * w)))))
@@ -428,7 +428,8 @@ def _cs_rho_z(z: np.ndarray) -> np.ndarray:
 
 def _cs_log_delta_z(z: np.ndarray, kappa: float) -> np.ndarray:
     """``ln delta(z) = ln(kappa phi(z) / (z + kappa phi(z) rho(z)))`` (stationarity of rho)."""
-    log_phi = -0.5 * z**2 - 0.5 * np.log(2.0 * np.pi)
+    with np.errstate(over="ignore"):  # z^2 = inf past z ~ 1.3e154: ln phi = -inf, exactly
+        log_phi = -0.5 * z**2 - 0.5 * np.log(2.0 * np.pi)
     log_delta: np.ndarray = (
         np.log(kappa) + log_phi - np.log(z + kappa * np.exp(log_phi) * _cs_rho_z(z))
     )
@@ -439,9 +440,9 @@ def _cs_z_for_rho(rho: np.ndarray) -> np.ndarray:
     """Optimal threshold ``z`` where the phase transition has height ``rho`` in (0, 1)."""
     # Mills-ratio bounds z / (z^2 + 1) < R(z) < (z^2 + 2) / (z (z^2 + 3)) (Sampford 1953) give
     # 1 / (z^2 + 3) < rho(z) < 1 / z^2: the root lies in [sqrt(1/rho - 3), sqrt(1/rho)]
-    inv = 1.0 / rho
-    lo = np.sqrt(np.maximum(inv - 3.0, 0.0)) * (1.0 - 1e-12)
-    hi = np.sqrt(inv) * (1.0 + 1e-12)
+    root = np.exp(-0.5 * np.log(rho))  # sqrt(1 / rho), finite even where 1 / rho overflows
+    lo = root * np.sqrt(np.maximum(1.0 - 3.0 * rho, 0.0)) * (1.0 - 1e-12)
+    hi = root * (1.0 + 1e-12)
     return find_root(lambda z, r: np.log(_cs_rho_z(z)) - np.log(r), lo, hi, (rho,), rtol=1e-13)
 
 
@@ -461,7 +462,7 @@ def _l1_min_width(m: np.ndarray, l: np.ndarray) -> np.ndarray:
     out = np.where(l >= m, l, 0.0)
     idx = np.flatnonzero((l < m) & (l > 0))
     if idx.size:
-        target = np.log(l[idx] / m[idx])
+        target = np.log(l[idx]) - np.log(m[idx])  # l / m may underflow
 
         def g(z: np.ndarray, tt: np.ndarray) -> np.ndarray:  # ln(rho delta) - target, decreasing
             gap: np.ndarray = np.log(_cs_rho_z(z)) + _cs_log_delta_z(z, 1.0) - tt
@@ -663,7 +664,7 @@ def pair_interference(
     """
     model = _model(model)
     qv = _q(q)
-    (nv, mv), scalar = broadcast(_n(n), _m(m))
+    (nv, mv), scalar = broadcast(_n(n), _m(m), names=("n", "m"))
     return wrap(_eps(model, nv, mv, qv), scalar)
 
 
@@ -735,7 +736,7 @@ def interference(
     """
     model = _model(model)
     qv = _q(q)
-    (nv, mv, lv, av), scalar = broadcast(_n(n), _m(m), _l(l), _a(a))
+    (nv, mv, lv, av), scalar = broadcast(_n(n), _m(m), _l(l), _a(a), names=("n", "m", "l", "a"))
     _lm(lv, mv)
     return wrap(av * _eps(model, nv, mv, qv) * np.sqrt(lv), scalar)
 
@@ -811,11 +812,15 @@ def readout_error(
     qv = _q(q)
     av = _a(a)
     th = av / 2.0 if threshold is None else as_real(threshold, "threshold")
-    (nv, mv, lv, av, tv), scalar = broadcast(_n(n), _m(m), _l(l), av, th)
+    (nv, mv, lv, av, tv), scalar = broadcast(
+        _n(n), _m(m), _l(l), av, th, names=("n", "m", "l", "a", "threshold")
+    )
     _lm(lv, mv)
     shape = nv.shape
     flat = [np.ascontiguousarray(x).reshape(-1) for x in (nv, mv, lv, av, tv)]
-    log_p = _p1(model, flat[0], flat[1], flat[2], flat[4] / flat[3], qv)
+    with np.errstate(over="ignore"):  # threshold / a = +-inf where a ~ 0: the limit, exactly
+        ratio = flat[4] / flat[3]
+    log_p = _p1(model, flat[0], flat[1], flat[2], ratio, qv)
     return wrap(np.exp(log_p).reshape(shape), scalar)
 
 
@@ -864,7 +869,7 @@ def capacity_error(
     """
     model = _model(model)
     qv = _q(q)
-    (nv, mv, lv), scalar = broadcast(_n(n), _m(m), _l(l))
+    (nv, mv, lv), scalar = broadcast(_n(n), _m(m), _l(l), names=("n", "m", "l"))
     _lm(lv, mv)
     shape = nv.shape
     nf, mf, lf = (np.ascontiguousarray(x).reshape(-1) for x in (nv, mv, lv))
@@ -1100,12 +1105,14 @@ def log_max_features(
     model = _model(model, CAPACITY_MODELS)
     qv = _q(q)
     snr_v, err_v = _budget(snr, error, model)
-    arrays = [_n(n), _l(l)]
+    arrays, names = [_n(n), _l(l)], ["n", "l"]
     if snr_v is not None:
         arrays.append(snr_v)
+        names.append("snr")
     if err_v is not None:
         arrays.append(err_v)
-    bc, scalar = broadcast(*arrays)
+        names.append("error")
+    bc, scalar = broadcast(*arrays, names=names)
     shape = bc[0].shape
     flat = [np.ascontiguousarray(x).reshape(-1) for x in bc]
     s = flat[2] if snr_v is not None else None
@@ -1231,10 +1238,11 @@ def min_width(
     model = _model(model, CAPACITY_MODELS)
     qv = _q(q)
     snr_v, err_v = _budget(snr, error, model)
-    arrays = [_m(m), _l(l)]
+    arrays, names = [_m(m), _l(l)], ["m", "l"]
     if model != "l1":
         arrays.append(_either(snr_v, err_v))
-    bc, scalar = broadcast(*arrays)
+        names.append("snr" if err_v is None else "error")
+    bc, scalar = broadcast(*arrays, names=names)
     _lm(bc[1], bc[0])
     shape = bc[0].shape
     mm, ll = (np.ascontiguousarray(x).reshape(-1) for x in bc[:2])
@@ -1328,7 +1336,10 @@ def distinguishable_levels(
     qv = _q(q)
     snr_v, err_v = _budget(snr, error, model)
     third = _either(snr_v, err_v)
-    (nv, mv, lv, av, tv), scalar = broadcast(_n(n), _m(m), _l(l), _a(a), third)
+    budget_name = "snr" if err_v is None else "error"
+    (nv, mv, lv, av, tv), scalar = broadcast(
+        _n(n), _m(m), _l(l), _a(a), third, names=("n", "m", "l", "a", budget_name)
+    )
     _lm(lv, mv)
     sigma_over_a = _eps(model, nv, mv, qv) * np.sqrt(lv)
     if err_v is None:
