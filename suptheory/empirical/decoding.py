@@ -74,6 +74,10 @@ class DecodingSimulation:
     interrupted: bool
 
 
+#: the most entries ``m n`` of a harmonic frame (2 GiB of float64)
+_MAX_FRAME_ENTRIES = 2**28
+
+
 def harmonic_frame(m: int, n: int, seed: Any = 0) -> np.ndarray:
     r"""A real harmonic tight frame: ``m`` unit vectors in ``R^n`` (``n`` even, ``n < m``).
 
@@ -90,7 +94,7 @@ def harmonic_frame(m: int, n: int, seed: Any = 0) -> np.ndarray:
     Parameters
     ----------
     m, n : int
-        Number of vectors and width (``n`` even, ``2 <= n < m - 1``).
+        Number of vectors and width (``n`` even, ``2 <= n < m - 1``, ``m n <= 2^28``).
     seed : int, optional
         Seed of the frequency subset.
 
@@ -110,8 +114,8 @@ def harmonic_frame(m: int, n: int, seed: Any = 0) -> np.ndarray:
     >>> np.allclose(W.T @ W, 64 / 8 * np.eye(8)), np.allclose((W * W).sum(1), 1)
     (True, True)
     """
-    m = check_int(m, "m", low=3)
-    n = check_int(n, "n", low=2)
+    m = check_int(m, "m", low=3, high=_MAX_FRAME_ENTRIES // 2)
+    n = check_int(n, "n", low=2, high=_MAX_FRAME_ENTRIES // m)
     if n % 2 or n >= m - 1:
         raise ValueError(f"n must be even and below m - 1 for a real harmonic frame; got {n}")
     top = (m + 1) // 2 - 1  # frequencies 1 .. ceil(m/2) - 1: cos and sin rows both nonzero

@@ -196,7 +196,8 @@ def _rms_floor(n: np.ndarray, m: np.ndarray) -> np.ndarray:
     """
     with np.errstate(divide="ignore", invalid="ignore"):
         eps: np.ndarray = np.where(
-            m > n, np.sqrt(np.maximum(m - n, 0.0) / (n * np.maximum(m - 1.0, 1e-300))), 0.0
+            # ((m - n) / (m - 1)) / n: n (m - 1) would overflow for m n > 1.8e308
+            m > n, np.sqrt(np.maximum(m - n, 0.0) / np.maximum(m - 1.0, 1e-300) / n), 0.0
         )
         return np.where(n < 1.0, 1.0 / np.sqrt(n), eps)
 
@@ -594,7 +595,7 @@ def _levels_error(
         return clipped
 
     # normal start: Delta / 2 = z sigma with z from error / 2; then bracket and solve
-    z = _z_one_sided(np.log(ee / 2.0))
+    z = _z_one_sided(np.log(ee) - np.log(2.0))  # not ln(error / 2): it underflows at 5e-324
     u0 = np.log(0.5 / (np.maximum(z, 1e-3) * ss))
     args: tuple[np.ndarray, ...] = (nn, ll, ss, ee)
     top = g(np.full(u0.shape, 700.0), *args)
