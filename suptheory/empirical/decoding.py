@@ -30,7 +30,14 @@ import numpy as np
 
 from suptheory._kernels import decoding as _k
 from suptheory._runner import ChunkRunner
-from suptheory._validate import MAX_COUNT, as_generator, as_real, check_embedding, check_int
+from suptheory._validate import (
+    MAX_COUNT,
+    as_generator,
+    as_real,
+    check_bool,
+    check_embedding,
+    check_int,
+)
 
 __all__ = ["DecodingSimulation", "simulate_decoding", "harmonic_frame"]
 
@@ -167,7 +174,7 @@ def simulate_decoding(
     a : float
         Amplitude of the active features.
     levels : int
-        Number of equally likely levels on ``[0, a]`` for the level estimate (``>= 2``).
+        Number of equally likely levels on ``[0, a]`` for the level estimate (``2 <= levels <= 2^40``).
     dictionary : {"random", "harmonic"} or array_like
         Random unit directions (redrawn ``dictionaries`` times), a real harmonic tight frame
         (:func:`harmonic_frame`), or an ``(m, n)`` array (rows normalised to unit length).
@@ -198,9 +205,10 @@ def simulate_decoding(
     >>> r.p_any < 0.01     # one active feature in 64 neurons: every read-out is right
     True
     """
+    progress = bool(check_bool(progress, "progress"))
     rng = as_generator(seed)
     a = float(as_real(a, "a", low=0, low_open=True))
-    levels = check_int(levels, "levels", low=2)
+    levels = check_int(levels, "levels", low=2, high=2**40)  # as simulate_levels
     trials = check_int(trials, "trials", low=2, high=MAX_COUNT)
     if isinstance(dictionary, str):
         if dictionary not in ("random", "harmonic"):
@@ -217,7 +225,8 @@ def simulate_decoding(
         m, n = fixed.shape
         kind = "given"
     l = check_int(l, "l", low=0, high=m)
-    batches = check_int(dictionaries, "dictionaries", low=2) if kind == "random" else 16
+    dictionaries = check_int(dictionaries, "dictionaries", low=2)  # checked even if unused
+    batches = dictionaries if kind == "random" else 16
     batches = min(batches, trials)
     sizes = np.full(batches, trials // batches)
     sizes[: trials % batches] += 1

@@ -60,6 +60,7 @@ from suptheory._validate import (
     as_generator,
     as_real,
     as_scalar,
+    check_bool,
     check_choice,
     check_embedding,
     check_int,
@@ -84,6 +85,8 @@ AMPLITUDES = ("fixed", "uniform")
 #: trials per chunk: fixed, so the random stream (and every result) depends only on the random seed
 _CHUNK = 16_384
 #: at most this many active features are drawn per chunk (bounds memory for large ``l``)
+#: the most active features of one read-out a simulation draws (1.5 GiB of draws at the cap)
+_MAX_ACTIVE = 2**26
 _FEATURES_PER_CHUNK = 1 << 21
 #: fixed number of blocks the decoding kernel splits trials into (integer counts: exact)
 _BLOCKS = 64
@@ -168,6 +171,8 @@ def _setting(
     l_ = as_scalar(l, "l", low=0)
     if l_ > m_ - 1:
         raise ValueError(f"l must be in [0, m - 1] = [0, {m_ - 1:g}] (other features); got {l_:g}")
+    if l_ > _MAX_ACTIVE:  # one read-out's active features are drawn at once (24 bytes each)
+        raise ValueError(f"l must be at most 2^26 = {_MAX_ACTIVE:,} for a simulation; got {l_:g}")
     alpha1, alpha2 = (a_, a_**2) if amplitudes == "fixed" else (a_ / 2, a_**2 / 3)
     # Var = E|S| E x^2 / n exactly for random directions, mean 0.
     random_law = math.sqrt(l_ * alpha2 / n_)
@@ -367,7 +372,8 @@ def simulate_interference(
         Width and number of features (whole numbers; ``m = 1e30`` is fine for random
         directions). Taken from ``embedding`` when it is given (pass None or equal values).
     l : float
-        Expected number of *other* features active, in ``[0, m - 1]``; may be fractional.
+        Expected number of *other* features active, in ``[0, m - 1]`` and at most ``2^26``;
+        may be fractional.
     a : float
         Amplitude of an active feature, in ``(0, 1e150]`` (its square enters the moments).
     trials : int
@@ -429,6 +435,7 @@ def simulate_interference(
     >>> round(r.std, 12), round(r.theory, 12)   # orthogonal rows: no interference
     (0.0, 0.0)
     """
+    progress = bool(check_bool(progress, "progress"))
     st = _setting(n, m, l, a, count, amplitudes, embedding)
     signs = check_choice(signs, "signs", ("positive", "random"))
     if signs == "random":  # E x = 0: the moments with alpha1 = 0
@@ -615,6 +622,7 @@ def simulate_levels(
     >>> r.max_levels_at(0.05)
     2
     """
+    progress = bool(check_bool(progress, "progress"))
     st = _setting(n, m, l, a, count, amplitudes, embedding)
     trials = check_int(trials, "trials", low=2, high=MAX_COUNT)
     if levels is None:
@@ -734,6 +742,7 @@ def simulate_max_levels(
     >>> r.levels_low <= r.theory_levels <= r.levels_high
     True
     """
+    progress = bool(check_bool(progress, "progress"))
     st = _setting(n, m, l, a, count, amplitudes, embedding)
     err = as_scalar(error, "error", low=0, high=1, low_open=True, high_open=True)
     trials = check_int(trials, "trials", low=2, high=MAX_COUNT)
@@ -908,7 +917,7 @@ def simulate_max_coherence(
     seed : None, int, SeedSequence or Generator
         Source of randomness.
     quantiles : float or sequence of float
-        Quantile levels in ``[0, 1]`` to estimate.
+        Quantile levels in ``(0, 1)`` to estimate (the closed form needs the open interval).
     progress : bool
         Show progress: a bar on a terminal, else a line on stderr every 10 s.
 
@@ -935,14 +944,16 @@ def simulate_max_coherence(
     >>> abs(r.mean - r.theory_mean) < 3 * r.mean_se
     True
     """
+    progress = bool(check_bool(progress, "progress"))
     from scipy import stats
 
     m_ = int(as_scalar(m, "m", low=2, integer=True))
     n_ = int(as_scalar(n, "n", low=1, integer=True))
     trials = check_int(trials, "trials", low=2, high=MAX_COUNT)
-    q = as_real(quantiles, "quantiles", low=0, high=1)
+    # open: the closed form's quantile (max_coherence_random) exists only inside (0, 1)
+    q = as_real(quantiles, "quantiles", low=0, high=1, low_open=True, high_open=True)
     if q.ndim > 1:
-        raise ValueError("quantiles must be a number or a 1-D sequence of numbers in [0, 1]")
+        raise ValueError("quantiles must be a number or a 1-D sequence of numbers in (0, 1)")
     q = np.atleast_1d(q)
     if float(m_) * n_ * 8 > 2.0**34:
         raise ValueError(f"m * n = {m_ * n_} is too large to draw one (m, n) float64 matrix")

@@ -18,7 +18,14 @@ import numpy as np
 from suptheory._kernels.jit import num_threads
 from suptheory._runner import ChunkRunner
 from suptheory._text import ShownAsText, frame
-from suptheory._validate import MAX_COUNT, as_generator, as_real, check_choice, check_int
+from suptheory._validate import (
+    MAX_COUNT,
+    as_generator,
+    as_real,
+    check_bool,
+    check_choice,
+    check_int,
+)
 
 __all__ = [
     "train_toy_models",
@@ -580,6 +587,7 @@ def train_toy_models(
     >>> bool(r.features_learned[0] > 3)   # sparse: more than n = 2 features represented
     True
     """
+    progress = bool(check_bool(progress, "progress"))
     settings_from: dict[str, Any] = {}
     if preset is not None:
         settings_from = toy_preset(preset)

@@ -23,7 +23,7 @@ import numpy as np
 
 from suptheory._text import ShownAsText, render_table
 from suptheory._text import format_number as _fmt
-from suptheory._validate import as_real, check_int
+from suptheory._validate import as_real, check_bool, check_int
 from suptheory.theory.kgons import kgon_loss, one_sparse_loss
 
 __all__ = [
@@ -509,6 +509,7 @@ def check_kgon_plateaus(
     >>> [(r.seed, r.k, r.final, r.agrees(0.02)) for r in res.rows]
     [(0, 4, False, False), (0, 5, True, True), (1, 4, True, True)]
     """
+    progress = bool(check_bool(progress, "progress"))
     from suptheory.empirical.toy_models import train_toy_models
 
     c = check_int(c, "c", low=5)

@@ -673,4 +673,4 @@ def max_coherence_asymptotic(m: ArrayLike, n: ArrayLike) -> FloatOrArray:
     mm = _count(m)
     w = as_real(n, "n", low=0.0, low_open=True)
     (mm, w), scalar = broadcast(mm, w, names=("m", "n"))
-    return wrap(np.sqrt(4.0 * np.log(mm) / w), scalar)
+    return wrap(np.sqrt(4.0 * np.log(mm)) / np.sqrt(w), scalar)  # no overflow at n ~ 0

@@ -197,7 +197,9 @@ def _rms_floor(n: np.ndarray, m: np.ndarray) -> np.ndarray:
     with np.errstate(divide="ignore", invalid="ignore"):
         eps: np.ndarray = np.where(
             # ((m - n) / (m - 1)) / n: n (m - 1) would overflow for m n > 1.8e308
-            m > n, np.sqrt(np.maximum(m - n, 0.0) / np.maximum(m - 1.0, 1e-300) / n), 0.0
+            m > n,
+            np.sqrt(np.maximum(m - n, 0.0) / np.maximum(m - 1.0, 1e-300) / n),
+            0.0,
         )
         return np.where(n < 1.0, 1.0 / np.sqrt(n), eps)
 
