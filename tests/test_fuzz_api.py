@@ -760,6 +760,7 @@ spec(
     {"m": M, "l": L, **CAPACITY},
     repair=capacity_repair,
     cross=(both_budgets, shapes_mismatch("m", "l"), l_above_m),
+    examples=15,  # root finding in ln n under an error budget: ~0.4 s an extreme example
 )
 
 
@@ -1241,6 +1242,12 @@ spec(
     ),
     files=True,
     examples=25,
+    # listing reads headers only: a readable array that is not 2-D is no error there
+    bad_keep=lambda name, value, kw: (
+        name != "path"
+        or not kw.get("list")
+        or not str(value).endswith(("wide.npy", "nan.npy", "empty.npy", "bool.npy", "complex.npy"))
+    ),
 )
 
 
@@ -1332,7 +1339,7 @@ spec(
     cross=(sim_cross,),
     seed="seed",
     nan_fields=(r"\.theory$",),
-    examples=20,
+    examples=6,
 )
 spec(
     "simulate_max_coherence",
@@ -2128,7 +2135,7 @@ def settings_for(spec_: Spec, category: str) -> settings:
         max_examples=examples,
         deadline=None,
         suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],
-        phases=NO_SHRINK if os.environ.get("SUPTHEORY_FUZZ_NO_SHRINK") else None,
+        **({"phases": NO_SHRINK} if os.environ.get("SUPTHEORY_FUZZ_NO_SHRINK") else {}),
     )
 
 
@@ -2260,8 +2267,15 @@ def _analysis_known(kw):
         return "analysis: one_to_one not checked"
     if isinstance(kw.get("path"), bytes):
         return "load_embedding: bytes path, TypeError not naming path"
-    if str(kw.get("path", "")).endswith("nan.npy"):
-        return "load_embedding: the NaN message does not name the file"
+    if str(kw.get("path", "")).endswith(("nan.npy", "complex.npy", "bool.npy")):
+        return "load_embedding: the NaN / dtype messages do not name the file"
+    W = kw.get("W")
+    if isinstance(W, (np.ndarray, list)) and "l" in kw:
+        try:
+            if np.abs(np.asarray(W, dtype=np.float64)).max() > 1e150:
+                return "analyze: RuntimeWarning (overflow) at entries past 1e150"
+        except (TypeError, ValueError):
+            pass
     if kw.get("bins") is BIG:
         return "overlap_histogram: bins=10**400, ValueError not naming bins"
     if kw.get("a") is not None and not isinstance(kw["a"], (str, bytes)) and "l" in kw:
@@ -2284,3 +2298,298 @@ for _f in (
     "frame_potential",
 ):
     SPECS[_f].known = _analysis_known
+
+
+# -- regressions: one pinned example for each defect this suite found and fixed ---------------
+
+#: (function, category, kwargs, names the message must contain -- bad input only)
+REGRESSIONS = [
+    # shapes that do not broadcast: numpy's "arg 0 / arg 1" became the parameters' names
+    ("welch_bound", "bad", {"m": np.ones(2) * 9, "n": np.ones(3) * 2}, ("m", "n")),
+    ("overlap_tail", "bad", {"eps": np.ones(2) / 2, "n": np.ones(3) * 2}, ("eps", "n")),
+    ("interference", "bad", {"n": np.ones(2), "m": np.ones(3) * 9, "l": 1.0}, ("n", "m")),
+    ("solve", "bad", {"n": None, "m": np.ones(2) * 1e6, "l": np.ones(3)}, ("m", "l")),
+    ("kgon_loss", "bad", {"k": [2, 3], "c": [4, 5, 6]}, ("k", "c")),
+    ("capacity_at_density", "bad", {"n": np.ones(2), "p": np.ones(3) / 2}, ("n", "p")),
+    # ragged rows: "setting an array element with a sequence" named no parameter
+    ("row_norms", "bad", {"W": [[1.0, 2.0], [3.0]]}, ("W",)),
+    # importance of the wrong length: a numpy broadcast message
+    (
+        "one_sparse_loss",
+        "bad",
+        {"W": np.ones((1, 2)), "b": np.ones(1), "importance": np.ones(3)},
+        ("importance",),
+    ),
+    # explain(None): AttributeError
+    ("explain", "bad", {"report": None}, ("report",)),
+    # counts past int64: OverflowError (kgon_loss, snapshot_steps, higher_order_welch_bound),
+    # "Maximum allowed dimension exceeded" (kgon), "array is too big" (harmonic_frame)
+    ("kgon_loss", "bad", {"k": 4, "c": BIG}, ("c",)),
+    ("kgon", "bad", {"k": 4, "c": 2**40}, ("c",)),
+    ("dead_feature_loss", "bad", {"c": BIG}, ("c",)),
+    ("snapshot_steps", "bad", {"steps": BIG, "snapshots": 4}, ("steps",)),
+    ("higher_order_welch_bound", "bad", {"m": 1e6, "n": 10.0, "k": BIG}, ("k",)),
+    ("harmonic_frame", "bad", {"m": 2**63, "n": 6}, ("m",)),
+    (
+        "simulate_decoding",
+        "bad",
+        {"n": 2, "m": 3, "l": 1, "levels": 2.0**64, "trials": 4, "progress": False},
+        ("levels",),
+    ),
+    # unchecked arguments silently accepted
+    (
+        "ResultStore",
+        "bad",
+        {"path": FILES["store.sqlite"], "mode": "r", "timeout": math.nan},
+        ("timeout",),
+    ),
+    ("toy_preset", "bad", {"name": "nope"}, ("name",)),
+    ("set_cosines", "bad", {"W": np.eye(3), "sets": None}, ("sets",)),
+    ("set_cosines", "bad", {"W": np.eye(3), "sets": [1.5, 1.5]}, ("sets",)),
+    (
+        "simulate_interference",
+        "bad",
+        {"n": 3, "m": 5, "l": 1, "trials": 4, "progress": "no"},
+        ("progress",),
+    ),
+    (
+        "sweep",
+        "bad",
+        {"function": sweep_point, "grid": {"i": [1]}, "executor": "serial", "progress": "no"},
+        ("progress",),
+    ),
+    (
+        "simulate_decoding",
+        "bad",
+        {"l": 1, "dictionary": np.eye(3), "n": -1, "trials": 4, "progress": False},
+        ("n",),
+    ),
+    (
+        "simulate_decoding",
+        "bad",
+        {
+            "l": 1,
+            "dictionary": np.eye(3),
+            "trials": 4,
+            "dictionaries": -math.inf,
+            "progress": False,
+        },
+        ("dictionaries",),
+    ),
+    ("plot_toy_models", "bad", {"result": None}, ("result",)),
+    ("plot_embedding_report", "bad", {"report": 3}, ("report",)),
+    (
+        "simulate_max_coherence",
+        "bad",
+        {"m": 3, "n": 2, "trials": 3, "quantiles": [0.0], "progress": False},
+        ("quantiles",),
+    ),
+    (
+        "simulate_levels",
+        "bad",
+        {"n": 1, "m": 1e15, "l": 1e15 - 1, "trials": 2, "count": "fixed", "progress": False},
+        ("l",),
+    ),
+    # RuntimeWarnings and NaN at extreme valid input, now finite (or inf: true overflow)
+    ("gerzon_bound", "extreme", {"n": 1e300}, ()),
+    ("welch_bound", "extreme", {"m": 1e300, "n": 1e10}, ()),
+    ("levenshtein_bound", "extreme", {"m": 1.7976931348623157e308, "n": 10.0}, ()),
+    ("orthoplex_bound", "extreme", {"m": 1.0, "n": 1e300}, ()),
+    ("coherence_lower_bound", "extreme", {"m": 1.7976931348623157e308, "n": 1.1}, ()),
+    ("kabatiansky_levenshtein_cheap", "extreme", {"eps": TINY, "n": 1.0}, ()),
+    (
+        "jl_min_dim",
+        "extreme",
+        {"m": 1e9, "eps": 1e-12, "convention": "achlioptas", "beta": 1e300},
+        (),
+    ),
+    ("jl_eps", "extreme", {"m": 1e150, "n": TINY}, ()),
+    ("linsefors_eps", "extreme", {"m": 2.0, "n": TINY}, ()),
+    ("max_coherence_asymptotic", "extreme", {"m": 2.0, "n": TINY}, ()),
+    ("overlap_distribution", "extreme", {"n": 1e300}, ()),
+    ("log_max_features", "extreme", {"n": 14686.98, "l": 2.2e-313, "model": "l1"}, ()),
+    ("min_width", "extreme", {"m": 1e300, "l": 1e-300, "model": "l1"}, ()),
+    ("distinguishable_levels", "extreme", {"n": 2.0, "m": 1e8, "l": 0.1, "error": TINY}, ()),
+    (
+        "readout_error",
+        "extreme",
+        {"n": 1e300, "m": 1e9, "l": 589.2, "a": 1e15, "model": "optimal"},
+        (),
+    ),
+    (
+        "readout_error",
+        "extreme",
+        {"n": 62000.0, "m": 1e15, "l": 171.0, "a": TINY, "model": "linsefors", "threshold": 1.0},
+        (),
+    ),
+    (
+        "bits_per_feature",
+        "extreme",
+        {"n": 1.1, "m": 1.7976931348623157e308, "l": 1.0, "model": "packing"},
+        (),
+    ),
+    (
+        "one_sparse_loss",
+        "extreme",
+        {"W": np.ones((2, 1)), "b": np.zeros(2), "importance": [1.0, 1.7976931348623157e308]},
+        (),
+    ),
+    ("tegum_factors", "extreme", {"W": np.eye(3) * 1e300}, ()),
+    ("polygon_geometry", "extreme", {"W": np.eye(3, 2) * 1e300, "b": np.zeros(3)}, ()),
+    (
+        "detect_plateaus",
+        "extreme",
+        {
+            "steps": [1e252, 2e252, 3e252, 4e252],
+            "loss": [1.0, 1.0, 1.0, 1.0],
+            "rate": 1e300,
+            "min_span": 1e150,
+        },
+        (),
+    ),
+    (
+        "simulate_interference",
+        "extreme",
+        {"n": 5, "m": 10, "l": 2, "a": 1e150, "trials": 20, "seed": 1, "progress": False},
+        (),
+    ),
+    (
+        "check",
+        "valid",
+        {
+            "n": 1,
+            "m": 2,
+            "p": 0.48,
+            "error": 0.5,
+            "trials": 2,
+            "coherence_trials": 2,
+            "train": None,
+            "train_steps": 3,
+            "train_batch": 1,
+            "pack": False,
+            "seed": 0,
+            "progress": False,
+        },
+        (),
+    ),
+]
+
+
+@pytest.mark.parametrize(("name", "category", "kwargs", "expect"), REGRESSIONS)
+def test_regression(name, category, kwargs, expect):
+    assert check_laws(name, category, dict(kwargs), expect) is not None
+
+
+# -- defects in files being changed elsewhere, or not fixed here: pinned, strict -----------------
+
+XFAILS = [
+    # suptheory/theory/readout.py, max_active (being changed elsewhere)
+    (
+        "max_active",
+        "extreme",
+        {"n": 1.0, "m": 1.0, "snr": TINY},
+        (),
+        "divide by zero at snr 5e-324",
+    ),
+    (
+        "max_active",
+        "extreme",
+        {"n": 10.0, "m": 1e6, "snr": 1.7976931348623157e308},
+        (),
+        "overflow at huge snr",
+    ),
+    (
+        "max_active",
+        "bad",
+        {"n": np.ones(2), "m": np.ones(3) * 9},
+        ("n", "m"),
+        "broadcast error names no parameter",
+    ),
+    # suptheory/theory/report.py
+    (
+        "calculate",
+        "bad",
+        {"n": np.ones(2), "m": np.ones(3) * 9, "l": 0.0},
+        ("n", "m"),
+        "broadcast error names no parameter",
+    ),
+    # suptheory/analysis
+    (
+        "frame_potential",
+        "bad",
+        {"W": np.eye(2), "normalize": "yes"},
+        ("normalize",),
+        "normalize not checked",
+    ),
+    (
+        "coherence",
+        "bad",
+        {"W": np.eye(3), "progress": "yes"},
+        ("progress",),
+        "progress not checked",
+    ),
+    ("analyze", "bad", {"W": np.eye(3), "progress": "yes"}, ("progress",), "progress not checked"),
+    (
+        "load_embedding",
+        "bad",
+        {"path": FILES["ok.npy"], "mmap": 1.0},
+        ("mmap",),
+        "mmap not checked",
+    ),
+    (
+        "load_embedding",
+        "bad",
+        {"path": b"w.npy"},
+        ("path",),
+        "TypeError from os names no parameter",
+    ),
+    (
+        "load_embedding",
+        "bad",
+        {"path": FILES["nan.npy"]},
+        ("nan.npy",),
+        "NaN message names no file",
+    ),
+    (
+        "overlap_histogram",
+        "bad",
+        {"W": np.eye(3), "bins": BIG},
+        ("bins",),
+        "numpy's 'Maximum allowed size exceeded'",
+    ),
+    (
+        "analyze",
+        "extreme",
+        {"W": np.arange(1.0, 9.0).reshape(8, 1), "l": 1e-12, "a": 1e300, "progress": False},
+        (),
+        "overflow at a = 1e300",
+    ),
+    # suptheory/theory/interference_law.py: found here, not fixed (a numerical redesign)
+    (
+        "interference_distribution",
+        "extreme",
+        {"n": 1e150, "l": 11.0},
+        (),
+        "lattice collapses at huge n",
+    ),
+    (
+        "max_features",
+        "extreme",
+        {"n": 7790.0, "l": 1e300, "error": 0.04},
+        (),
+        "OverflowError at huge l",
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("name", "category", "kwargs", "expect"),
+    [pytest.param(*x[:4], marks=pytest.mark.xfail(strict=True, reason=x[4])) for x in XFAILS],
+)
+def test_known_defect(name, category, kwargs, expect):
+    spec_ = SPECS[name]
+    known, spec_.known = spec_.known, None
+    try:
+        check_laws(name, category, dict(kwargs), expect)
+    finally:
+        spec_.known = known

@@ -174,7 +174,7 @@ def simulate_decoding(
     a : float
         Amplitude of the active features.
     levels : int
-        Number of equally likely levels on ``[0, a]`` for the level estimate (``2 <= levels <= 2^40``).
+        Number of equally likely levels on ``[0, a]`` for the level estimate, in ``[2, 2^40]``.
     dictionary : {"random", "harmonic"} or array_like
         Random unit directions (redrawn ``dictionaries`` times), a real harmonic tight frame
         (:func:`harmonic_frame`), or an ``(m, n)`` array (rows normalised to unit length).
@@ -222,6 +222,9 @@ def simulate_decoding(
     else:
         fixed = check_embedding(dictionary, "dictionary")
         fixed = fixed / np.linalg.norm(fixed, axis=1, keepdims=True)
+        for name, given, actual in (("m", m, fixed.shape[0]), ("n", n, fixed.shape[1])):
+            if given is not None and check_int(given, name, low=1) != actual:
+                raise ValueError(f"{name} = {given} but the dictionary has shape {fixed.shape}")
         m, n = fixed.shape
         kind = "given"
     l = check_int(l, "l", low=0, high=m)

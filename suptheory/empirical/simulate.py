@@ -448,11 +448,12 @@ def simulate_interference(
     trials = check_int(trials, "trials", low=2, high=MAX_COUNT)
     rng = as_generator(seed)
     shift = st.theory_mean if math.isfinite(st.theory_mean) else 0.0
-    sums = np.zeros(5)  # count, then sums of d, d^2, d^3, d^4 with d = noise - shift
+    sums = np.zeros(5)  # count, then sums of d, d^2, d^3, d^4 with d = (noise - shift) / a
+    scale = st.a  # in units of a: d^4 stays finite up to a = 1e150 (exact for a = 1)
     kept: list[np.ndarray] = []
     with ChunkRunner(trials, "simulate_interference", progress, unit="trial") as run:
         for out in _noise_chunks(st, rng, trials, signs):
-            d = out - shift
+            d = (out - shift) / scale
             d2 = d * d
             sums += (out.size, d.sum(), d2.sum(), (d2 * d).sum(), (d2 * d2).sum())
             if return_samples:
@@ -463,8 +464,10 @@ def simulate_interference(
     var_pop = max(m2 - m1 * m1, 0.0)
     mu4 = m4 - 4 * m1 * m3 + 6 * m1 * m1 * m2 - 3 * m1**4
     var = var_pop * T / (T - 1)
-    std = math.sqrt(var)
-    std_se = math.sqrt(max(mu4 - var_pop**2, 0.0) / T) / (2 * std) if std > 0 else 0.0
+    std = math.sqrt(var) * scale
+    std_se = (
+        scale * math.sqrt(max(mu4 - var_pop**2, 0.0) / T) / (2 * std / scale) if std > 0 else 0.0
+    )
     return InterferenceSimulation(
         n=st.n,
         m=st.m,
@@ -474,7 +477,7 @@ def simulate_interference(
         source="random" if st.W is None else "embedding",
         count=st.count,
         amplitudes=st.amplitudes,
-        mean=shift + float(m1),
+        mean=shift + float(m1) * scale,
         mean_se=std / math.sqrt(T),
         std=std,
         std_se=std_se,
