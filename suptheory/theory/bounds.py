@@ -52,6 +52,15 @@ def _eps(eps: ArrayLike) -> np.ndarray:
     return as_real(eps, "eps", low=0.0, high=1.0, low_open=True, high_open=True)
 
 
+def _welch(m: np.ndarray, n: np.ndarray) -> np.ndarray:
+    """``sqrt((m - n) / (n (m - 1)))``; past ``m n ~ 1.8e308`` as ``((m - n) / (m - 1)) / n``."""
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        den = n * (m - 1.0)
+        ratio = np.where(np.isinf(den), (m - n) / (m - 1.0) / n, (m - n) / den)
+        out: np.ndarray = np.sqrt(ratio)
+    return out
+
+
 def welch_bound(m: ArrayLike, n: ArrayLike) -> FloatOrArray:
     r"""Welch's lower bound on the coherence of ``m`` unit vectors in R^n.
 
@@ -89,8 +98,7 @@ def welch_bound(m: ArrayLike, n: ArrayLike) -> FloatOrArray:
     mm, nn, scalar = _mn(m, n)
     ok = mm > nn
     with np.errstate(divide="ignore", invalid="ignore"):
-        # ((m - n) / (m - 1)) / n: n (m - 1) would overflow for m n > 1.8e308
-        out = np.where(ok, np.sqrt((mm - nn) / (mm - 1.0) / nn), np.nan)
+        out = np.where(ok, _welch(mm, nn), np.nan)
     return wrap(out, scalar)
 
 
@@ -203,6 +211,15 @@ def orthoplex_bound(m: ArrayLike, n: ArrayLike) -> FloatOrArray:
     return wrap(out, scalar)
 
 
+def _levenshtein_sq(m: np.ndarray, n: np.ndarray) -> np.ndarray:
+    """``(3m - n^2 - 2n) / ((n + 2)(m - n))``; past ``3 m ~ 1.8e308`` over ``m`` top and bottom."""
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        direct = (3.0 * m - n * n - 2.0 * n) / ((n + 2.0) * (m - n))
+        scaled = (3.0 - n * (n + 2.0) / m) / ((n + 2.0) * (1.0 - n / m))
+        out: np.ndarray = np.where(np.isfinite(3.0 * m) & np.isfinite(n * n), direct, scaled)
+    return out
+
+
 def levenshtein_bound(m: ArrayLike, n: ArrayLike) -> FloatOrArray:
     r"""Levenshtein's bound (real case) on the coherence of ``m`` unit vectors in R^n.
 
@@ -239,9 +256,7 @@ def levenshtein_bound(m: ArrayLike, n: ArrayLike) -> FloatOrArray:
     mm, nn, scalar = _mn(m, n)
     with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
         ok = mm > nn * (nn + 1.0) / 2.0  # n (n + 1) / 2 = inf past n ~ 1.9e154: m is below it
-        # numerator and denominator over m: 3 m overflows past m ~ 6e307
-        val = (3.0 - nn * (nn + 2.0) / mm) / ((nn + 2.0) * (1.0 - nn / mm))
-        out = np.where(ok, np.sqrt(val), np.nan)
+        out = np.where(ok, np.sqrt(_levenshtein_sq(mm, nn)), np.nan)
     return wrap(out, scalar)
 
 
@@ -287,11 +302,11 @@ def coherence_lower_bound(m: ArrayLike, n: ArrayLike) -> FloatOrArray:
     if more.any():
         sub_m, sub_n = mm[more], nn[more]
         cands = [
-            np.sqrt((sub_m - sub_n) / (sub_m - 1.0) / sub_n),  # Welch (k = 1), as welch_bound
+            _welch(sub_m, sub_n),  # Welch (k = 1)
         ]
         with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
             packed = sub_m > sub_n * (sub_n + 1.0) / 2.0  # as levenshtein_bound: no overflow
-            lev = (3.0 - sub_n * (sub_n + 2.0) / sub_m) / ((sub_n + 2.0) * (1.0 - sub_n / sub_m))
+            lev = _levenshtein_sq(sub_m, sub_n)
             cands.append(np.where(packed, np.sqrt(np.maximum(lev, 0.0)), 0.0))
         cands.append(np.where(packed, 1.0 / np.sqrt(sub_n), 0.0))
         val = np.max(np.stack(cands), axis=0)

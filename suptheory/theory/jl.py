@@ -187,7 +187,8 @@ def jl_eps(
     (mm, nn), scalar = broadcast(mm, nn, names=("m", "n"))
     log_m = np.log(mm)
     if convention == "simple":
-        out = np.sqrt(8.0 * log_m) / np.sqrt(nn)  # not sqrt(8 ln m / n): it overflows at n ~ 0
+        with np.errstate(over="ignore"):  # 8 ln m / n = inf at n ~ 0: inf > 1, no eps (NaN)
+            out = np.sqrt(8.0 * log_m / nn)
         out = np.where(out < 1.0, out, np.nan)
     else:
         lead = 4.0 + 2.0 * b
@@ -233,4 +234,6 @@ def linsefors_eps(m: ArrayLike, n: ArrayLike) -> FloatOrArray:
     mm = as_real(m, "m", low=1.0)
     nn = as_real(n, "n", low=0.0, low_open=True)
     (mm, nn), scalar = broadcast(mm, nn, names=("m", "n"))
-    return wrap(np.sqrt(8.0 * np.log(mm)) / np.sqrt(nn), scalar)  # no overflow at n ~ 0
+    with np.errstate(over="ignore"):  # 8 ln m / n overflows at n ~ 0: then the split form
+        out = np.sqrt(8.0 * np.log(mm) / nn)
+    return wrap(np.where(np.isinf(out), np.sqrt(8.0 * np.log(mm)) / np.sqrt(nn), out), scalar)

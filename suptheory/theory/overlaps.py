@@ -673,4 +673,6 @@ def max_coherence_asymptotic(m: ArrayLike, n: ArrayLike) -> FloatOrArray:
     mm = _count(m)
     w = as_real(n, "n", low=0.0, low_open=True)
     (mm, w), scalar = broadcast(mm, w, names=("m", "n"))
-    return wrap(np.sqrt(4.0 * np.log(mm)) / np.sqrt(w), scalar)  # no overflow at n ~ 0
+    with np.errstate(over="ignore"):  # 4 ln m / n overflows at n ~ 0: then the split form
+        out = np.sqrt(4.0 * np.log(mm) / w)
+    return wrap(np.where(np.isinf(out), np.sqrt(4.0 * np.log(mm)) / np.sqrt(w), out), scalar)

@@ -188,6 +188,15 @@ def _coherence_bound(m: np.ndarray, n: np.ndarray, q: float = 0.5) -> np.ndarray
     return np.asarray(coherence_lower_bound(m, n), dtype=np.float64)
 
 
+def _rms_floor_sq(n: np.ndarray, m: np.ndarray) -> np.ndarray:
+    """``(m - n) / (n (m - 1))``, as ``((m - n) / (m - 1)) / n`` where ``n (m - 1)`` overflows."""
+    with np.errstate(over="ignore"):
+        den = n * np.maximum(m - 1.0, 1e-300)
+        top = np.maximum(m - n, 0.0)
+        out: np.ndarray = np.where(np.isinf(den), top / np.maximum(m - 1.0, 1e-300) / n, top / den)
+    return out
+
+
 def _rms_floor(n: np.ndarray, m: np.ndarray) -> np.ndarray:
     """``sqrt((m - n) / (n (m - 1)))`` for ``m > n >= 1``, 0 for ``m <= n``: the rms floor.
 
@@ -195,12 +204,7 @@ def _rms_floor(n: np.ndarray, m: np.ndarray) -> np.ndarray:
     floor is taken as the random value ``1 / sqrt(n)``, which it meets at ``n = 1``.
     """
     with np.errstate(divide="ignore", invalid="ignore"):
-        eps: np.ndarray = np.where(
-            # ((m - n) / (m - 1)) / n: n (m - 1) would overflow for m n > 1.8e308
-            m > n,
-            np.sqrt(np.maximum(m - n, 0.0) / np.maximum(m - 1.0, 1e-300) / n),
-            0.0,
-        )
+        eps: np.ndarray = np.where(m > n, np.sqrt(_rms_floor_sq(n, m)), 0.0)
         return np.where(n < 1.0, 1.0 / np.sqrt(n), eps)
 
 
