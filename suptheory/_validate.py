@@ -193,17 +193,35 @@ def as_scalar(value: Any, name: str, **bounds: Any) -> float:
     return float(arr)
 
 
-def broadcast(*arrays: np.ndarray) -> tuple[list[np.ndarray], bool]:
+def broadcast(
+    *arrays: np.ndarray, names: Iterable[str] | None = None
+) -> tuple[list[np.ndarray], bool]:
     """Broadcast validated arrays together; also say whether every input was a scalar.
+
+    ``names`` are the parameters' public names, for the error when the shapes do not
+    broadcast (numpy's own message says only "arg 0", "arg 1").
 
     Examples
     --------
     >>> (x, y), scalar = broadcast(np.asarray(1.0), np.asarray([1.0, 2.0]))
     >>> x.shape, scalar
     ((2,), False)
+    >>> broadcast(np.ones(2), np.ones(3), names=("m", "n"))
+    Traceback (most recent call last):
+    ...
+    ValueError: m, n must broadcast to one shape (numpy's rules); got shapes m (2,), n (3,)
     """
     scalar = all(np.ndim(a) == 0 for a in arrays)
-    return list(np.broadcast_arrays(*arrays)), scalar
+    try:
+        return list(np.broadcast_arrays(*arrays)), scalar
+    except ValueError:
+        if names is None:
+            raise
+        labels = list(names)
+        shapes = ", ".join(f"{k} {np.shape(a)}" for k, a in zip(labels, arrays, strict=True))
+        raise ValueError(
+            f"{', '.join(labels)} must broadcast to one shape (numpy's rules); got shapes {shapes}"
+        ) from None
 
 
 def wrap(result: Any, scalar: bool) -> Any:
@@ -382,7 +400,12 @@ def check_embedding(
     """
     if W is None or isinstance(W, (str, bytes)):
         raise TypeError(f"{name} must be a 2-D array of real numbers; got {W!r}")
-    arr = np.asarray(W)
+    try:
+        arr = np.asarray(W)
+    except ValueError as exc:  # ragged nested lists: rows of different lengths
+        raise ValueError(
+            f"{name} must be a 2-D array of shape (m, n); got rows of different lengths ({exc})"
+        ) from None
     if arr.dtype.kind not in "iuf" or arr.dtype == np.bool_:
         raise TypeError(f"{name} must be a 2-D array of real numbers; got dtype {arr.dtype}")
     if arr.ndim != 2:

@@ -406,7 +406,7 @@ def test_result_serialises_and_summarises():
         (dict(m=5, n=2, weight_decay=-0.1), ValueError, "weight_decay must"),
         (dict(m=5, n=2, restarts=0), ValueError, "restarts must"),
         (dict(m=5, n=2, p=[0.1, 0.2], instances=3), ValueError, "instances"),
-        (dict(preset="nope"), ValueError, "preset must"),
+        (dict(preset="nope"), ValueError, r"name \(of a preset\) must"),
         (dict(), TypeError, "needs m and n"),
         (dict(m=5, n=2, seed="x"), TypeError, "seed"),
     ],

@@ -30,7 +30,14 @@ import numpy as np
 
 from suptheory._kernels import decoding as _k
 from suptheory._runner import ChunkRunner
-from suptheory._validate import MAX_COUNT, as_generator, as_real, check_embedding, check_int
+from suptheory._validate import (
+    MAX_COUNT,
+    as_generator,
+    as_real,
+    check_bool,
+    check_embedding,
+    check_int,
+)
 
 __all__ = ["DecodingSimulation", "simulate_decoding", "harmonic_frame"]
 
@@ -74,6 +81,10 @@ class DecodingSimulation:
     interrupted: bool
 
 
+#: the most entries ``m n`` of a harmonic frame (2 GiB of float64)
+_MAX_FRAME_ENTRIES = 2**28
+
+
 def harmonic_frame(m: int, n: int, seed: Any = 0) -> np.ndarray:
     r"""A real harmonic tight frame: ``m`` unit vectors in ``R^n`` (``n`` even, ``n < m``).
 
@@ -90,7 +101,7 @@ def harmonic_frame(m: int, n: int, seed: Any = 0) -> np.ndarray:
     Parameters
     ----------
     m, n : int
-        Number of vectors and width (``n`` even, ``2 <= n < m - 1``).
+        Number of vectors and width (``n`` even, ``2 <= n < m - 1``, ``m n <= 2^28``).
     seed : int, optional
         Seed of the frequency subset.
 
@@ -110,8 +121,8 @@ def harmonic_frame(m: int, n: int, seed: Any = 0) -> np.ndarray:
     >>> np.allclose(W.T @ W, 64 / 8 * np.eye(8)), np.allclose((W * W).sum(1), 1)
     (True, True)
     """
-    m = check_int(m, "m", low=3)
-    n = check_int(n, "n", low=2)
+    m = check_int(m, "m", low=3, high=_MAX_FRAME_ENTRIES // 2)
+    n = check_int(n, "n", low=2, high=_MAX_FRAME_ENTRIES // m)
     if n % 2 or n >= m - 1:
         raise ValueError(f"n must be even and below m - 1 for a real harmonic frame; got {n}")
     top = (m + 1) // 2 - 1  # frequencies 1 .. ceil(m/2) - 1: cos and sin rows both nonzero
@@ -163,7 +174,7 @@ def simulate_decoding(
     a : float
         Amplitude of the active features.
     levels : int
-        Number of equally likely levels on ``[0, a]`` for the level estimate (``>= 2``).
+        Number of equally likely levels on ``[0, a]`` for the level estimate, in ``[2, 2^40]``.
     dictionary : {"random", "harmonic"} or array_like
         Random unit directions (redrawn ``dictionaries`` times), a real harmonic tight frame
         (:func:`harmonic_frame`), or an ``(m, n)`` array (rows normalised to unit length).
@@ -194,9 +205,10 @@ def simulate_decoding(
     >>> r.p_any < 0.01     # one active feature in 64 neurons: every read-out is right
     True
     """
+    progress = bool(check_bool(progress, "progress"))
     rng = as_generator(seed)
     a = float(as_real(a, "a", low=0, low_open=True))
-    levels = check_int(levels, "levels", low=2)
+    levels = check_int(levels, "levels", low=2, high=2**40)  # as simulate_levels
     trials = check_int(trials, "trials", low=2, high=MAX_COUNT)
     if isinstance(dictionary, str):
         if dictionary not in ("random", "harmonic"):
@@ -210,10 +222,14 @@ def simulate_decoding(
     else:
         fixed = check_embedding(dictionary, "dictionary")
         fixed = fixed / np.linalg.norm(fixed, axis=1, keepdims=True)
+        for name, given, actual in (("m", m, fixed.shape[0]), ("n", n, fixed.shape[1])):
+            if given is not None and check_int(given, name, low=1) != actual:
+                raise ValueError(f"{name} = {given} but the dictionary has shape {fixed.shape}")
         m, n = fixed.shape
         kind = "given"
     l = check_int(l, "l", low=0, high=m)
-    batches = check_int(dictionaries, "dictionaries", low=2) if kind == "random" else 16
+    dictionaries = check_int(dictionaries, "dictionaries", low=2)  # checked even if unused
+    batches = dictionaries if kind == "random" else 16
     batches = min(batches, trials)
     sizes = np.full(batches, trials // batches)
     sizes[: trials % batches] += 1

@@ -13,12 +13,13 @@ routines are imported lazily.
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 
-from suptheory._validate import as_real, check_embedding
+from suptheory._validate import as_real, check_embedding, check_int
 
 __all__ = [
     "STICKY_DIMENSIONALITIES",
@@ -182,7 +183,9 @@ def classify_dimensionality(W: Any, *, tol: float = 0.02) -> DimensionalityClass
 
 
 def _represented(W: np.ndarray, min_norm: float) -> tuple[np.ndarray, np.ndarray]:
-    norms = np.linalg.norm(W, axis=1)
+    from suptheory.analysis.metrics import row_norms
+
+    norms = row_norms(W)  # scaled: no overflow at 1e300, no underflow at 1e-300
     top = norms.max()
     keep = norms > min_norm * top if top > 0 else np.zeros(norms.shape, dtype=bool)
     return keep, norms
@@ -248,13 +251,12 @@ def tegum_factors(W: Any, *, threshold: float = 0.05, min_norm: float = 0.1) -> 
 
 def _set_index(sets: Any, m: int) -> np.ndarray:
     """Set label of every feature from sizes or ``(mode, size)`` pairs (contiguous sets)."""
+    if isinstance(sets, (str, bytes)) or not isinstance(sets, Iterable):
+        raise TypeError(f"sets must be a sequence of sizes or (mode, size) pairs; got {sets!r}")
     sizes = []
     for item in sets:
-        size = item[1] if isinstance(item, (tuple, list)) else item
-        size = int(size)
-        if size < 1:
-            raise ValueError(f"sets: every set needs at least 1 feature; got {size}")
-        sizes.append(size)
+        size = item[1] if isinstance(item, (tuple, list)) and len(item) == 2 else item
+        sizes.append(check_int(size, "sets (every set's size)", low=1))
     if sum(sizes) != m:
         raise ValueError(f"sets: the sizes sum to {sum(sizes)}, not to the {m} features of W")
     return np.repeat(np.arange(len(sizes)), sizes)

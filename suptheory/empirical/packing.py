@@ -32,7 +32,7 @@ import numpy as np
 
 from suptheory._runner import ChunkRunner
 from suptheory._text import ShownAsText, frame
-from suptheory._validate import MAX_COUNT, as_generator, check_choice, check_int
+from suptheory._validate import MAX_COUNT, as_generator, check_bool, check_choice, check_int
 from suptheory.theory.bounds import coherence_lower_bound, welch_bound
 
 __all__ = ["optimize_packing", "PackingResult", "OBJECTIVES"]
@@ -495,6 +495,7 @@ def optimize_packing(
     >>> round(res.value, 6)
     8.0
     """
+    progress = bool(check_bool(progress, "progress"))
     # each step works on an m x m Gram matrix and all starts are drawn up front (2 GiB each)
     m = check_int(m, "m", low=2, high=_MAX_GRAM_SIDE)
     n = check_int(n, "n", low=1, high=_MAX_START_ENTRIES // m)

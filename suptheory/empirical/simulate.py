@@ -60,6 +60,7 @@ from suptheory._validate import (
     as_generator,
     as_real,
     as_scalar,
+    check_bool,
     check_choice,
     check_embedding,
     check_int,
@@ -84,6 +85,8 @@ AMPLITUDES = ("fixed", "uniform")
 #: trials per chunk: fixed, so the random stream (and every result) depends only on the random seed
 _CHUNK = 16_384
 #: at most this many active features are drawn per chunk (bounds memory for large ``l``)
+#: the most active features of one read-out a simulation draws (1.5 GiB of draws at the cap)
+_MAX_ACTIVE = 2**26
 _FEATURES_PER_CHUNK = 1 << 21
 #: fixed number of blocks the decoding kernel splits trials into (integer counts: exact)
 _BLOCKS = 64
@@ -168,6 +171,8 @@ def _setting(
     l_ = as_scalar(l, "l", low=0)
     if l_ > m_ - 1:
         raise ValueError(f"l must be in [0, m - 1] = [0, {m_ - 1:g}] (other features); got {l_:g}")
+    if l_ > _MAX_ACTIVE:  # one read-out's active features are drawn at once (24 bytes each)
+        raise ValueError(f"l must be at most 2^26 = {_MAX_ACTIVE:,} for a simulation; got {l_:g}")
     alpha1, alpha2 = (a_, a_**2) if amplitudes == "fixed" else (a_ / 2, a_**2 / 3)
     # Var = E|S| E x^2 / n exactly for random directions, mean 0.
     random_law = math.sqrt(l_ * alpha2 / n_)
@@ -367,7 +372,8 @@ def simulate_interference(
         Width and number of features (whole numbers; ``m = 1e30`` is fine for random
         directions). Taken from ``embedding`` when it is given (pass None or equal values).
     l : float
-        Expected number of *other* features active, in ``[0, m - 1]``; may be fractional.
+        Expected number of *other* features active, in ``[0, m - 1]`` and at most ``2^26``;
+        may be fractional.
     a : float
         Amplitude of an active feature, in ``(0, 1e150]`` (its square enters the moments).
     trials : int
@@ -429,6 +435,7 @@ def simulate_interference(
     >>> round(r.std, 12), round(r.theory, 12)   # orthogonal rows: no interference
     (0.0, 0.0)
     """
+    progress = bool(check_bool(progress, "progress"))
     st = _setting(n, m, l, a, count, amplitudes, embedding)
     signs = check_choice(signs, "signs", ("positive", "random"))
     if signs == "random":  # E x = 0: the moments with alpha1 = 0
@@ -441,11 +448,12 @@ def simulate_interference(
     trials = check_int(trials, "trials", low=2, high=MAX_COUNT)
     rng = as_generator(seed)
     shift = st.theory_mean if math.isfinite(st.theory_mean) else 0.0
-    sums = np.zeros(5)  # count, then sums of d, d^2, d^3, d^4 with d = noise - shift
+    sums = np.zeros(5)  # count, then sums of d, d^2, d^3, d^4 with d = (noise - shift) / a
+    scale = st.a  # in units of a: d^4 stays finite up to a = 1e150 (exact for a = 1)
     kept: list[np.ndarray] = []
     with ChunkRunner(trials, "simulate_interference", progress, unit="trial") as run:
         for out in _noise_chunks(st, rng, trials, signs):
-            d = out - shift
+            d = (out - shift) / scale
             d2 = d * d
             sums += (out.size, d.sum(), d2.sum(), (d2 * d).sum(), (d2 * d2).sum())
             if return_samples:
@@ -456,8 +464,10 @@ def simulate_interference(
     var_pop = max(m2 - m1 * m1, 0.0)
     mu4 = m4 - 4 * m1 * m3 + 6 * m1 * m1 * m2 - 3 * m1**4
     var = var_pop * T / (T - 1)
-    std = math.sqrt(var)
-    std_se = math.sqrt(max(mu4 - var_pop**2, 0.0) / T) / (2 * std) if std > 0 else 0.0
+    std = math.sqrt(var) * scale
+    std_se = (
+        scale * math.sqrt(max(mu4 - var_pop**2, 0.0) / T) / (2 * std / scale) if std > 0 else 0.0
+    )
     return InterferenceSimulation(
         n=st.n,
         m=st.m,
@@ -467,7 +477,7 @@ def simulate_interference(
         source="random" if st.W is None else "embedding",
         count=st.count,
         amplitudes=st.amplitudes,
-        mean=shift + float(m1),
+        mean=shift + float(m1) * scale,
         mean_se=std / math.sqrt(T),
         std=std,
         std_se=std_se,
@@ -615,6 +625,7 @@ def simulate_levels(
     >>> r.max_levels_at(0.05)
     2
     """
+    progress = bool(check_bool(progress, "progress"))
     st = _setting(n, m, l, a, count, amplitudes, embedding)
     trials = check_int(trials, "trials", low=2, high=MAX_COUNT)
     if levels is None:
@@ -734,6 +745,7 @@ def simulate_max_levels(
     >>> r.levels_low <= r.theory_levels <= r.levels_high
     True
     """
+    progress = bool(check_bool(progress, "progress"))
     st = _setting(n, m, l, a, count, amplitudes, embedding)
     err = as_scalar(error, "error", low=0, high=1, low_open=True, high_open=True)
     trials = check_int(trials, "trials", low=2, high=MAX_COUNT)
@@ -908,7 +920,7 @@ def simulate_max_coherence(
     seed : None, int, SeedSequence or Generator
         Source of randomness.
     quantiles : float or sequence of float
-        Quantile levels in ``[0, 1]`` to estimate.
+        Quantile levels in ``(0, 1)`` to estimate (the closed form needs the open interval).
     progress : bool
         Show progress: a bar on a terminal, else a line on stderr every 10 s.
 
@@ -935,14 +947,16 @@ def simulate_max_coherence(
     >>> abs(r.mean - r.theory_mean) < 3 * r.mean_se
     True
     """
+    progress = bool(check_bool(progress, "progress"))
     from scipy import stats
 
     m_ = int(as_scalar(m, "m", low=2, integer=True))
     n_ = int(as_scalar(n, "n", low=1, integer=True))
     trials = check_int(trials, "trials", low=2, high=MAX_COUNT)
-    q = as_real(quantiles, "quantiles", low=0, high=1)
+    # open: the closed form's quantile (max_coherence_random) exists only inside (0, 1)
+    q = as_real(quantiles, "quantiles", low=0, high=1, low_open=True, high_open=True)
     if q.ndim > 1:
-        raise ValueError("quantiles must be a number or a 1-D sequence of numbers in [0, 1]")
+        raise ValueError("quantiles must be a number or a 1-D sequence of numbers in (0, 1)")
     q = np.atleast_1d(q)
     if float(m_) * n_ * 8 > 2.0**34:
         raise ValueError(f"m * n = {m_ * n_} is too large to draw one (m, n) float64 matrix")

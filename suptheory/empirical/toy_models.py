@@ -24,6 +24,7 @@ from suptheory._validate import (
     as_generator,
     as_real,
     available_memory,
+    check_bool,
     check_choice,
     check_int,
 )
@@ -134,7 +135,7 @@ def toy_preset(name: str) -> dict[str, Any]:
     >>> toy_preset("anthropic-intro")["m"]
     5
     """
-    check_choice(name, "preset", PRESETS)
+    check_choice(name, "name (of a preset)", PRESETS)
     return {k: (v.copy() if isinstance(v, np.ndarray) else v) for k, v in PRESETS[name].items()}
 
 
@@ -202,9 +203,9 @@ def snapshot_steps(steps: int, snapshots: int) -> np.ndarray:
     Parameters
     ----------
     steps : int
-        Optimiser steps ``T >= 1``.
+        Optimiser steps ``1 <= T <= 2^53``.
     snapshots : int
-        ``K >= 2``.
+        ``2 <= K <= 2^24``.
 
     Returns
     -------
@@ -215,8 +216,8 @@ def snapshot_steps(steps: int, snapshots: int) -> np.ndarray:
     >>> snapshot_steps(1000, 5).tolist()
     [0, 1, 10, 100, 1000]
     """
-    steps = check_int(steps, "steps", low=1)
-    snapshots = check_int(snapshots, "snapshots", low=2)
+    steps = check_int(steps, "steps", low=1, high=2**53)  # whole numbers exact in float64
+    snapshots = check_int(snapshots, "snapshots", low=2, high=2**24)
     t = np.round(np.geomspace(1, steps, snapshots - 1)) if snapshots > 2 else np.array([steps])
     return np.unique(np.concatenate([[0], t])).astype(np.int64)
 
@@ -613,6 +614,7 @@ def train_toy_models(
     >>> bool(r.features_learned[0] > 3)   # sparse: more than n = 2 features represented
     True
     """
+    progress = bool(check_bool(progress, "progress"))
     settings_from: dict[str, Any] = {}
     if preset is not None:
         settings_from = toy_preset(preset)

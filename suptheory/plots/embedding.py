@@ -27,6 +27,9 @@ from typing import Any
 
 import numpy as np
 
+from suptheory._validate import check_bool, check_int
+from suptheory.plots.toy import check_path
+
 __all__ = ["plot_embedding_report"]
 
 
@@ -99,6 +102,14 @@ def plot_embedding_report(
     >>> len(plot_embedding_report(analyze(W, progress=False)).axes)
     2
     """
+    progress = bool(check_bool(progress, "progress"))
+    from suptheory.analysis.analyze import EmbeddingReport
+
+    if not isinstance(report, EmbeddingReport):
+        raise TypeError(f"report must be an EmbeddingReport (from analyze); got {report!r}")
+    bins = check_int(bins, "bins", low=1, high=10**6)
+    check_path(path)
+    dpi = check_int(dpi, "dpi", low=1, high=10_000)
     import matplotlib.pyplot as plt
 
     from suptheory.theory.overlaps import overlap_distribution

@@ -9,11 +9,27 @@ view, features on both axes) with the bias beside it.
 
 from __future__ import annotations
 
+import os
 from typing import Any
 
 import numpy as np
 
+from suptheory._validate import as_scalar, check_bool, check_int
+
 __all__ = ["plot_toy_models", "plot_training_dynamics"]
+
+
+def check_path(path: Any) -> None:
+    """``path`` for ``savefig``: None, a file name or a writable file object."""
+    if path is not None and not isinstance(path, (str, os.PathLike)) and not hasattr(path, "write"):
+        raise TypeError(f"path must be None, a file path or a file object; got {path!r}")
+
+
+def _check_result(result: Any) -> None:
+    from suptheory.empirical.toy_models import ToyModelResult
+
+    if not isinstance(result, ToyModelResult):
+        raise TypeError(f"result must be a ToyModelResult (train_toy_models); got {result!r}")
 
 
 def plot_toy_models(
@@ -46,12 +62,16 @@ def plot_toy_models(
     >>> len(fig.axes)
     2
     """
+    _check_result(result)
+    check_path(path)
+    panel = as_scalar(panel, "panel", low=0, low_open=True, high=100)  # inches
+    dpi = check_int(dpi, "dpi", low=1, high=10_000)
     import matplotlib.pyplot as plt
     from matplotlib import colormaps
 
     W = np.asarray(result.W, dtype=np.float64)
     k_inst, m, n = W.shape
-    cols = min(k_inst, 10) if columns is None else max(1, int(columns))
+    cols = min(k_inst, 10) if columns is None else check_int(columns, "columns", low=1)
     rows = -(-k_inst // cols)
     fig, axes = plt.subplots(rows, cols, figsize=(panel * cols, panel * rows + 0.3), squeeze=False)
     cmap = colormaps["viridis"]
@@ -136,11 +156,22 @@ def plot_training_dynamics(
     from suptheory.empirical.geometry import STICKY_DIMENSIONALITIES
     from suptheory.theory.kgons import kgon_loss
 
+    _check_result(result)
+    check_path(path)
     if result.snapshot_steps is None:
-        raise ValueError("the result has no snapshots: train with snapshots=K")
+        raise ValueError("result has no snapshots: train with snapshots=K")
+    dpi = check_int(dpi, "dpi", low=1, high=10_000)
+    kgon_lines = check_bool(kgon_lines, "kgon_lines", allow_none=True)
     t = np.maximum(np.asarray(result.snapshot_steps, dtype=np.float64), 0.8)
     L = np.asarray(result.snapshot_loss if loss is None else loss, dtype=np.float64)
-    chosen = list(range(result.instances)) if instances is None else [int(i) for i in instances]
+    if instances is None:
+        chosen = list(range(result.instances))
+    else:
+        if isinstance(instances, (str, bytes)) or not hasattr(instances, "__iter__"):
+            raise TypeError(f"instances must be a sequence of instance indices; got {instances!r}")
+        chosen = [check_int(i, "instances", low=0, high=result.instances - 1) for i in instances]
+        if not chosen:
+            raise ValueError("instances must name at least one instance; got an empty sequence")
     if kgon_lines is None:
         kgon_lines = result.n == 2 and result.data == "1-sparse"
     fig, (ax_l, ax_d) = plt.subplots(1, 2, figsize=(10, 3.8))

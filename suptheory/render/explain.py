@@ -29,10 +29,12 @@ def explain(report: Report) -> str:
     >>> print(explain(calculate(768, 16384, 5)))  # doctest: +ELLIPSIS
     Noise. Linsefors's (2024) model is 8.8 times more pessimistic than ...
     """
+    if not isinstance(report, Report):
+        raise TypeError(f"report must be a Report (from suptheory.calculate); got {report!r}")
     if not report.scalar:
-        raise ValueError("explain() reads one layer: give scalar n, m, l, a, snr")
+        raise ValueError("report must be of one layer: give calculate() scalar n, m, l, a, snr")
     if set(report.models) != set(CAPACITY_MODELS):
-        raise ValueError("explain() compares every model: call calculate() without models=")
+        raise ValueError("report must compare every model: call calculate() without models=")
     n, m, l, a = float(report.n), float(report.m), float(report.l), float(report.a)
     noise, lev = _floats(report.noise), _floats(report.levels)
     eps = _floats(report.pair_interference)

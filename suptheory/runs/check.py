@@ -167,7 +167,8 @@ def _verdict(
     """(z, ratio, verdict, factor) by the rule of :func:`check`'s docstring."""
     z = (theory - empirical) / se if math.isfinite(se) and se > 0 else math.nan
     with np.errstate(divide="ignore", invalid="ignore"):
-        ratio = float(np.float64(theory) / np.float64(empirical))
+        # equal values agree exactly: 0 / 0 and inf / inf are a ratio of 1, not NaN
+        ratio = 1.0 if theory == empirical else float(np.float64(theory) / np.float64(empirical))
     if band is not None:
         whole = math.floor(theory) if math.isfinite(theory) else theory
         agrees = band[0] <= whole <= band[1]
@@ -456,7 +457,8 @@ def _check_settings(
     n_, m_ = _count(n, "n", 1), _count(m, "m", 2)
     l_, p_ = _density(m_, l, p)
     bounds = {"low": 0, "low_open": True}
-    a_, snr_ = as_scalar(a, "a", **bounds), as_scalar(snr, "snr", **bounds)
+    # a^2 enters the simulations' moments: at most 1e150, as simulate_interference takes
+    a_, snr_ = as_scalar(a, "a", **bounds, high=1e150), as_scalar(snr, "snr", **bounds)
     err_ = as_scalar(error, "error", low=0, high=1, low_open=True, high_open=True)
     k_, rtol_ = as_scalar(k, "k", **bounds), as_scalar(rtol, "rtol", low=0)
     q_ = check_q(q)
@@ -929,7 +931,7 @@ def check(
     p : float, optional
         Instead of ``l``: the density, in ``(0, 1]``; ``l = p (m - 1)``.
     a : float
-        Activation amplitude, ``> 0``.
+        Activation amplitude, in ``(0, 1e150]`` (its square enters the simulations).
     snr : float
         Required ``a / sigma`` for the capacities (default 1, Linsefors's).
     error : float

@@ -23,7 +23,7 @@ import numpy as np
 
 from suptheory._text import ShownAsText, render_table
 from suptheory._text import format_number as _fmt
-from suptheory._validate import as_real, check_int
+from suptheory._validate import as_real, check_bool, check_int
 from suptheory.theory.kgons import kgon_loss, one_sparse_loss
 
 __all__ = [
@@ -139,7 +139,9 @@ def detect_plateaus(
         while j < flat.size and flat[j]:
             j += 1
         e = j  # snapshots a..e, intervals a..e-1 flat
-        if e - a + 1 >= 3 and t[e] >= min_span * t[a]:
+        with np.errstate(over="ignore"):  # min_span t[a] = inf: no span reaches it, rightly
+            spans = t[e] >= min_span * t[a]
+        if e - a + 1 >= 3 and spans:
             out.append(
                 Plateau(a, e, int(t[a]), int(t[e]), float(np.median(L[a : e + 1])), (a + e) // 2)
             )
@@ -216,7 +218,9 @@ def polygon_geometry(W: Any, b: Any) -> PolygonGeometry:
     b = np.asarray(as_real(b, "b"), dtype=np.float64)
     if W.ndim != 2 or W.shape[1] != 2 or b.shape != (W.shape[0],):
         raise ValueError(f"W must be (c, 2) and b (c,); got {W.shape} and {b.shape}")
-    norms = np.linalg.norm(W, axis=1)
+    from suptheory.analysis.metrics import row_norms
+
+    norms = row_norms(W)  # scaled: no overflow at 1e300
     on = norms >= ON_POLYGON
     k = int(on.sum())
     gap_error = 0.0
@@ -505,6 +509,7 @@ def check_kgon_plateaus(
     >>> [(r.seed, r.k, r.final, r.agrees(0.02)) for r in res.rows]
     [(0, 4, False, False), (0, 5, True, True), (1, 4, True, True)]
     """
+    progress = bool(check_bool(progress, "progress"))
     from suptheory.empirical.toy_models import train_toy_models
 
     c = check_int(c, "c", low=5)

@@ -44,6 +44,8 @@ from typing import Any
 
 import numpy as np
 
+from suptheory._validate import as_scalar
+
 __all__ = ["ResultStore"]
 
 SCHEMA_VERSION = "1"
@@ -391,8 +393,9 @@ class ResultStore:
 
         if not isinstance(path, (str, os.PathLike)):
             raise TypeError(f"path must be a file path (str or os.PathLike); got {path!r}")
-        if mode not in ("r", "a"):
+        if not isinstance(mode, str) or mode not in ("r", "a"):
             raise ValueError(f"mode must be 'r' (read only) or 'a' (read and write); got {mode!r}")
+        timeout = as_scalar(timeout, "timeout", low=0)
         self.path = os.fspath(path)
         self.mode = mode
         self._closed = False

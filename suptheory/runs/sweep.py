@@ -28,6 +28,7 @@ from typing import Any
 import numpy as np
 
 from suptheory._runner import progress_bar
+from suptheory._validate import check_bool
 from suptheory.runs.store import ResultStore, check_params, point_key, split_result
 
 __all__ = ["sweep", "grid_points", "point_seed"]
@@ -473,6 +474,7 @@ def sweep(
     >>> all(np.array_equal(a["sample"], b["sample"]) for a, b in zip(results, again))
     True
     """
+    progress = bool(check_bool(progress, "progress"))
     if not callable(function):
         raise TypeError(f"function must be callable; got {function!r}")
     seed = _check_seed(seed)

@@ -13,7 +13,7 @@ from typing import TypeVar, get_args, overload
 import numpy as np
 from numpy.typing import ArrayLike
 
-from suptheory._validate import as_real, check_choice
+from suptheory._validate import as_real, broadcast, check_choice
 from suptheory.theory._types import CapacityModel, NoiseModel
 
 __all__ = [
@@ -73,7 +73,9 @@ def check_l_le_m(l: np.ndarray, m: np.ndarray) -> None:
     Called with validated arrays (any shapes that broadcast), as ``check`` and the simulators
     do, so every function that takes both ``m`` and ``l`` rejects ``l > m - 1`` alike.
     """
-    lv, mv = np.broadcast_arrays(np.asarray(l, dtype=np.float64), np.asarray(m, dtype=np.float64))
+    (lv, mv), _ = broadcast(
+        np.asarray(l, dtype=np.float64), np.asarray(m, dtype=np.float64), names=("l", "m")
+    )
     bad = lv > mv - 1.0
     if bad.any():
         i = np.flatnonzero(bad.reshape(-1))[0]

@@ -18,7 +18,7 @@ import numpy as np
 from numpy.typing import ArrayLike
 from scipy.special import gammaln
 
-from suptheory._validate import as_real, broadcast, check_int
+from suptheory._validate import MAX_COUNT, as_real, broadcast, check_int
 from suptheory.theory._types import CountOrArray, FloatOrArray, wrap, wrap_int
 from suptheory.theory.overlaps import _log_tail_s
 
@@ -44,12 +44,21 @@ MAX_WELCH_ORDER = 64
 def _mn(m: ArrayLike, n: ArrayLike) -> tuple[np.ndarray, np.ndarray, bool]:
     mm = as_real(m, "m", low=1.0)
     nn = as_real(n, "n", low=1.0)
-    (mm, nn), scalar = broadcast(mm, nn)
+    (mm, nn), scalar = broadcast(mm, nn, names=("m", "n"))
     return mm, nn, scalar
 
 
 def _eps(eps: ArrayLike) -> np.ndarray:
     return as_real(eps, "eps", low=0.0, high=1.0, low_open=True, high_open=True)
+
+
+def _welch(m: np.ndarray, n: np.ndarray) -> np.ndarray:
+    """``sqrt((m - n) / (n (m - 1)))``; past ``m n ~ 1.8e308`` as ``((m - n) / (m - 1)) / n``."""
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        den = n * (m - 1.0)
+        ratio = np.where(np.isinf(den), (m - n) / (m - 1.0) / n, (m - n) / den)
+        out: np.ndarray = np.sqrt(ratio)
+    return out
 
 
 def welch_bound(m: ArrayLike, n: ArrayLike) -> FloatOrArray:
@@ -89,7 +98,7 @@ def welch_bound(m: ArrayLike, n: ArrayLike) -> FloatOrArray:
     mm, nn, scalar = _mn(m, n)
     ok = mm > nn
     with np.errstate(divide="ignore", invalid="ignore"):
-        out = np.where(ok, np.sqrt((mm - nn) / (nn * (mm - 1.0))), np.nan)
+        out = np.where(ok, _welch(mm, nn), np.nan)
     return wrap(out, scalar)
 
 
@@ -159,7 +168,7 @@ def higher_order_welch_bound(m: ArrayLike, n: ArrayLike, k: int = 2) -> FloatOrA
     >>> print(round(higher_order_welch_bound(6, 3, k=1), 6))
     0.447214
     """
-    kk = check_int(k, "k", low=1)
+    kk = check_int(k, "k", low=1, high=MAX_COUNT)
     mm, nn, scalar = _mn(m, n)
     out = _higher_order_welch(mm, nn, _log_welch_moment(nn, kk), kk)
     return wrap(out, scalar)
@@ -197,8 +206,18 @@ def orthoplex_bound(m: ArrayLike, n: ArrayLike) -> FloatOrArray:
     nan
     """
     mm, nn, scalar = _mn(m, n)
-    out = np.where(mm > nn * (nn + 1.0) / 2.0, 1.0 / np.sqrt(nn), np.nan)
+    with np.errstate(over="ignore"):  # n (n + 1) / 2 = inf past n ~ 1.9e154: m is below it
+        out = np.where(mm > nn * (nn + 1.0) / 2.0, 1.0 / np.sqrt(nn), np.nan)
     return wrap(out, scalar)
+
+
+def _levenshtein_sq(m: np.ndarray, n: np.ndarray) -> np.ndarray:
+    """``(3m - n^2 - 2n) / ((n + 2)(m - n))``; past ``3 m ~ 1.8e308`` over ``m`` top and bottom."""
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        direct = (3.0 * m - n * n - 2.0 * n) / ((n + 2.0) * (m - n))
+        scaled = (3.0 - n * (n + 2.0) / m) / ((n + 2.0) * (1.0 - n / m))
+        out: np.ndarray = np.where(np.isfinite(3.0 * m) & np.isfinite(n * n), direct, scaled)
+    return out
 
 
 def levenshtein_bound(m: ArrayLike, n: ArrayLike) -> FloatOrArray:
@@ -235,10 +254,9 @@ def levenshtein_bound(m: ArrayLike, n: ArrayLike) -> FloatOrArray:
     0.1712
     """
     mm, nn, scalar = _mn(m, n)
-    ok = mm > nn * (nn + 1.0) / 2.0
-    with np.errstate(divide="ignore", invalid="ignore"):
-        val = (3.0 * mm - nn * nn - 2.0 * nn) / ((nn + 2.0) * (mm - nn))
-        out = np.where(ok, np.sqrt(val), np.nan)
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        ok = mm > nn * (nn + 1.0) / 2.0  # n (n + 1) / 2 = inf past n ~ 1.9e154: m is below it
+        out = np.where(ok, np.sqrt(_levenshtein_sq(mm, nn)), np.nan)
     return wrap(out, scalar)
 
 
@@ -284,11 +302,11 @@ def coherence_lower_bound(m: ArrayLike, n: ArrayLike) -> FloatOrArray:
     if more.any():
         sub_m, sub_n = mm[more], nn[more]
         cands = [
-            np.sqrt((sub_m - sub_n) / (sub_n * (sub_m - 1.0))),  # Welch (k = 1)
+            _welch(sub_m, sub_n),  # Welch (k = 1)
         ]
-        packed = sub_m > sub_n * (sub_n + 1.0) / 2.0
-        with np.errstate(invalid="ignore", divide="ignore"):
-            lev = (3.0 * sub_m - sub_n**2 - 2.0 * sub_n) / ((sub_n + 2.0) * (sub_m - sub_n))
+        with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
+            packed = sub_m > sub_n * (sub_n + 1.0) / 2.0  # as levenshtein_bound: no overflow
+            lev = _levenshtein_sq(sub_m, sub_n)
             cands.append(np.where(packed, np.sqrt(np.maximum(lev, 0.0)), 0.0))
         cands.append(np.where(packed, 1.0 / np.sqrt(sub_n), 0.0))
         val = np.max(np.stack(cands), axis=0)
@@ -339,7 +357,8 @@ def gerzon_bound(n: ArrayLike) -> CountOrArray:
     """
     nn = as_real(n, "n", low=1.0, integer=True)
     scalar = nn.ndim == 0
-    return wrap_int(nn * (nn + 1.0) / 2.0, scalar)
+    with np.errstate(over="ignore"):  # inf past n ~ 1.9e154: true overflow
+        return wrap_int(nn * (nn + 1.0) / 2.0, scalar)
 
 
 def rank_bound(m: ArrayLike, eps: ArrayLike) -> FloatOrArray:
@@ -379,7 +398,7 @@ def rank_bound(m: ArrayLike, eps: ArrayLike) -> FloatOrArray:
     """
     mm = as_real(m, "m", low=1.0)
     ee = _eps(eps)
-    (mm, ee), scalar = broadcast(mm, ee)
+    (mm, ee), scalar = broadcast(mm, ee, names=("m", "eps"))
     return wrap(mm / (1.0 + (mm - 1.0) * ee * ee), scalar)
 
 
@@ -417,7 +436,7 @@ def rank_max_features(n: ArrayLike, eps: ArrayLike) -> FloatOrArray:
     """
     nn = as_real(n, "n", low=1.0)
     ee = _eps(eps)
-    (nn, ee), scalar = broadcast(nn, ee)
+    (nn, ee), scalar = broadcast(nn, ee, names=("n", "eps"))
     ne2 = nn * ee * ee
     with np.errstate(divide="ignore", invalid="ignore"):
         out = np.where(ne2 < 1.0, nn * (1.0 - ee * ee) / (1.0 - ne2), np.inf)
@@ -455,7 +474,7 @@ def log_greedy_existence(eps: ArrayLike, n: ArrayLike) -> FloatOrArray:
     """
     ee = _eps(eps)
     nn = as_real(n, "n", low=1.0)
-    (ee, nn), scalar = broadcast(ee, nn)
+    (ee, nn), scalar = broadcast(ee, nn, names=("eps", "n"))
     return wrap(-_log_tail_s(ee * ee, (nn - 1.0) / 2.0), scalar)
 
 
@@ -500,7 +519,7 @@ def greedy_existence(eps: ArrayLike, n: ArrayLike) -> FloatOrArray:
     """
     ee = _eps(eps)
     nn = as_real(n, "n", low=1.0)
-    (ee, nn), scalar = broadcast(ee, nn)
+    (ee, nn), scalar = broadcast(ee, nn, names=("eps", "n"))
     with np.errstate(over="ignore"):
         out = np.exp(-_log_tail_s(ee * ee, (nn - 1.0) / 2.0))
     return wrap(out, scalar)
@@ -554,7 +573,7 @@ def kabatiansky_levenshtein_rate(eps: ArrayLike, n: ArrayLike) -> FloatOrArray:
     """
     ee = _eps(eps)
     nn = as_real(n, "n", low=0.0, low_open=True)
-    (ee, nn), scalar = broadcast(ee, nn)
+    (ee, nn), scalar = broadcast(ee, nn, names=("eps", "n"))
     s = np.sqrt((1.0 - ee) * (1.0 + ee))  # sin(theta), without cancellation at small eps
     lo = ee * ee / (2.0 * s * (1.0 + s))  # (1 - s) / (2 s) = eps^2 / (2 s (1 + s))
     hi = 1.0 + lo  # (1 + s) / (2 s); its log as log1p(lo): s rounds to 1 below eps ~ 1e-8
@@ -598,6 +617,6 @@ def kabatiansky_levenshtein_cheap(eps: ArrayLike, n: ArrayLike) -> FloatOrArray:
     """
     ee = _eps(eps)
     nn = as_real(n, "n", low=0.0, low_open=True)
-    (ee, nn), scalar = broadcast(ee, nn)
-    e2 = ee * ee
-    return wrap(nn * e2 / 4.0 * (np.log(4.0 / e2) + 1.0), scalar)
+    (ee, nn), scalar = broadcast(ee, nn, names=("eps", "n"))
+    e2 = ee * ee  # may underflow to 0 (eps < 1e-162): ln(4 / eps^2) is taken from ln eps
+    return wrap(nn * e2 / 4.0 * (np.log(4.0) - 2.0 * np.log(ee) + 1.0), scalar)

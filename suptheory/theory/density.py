@@ -82,6 +82,7 @@ def capacity_at_density(
         as_real(n, "n", low=0, low_open=True),
         as_real(p, "p", low=0, high=1, low_open=True),
         as_real(snr, "snr", low=0, low_open=True),
+        names=("n", "p", "snr"),
     )
     shape = np.shape(nv)
     nv, pv, sv = (np.ascontiguousarray(x, dtype=np.float64).reshape(-1) for x in (nv, pv, sv))

@@ -238,7 +238,7 @@ def log_sf_exact(n: ArrayLike, l: ArrayLike, x: ArrayLike) -> FloatOrArray:
     >>> print(f"{np.exp(log_sf_exact(64, 4, 0.5)):.4g}")
     0.02265
     """
-    (nv, lv, xv), scalar = broadcast(_width(n), _count(l), as_real(x, "x"))
+    (nv, lv, xv), scalar = broadcast(_width(n), _count(l), as_real(x, "x"), names=("n", "l", "x"))
     out = np.empty(nv.shape)
     flat = out.reshape(-1)
     for i, (ni, li, xi) in enumerate(zip(nv.flat, lv.flat, xv.flat, strict=True)):

@@ -105,7 +105,7 @@ def jl_min_dim(
     b = _beta(convention, beta)
     mm = as_real(m, "m", low=1.0)
     ee = as_real(eps, "eps", low=0.0, high=1.0, low_open=True, high_open=True)
-    (mm, ee), scalar = broadcast(mm, ee)
+    (mm, ee), scalar = broadcast(mm, ee, names=("m", "eps"))
     one = mm == 1.0  # ln m = 0: a single point needs no width, even where eps^2 underflows
     if convention == "simple":
         with np.errstate(divide="ignore", invalid="ignore", under="ignore"):
@@ -114,8 +114,8 @@ def jl_min_dim(
         # the expression exactly as scikit-learn writes it, so that "sklearn" matches bit for bit
         denominator = (ee**2 / 2) - (ee**3 / 3)
         lead = {"dasgupta-gupta": 4.0, "sklearn": 4.0, "achlioptas": 4.0 + 2.0 * b}[convention]
-        with np.errstate(divide="ignore", invalid="ignore", under="ignore"):
-            value = lead * np.log(mm) / denominator
+        with np.errstate(divide="ignore", invalid="ignore", under="ignore", over="ignore"):
+            value = lead * np.log(mm) / denominator  # inf only where the width overflows
         out = np.floor(value) if convention == "sklearn" else np.ceil(value)
     return wrap_int(np.where(one, 0.0, out), scalar)
 
@@ -184,15 +184,17 @@ def jl_eps(
     b = _beta(convention, beta)
     mm = as_real(m, "m", low=1.0)
     nn = as_real(n, "n", low=0.0, low_open=True)
-    (mm, nn), scalar = broadcast(mm, nn)
+    (mm, nn), scalar = broadcast(mm, nn, names=("m", "n"))
     log_m = np.log(mm)
     if convention == "simple":
-        out = np.sqrt(8.0 * log_m / nn)
+        with np.errstate(over="ignore"):  # 8 ln m / n = inf at n ~ 0: inf > 1, no eps (NaN)
+            out = np.sqrt(8.0 * log_m / nn)
         out = np.where(out < 1.0, out, np.nan)
     else:
         lead = 4.0 + 2.0 * b
         width = nn + 1.0 if convention == "sklearn" else nn
-        c = lead * log_m / width
+        with np.errstate(over="ignore"):  # inf where n ~ 0: no eps < 1 (NaN below)
+            c = lead * log_m / width
         ok = c < 1.0 / 6.0
         out = np.where(ok, _cubic_root(np.where(ok, c, 0.0)), np.nan)
     return wrap(out, scalar)
@@ -231,5 +233,7 @@ def linsefors_eps(m: ArrayLike, n: ArrayLike) -> FloatOrArray:
     """
     mm = as_real(m, "m", low=1.0)
     nn = as_real(n, "n", low=0.0, low_open=True)
-    (mm, nn), scalar = broadcast(mm, nn)
-    return wrap(np.sqrt(8.0 * np.log(mm) / nn), scalar)
+    (mm, nn), scalar = broadcast(mm, nn, names=("m", "n"))
+    with np.errstate(over="ignore"):  # 8 ln m / n overflows at n ~ 0: then the split form
+        out = np.sqrt(8.0 * np.log(mm) / nn)
+    return wrap(np.where(np.isinf(out), np.sqrt(8.0 * np.log(mm)) / np.sqrt(nn), out), scalar)

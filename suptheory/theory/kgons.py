@@ -45,7 +45,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import ArrayLike
 
-from suptheory._validate import as_real, check_int
+from suptheory._validate import MAX_COUNT, as_real, broadcast, check_int
 
 __all__ = ["one_sparse_loss", "kgon", "kgon_loss", "dead_feature_loss"]
 
@@ -136,13 +136,15 @@ def one_sparse_loss(W: Any, b: Any, importance: Any = 1.0) -> float:
     b = np.asarray(as_real(b, "b"), dtype=np.float64)
     if b.shape != (c,):
         raise ValueError(f"b must have shape ({c},) to match W; got {b.shape}")
-    imp = np.broadcast_to(
-        np.asarray(as_real(importance, "importance", low=0), dtype=np.float64), (c,)
-    )
+    imp = np.asarray(as_real(importance, "importance", low=0), dtype=np.float64)
+    if imp.ndim > 1 or imp.size not in (1, c):
+        raise ValueError(f"importance must be a number or have shape ({c},); got {imp.shape}")
+    imp = np.broadcast_to(imp.reshape(-1) if imp.ndim else imp, (c,))
     A = W @ W.T  # A[i, j]: output j's slope when feature i is active
     target = np.eye(c)
-    per = _relu_square_integral(A, b[None, :], target) * imp[None, :]
-    return float(per.sum() / c)
+    with np.errstate(over="ignore"):  # inf only where the loss itself overflows
+        per = _relu_square_integral(A, b[None, :], target) * (imp / c)[None, :]
+        return float(per.sum())
 
 
 def dead_feature_loss(c: Any) -> float:
@@ -156,7 +158,7 @@ def dead_feature_loss(c: Any) -> float:
     Parameters
     ----------
     c : int
-        Number of features, ``>= 1``.
+        Number of features, ``>= 1`` (at most ``2^63 - 1``, as every count).
 
     Returns
     -------
@@ -171,12 +173,12 @@ def dead_feature_loss(c: Any) -> float:
     >>> round(dead_feature_loss(6), 6)
     0.048611
     """
-    count: int = check_int(c, "c", low=1)
+    count: int = check_int(c, "c", low=1, high=MAX_COUNT)
     return 1.0 / (3 * count) - 1.0 / (4 * count * count)
 
 
-def _check_kc(k: Any, c: Any, negative: Any = 0) -> tuple[int, int, int]:
-    c = check_int(c, "c", low=2)
+def _check_kc(k: Any, c: Any, negative: Any = 0, high: int = MAX_COUNT) -> tuple[int, int, int]:
+    c = check_int(c, "c", low=2, high=high)
     k = check_int(k, "k", low=0, high=c)
     if k == 1:
         raise ValueError(
@@ -185,6 +187,10 @@ def _check_kc(k: Any, c: Any, negative: Any = 0) -> tuple[int, int, int]:
         )
     negative = check_int(negative, "negative", low=0, high=c - k)
     return k, c, negative
+
+
+#: the most features :func:`kgon` builds (its ``W`` has ``2 c`` entries: 2 GiB at the cap)
+_MAX_KGON_FEATURES = 2**27
 
 
 def _kgon_A(t: float, b: float, k: int) -> float:
@@ -278,7 +284,7 @@ def kgon(k: Any, c: Any, negative: Any = 0) -> tuple[np.ndarray, np.ndarray]:
     k : int
         Vertices: 0 (``W = 0``) or ``2 <= k <= c``.
     c : int
-        Features, ``>= 2``.
+        Features, ``2 <= c <= 2^27`` (``W`` has ``2 c`` entries).
     negative : int
         Dead features with a negative bias, ``0 <= negative <= c - k`` (default 0).
 
@@ -302,7 +308,7 @@ def kgon(k: Any, c: Any, negative: Any = 0) -> tuple[np.ndarray, np.ndarray]:
     >>> b.round(4).tolist()
     [-0.2823, -0.2823, -0.2823, -0.2823, -0.2823, 0.0833]
     """
-    k, c, negative = _check_kc(k, c, negative)
+    k, c, negative = _check_kc(k, c, negative, high=_MAX_KGON_FEATURES)
     W = np.zeros((c, 2))
     b = np.full(c, 0.5 / c)
     b[c - negative :] = -0.5 / c
@@ -332,7 +338,7 @@ def kgon_loss(k: ArrayLike, c: ArrayLike, negative: ArrayLike = 0) -> Any:
     k : int or array_like of int
         Vertices: 0 or ``2 <= k <= c``.
     c : int or array_like of int
-        Features, ``>= 2``. Broadcasts with ``k``.
+        Features, ``2 <= c <= 2^63 - 1``. Broadcasts with ``k``.
     negative : int or array_like of int
         Dead features with a negative bias, ``0 <= negative <= c - k``. Broadcasts.
 
@@ -355,7 +361,9 @@ def kgon_loss(k: ArrayLike, c: ArrayLike, negative: ArrayLike = 0) -> Any:
     >>> round(float(kgon_loss(4, 6, negative=2)), 5)
     0.11111
     """
-    kk, cc, ss = np.broadcast_arrays(np.asarray(k), np.asarray(c), np.asarray(negative))
+    (kk, cc, ss), _ = broadcast(
+        np.asarray(k), np.asarray(c), np.asarray(negative), names=("k", "c", "negative")
+    )
     out = np.empty(kk.shape)
     for idx in np.ndindex(kk.shape):
         ki, ci, si = _check_kc(kk[idx], cc[idx], ss[idx])

@@ -245,7 +245,9 @@ def overlap_distribution(n: float) -> FrozenDistribution:
     scipy.stats frozen distribution
         ``scipy.stats.beta((n-1)/2, (n-1)/2, loc=-1, scale=2)`` for ``n > 1`` (``.pdf``,
         ``.sf``, ``.var``, ``.moment``, ``.rvs`` are all exact); for ``n = 1`` a
-        ``scipy.stats.rv_discrete`` on ``{-1, 1}``.
+        ``scipy.stats.rv_discrete`` on ``{-1, 1}``; past ``n = 1e15`` its normal limit
+        ``scipy.stats.norm(0, 1 / sqrt(n))``, equal to float64 precision (the fourth moment
+        differs by ``2 / n``) where scipy's Beta moments would overflow (``n > 2.6e154``).
 
     References
     ----------
@@ -268,6 +270,8 @@ def overlap_distribution(n: float) -> FrozenDistribution:
     width = float(arr)
     if width == 1.0:
         return stats.rv_discrete(name="overlap_n1", values=([-1.0, 1.0], [0.5, 0.5]))
+    if width > 1e15:
+        return stats.norm(loc=0.0, scale=1.0 / math.sqrt(width))
     half = (width - 1.0) / 2.0
     return stats.beta(half, half, loc=-1.0, scale=2.0)
 
@@ -309,7 +313,7 @@ def overlap_tail(eps: ArrayLike, n: ArrayLike) -> FloatOrArray:
     """
     e = as_real(eps, "eps", low=0.0, high=1.0)
     w = _width(n)
-    (e, w), scalar = broadcast(e, w)
+    (e, w), scalar = broadcast(e, w, names=("eps", "n"))
     a = (w - 1.0) / 2.0
     out = np.where(a == 0.0, 1.0, special.betaincc(0.5, np.where(a == 0.0, 1.0, a), e * e))
     return wrap(out, scalar)
@@ -350,7 +354,7 @@ def log_overlap_tail(eps: ArrayLike, n: ArrayLike) -> FloatOrArray:
     """
     e = as_real(eps, "eps", low=0.0, high=1.0)
     w = _width(n)
-    (e, w), scalar = broadcast(e, w)
+    (e, w), scalar = broadcast(e, w, names=("eps", "n"))
     return wrap(_log_tail_s(e * e, (w - 1.0) / 2.0), scalar)
 
 
@@ -412,7 +416,7 @@ def max_coherence_cdf(t: ArrayLike, m: ArrayLike, n: ArrayLike) -> FloatOrArray:
     tt = as_real(t, "t", low=0.0, high=1.0)
     mm = _count(m)
     w = _width(n)
-    (tt, mm, w), scalar = broadcast(tt, mm, w)
+    (tt, mm, w), scalar = broadcast(tt, mm, w, names=("t", "m", "n"))
     pairs = mm > 1.0
     tail = _log_pair_tail(tt, (w - 1.0) / 2.0)  # +inf at t = 0 (T = 1)
     log_lambda = np.where(pairs, _log_pairs(np.where(pairs, mm, 2.0)) + tail, -np.inf)
@@ -483,7 +487,7 @@ def max_coherence_random(m: ArrayLike, n: ArrayLike, q: ArrayLike = 0.5) -> Floa
     mm = _count(m)
     w = _width(n)
     qq = as_real(q, "q", low=0.0, high=1.0, low_open=True, high_open=True)
-    (mm, w, qq), scalar = broadcast(mm, w, qq)
+    (mm, w, qq), scalar = broadcast(mm, w, qq, names=("m", "n", "q"))
     none = mm <= 1.0  # no pairs
     logy = _log_tail_at_quantile(np.where(none, 0.0, _log_pairs(mm)), np.log(-np.log(qq)))
     s = _inverse_log_tail(np.where(none, -1.0, np.minimum(logy, 0.0)), (w - 1.0) / 2.0)
@@ -538,7 +542,7 @@ def expected_max_coherence_random(m: ArrayLike, n: ArrayLike) -> FloatOrArray:
     """
     mm = _count(m)
     w = _width(n)
-    (mm, w), scalar = broadcast(mm, w)
+    (mm, w), scalar = broadcast(mm, w, names=("m", "n"))
     out = _expected_max(mm.ravel(), w.ravel()).reshape(mm.shape)
     return wrap(out, scalar)
 
@@ -668,5 +672,7 @@ def max_coherence_asymptotic(m: ArrayLike, n: ArrayLike) -> FloatOrArray:
     """
     mm = _count(m)
     w = as_real(n, "n", low=0.0, low_open=True)
-    (mm, w), scalar = broadcast(mm, w)
-    return wrap(np.sqrt(4.0 * np.log(mm) / w), scalar)
+    (mm, w), scalar = broadcast(mm, w, names=("m", "n"))
+    with np.errstate(over="ignore"):  # 4 ln m / n overflows at n ~ 0: then the split form
+        out = np.sqrt(4.0 * np.log(mm) / w)
+    return wrap(np.where(np.isinf(out), np.sqrt(4.0 * np.log(mm)) / np.sqrt(w), out), scalar)

@@ -188,6 +188,15 @@ def _coherence_bound(m: np.ndarray, n: np.ndarray, q: float = 0.5) -> np.ndarray
     return np.asarray(coherence_lower_bound(m, n), dtype=np.float64)
 
 
+def _rms_floor_sq(n: np.ndarray, m: np.ndarray) -> np.ndarray:
+    """``(m - n) / (n (m - 1))``, as ``((m - n) / (m - 1)) / n`` where ``n (m - 1)`` overflows."""
+    with np.errstate(over="ignore"):
+        den = n * np.maximum(m - 1.0, 1e-300)
+        top = np.maximum(m - n, 0.0)
+        out: np.ndarray = np.where(np.isinf(den), top / np.maximum(m - 1.0, 1e-300) / n, top / den)
+    return out
+
+
 def _rms_floor(n: np.ndarray, m: np.ndarray) -> np.ndarray:
     """``sqrt((m - n) / (n (m - 1)))`` for ``m > n >= 1``, 0 for ``m <= n``: the rms floor.
 
@@ -195,9 +204,7 @@ def _rms_floor(n: np.ndarray, m: np.ndarray) -> np.ndarray:
     floor is taken as the random value ``1 / sqrt(n)``, which it meets at ``n = 1``.
     """
     with np.errstate(divide="ignore", invalid="ignore"):
-        eps: np.ndarray = np.where(
-            m > n, np.sqrt(np.maximum(m - n, 0.0) / (n * np.maximum(m - 1.0, 1e-300))), 0.0
-        )
+        eps: np.ndarray = np.where(m > n, np.sqrt(_rms_floor_sq(n, m)), 0.0)
         return np.where(n < 1.0, 1.0 / np.sqrt(n), eps)
 
 
@@ -417,7 +424,7 @@ def _cs_rho_z(z: np.ndarray) -> np.ndarray:
     # asymptotic series of 1 - z R(z), R the Mills ratio: sum_k (-1)^(k+1) (2k-1)!! / z^(2k)
     big = z > 30.0
     if np.any(big):
-        w = 1.0 / z[big] ** 2
+        w = (1.0 / z[big]) ** 2  # not 1 / z^2: z^2 overflows past z ~ 1.3e154
         direct = np.array(direct, dtype=np.float64)
         direct[big] = w * (
             1 - 3 * w * (1 - 5 * w * (1 - 7 * w * (1 - 9 * w * (1 - 11 * w * (1 - 13 * w)))))
@@ -428,7 +435,8 @@ def _cs_rho_z(z: np.ndarray) -> np.ndarray:
 
 def _cs_log_delta_z(z: np.ndarray, kappa: float) -> np.ndarray:
     """``ln delta(z) = ln(kappa phi(z) / (z + kappa phi(z) rho(z)))`` (stationarity of rho)."""
-    log_phi = -0.5 * z**2 - 0.5 * np.log(2.0 * np.pi)
+    with np.errstate(over="ignore"):  # z^2 = inf past z ~ 1.3e154: ln phi = -inf, exactly
+        log_phi = -0.5 * z**2 - 0.5 * np.log(2.0 * np.pi)
     log_delta: np.ndarray = (
         np.log(kappa) + log_phi - np.log(z + kappa * np.exp(log_phi) * _cs_rho_z(z))
     )
@@ -439,9 +447,9 @@ def _cs_z_for_rho(rho: np.ndarray) -> np.ndarray:
     """Optimal threshold ``z`` where the phase transition has height ``rho`` in (0, 1)."""
     # Mills-ratio bounds z / (z^2 + 1) < R(z) < (z^2 + 2) / (z (z^2 + 3)) (Sampford 1953) give
     # 1 / (z^2 + 3) < rho(z) < 1 / z^2: the root lies in [sqrt(1/rho - 3), sqrt(1/rho)]
-    inv = 1.0 / rho
-    lo = np.sqrt(np.maximum(inv - 3.0, 0.0)) * (1.0 - 1e-12)
-    hi = np.sqrt(inv) * (1.0 + 1e-12)
+    root = np.exp(-0.5 * np.log(rho))  # sqrt(1 / rho), finite even where 1 / rho overflows
+    lo = root * np.sqrt(np.maximum(1.0 - 3.0 * rho, 0.0)) * (1.0 - 1e-12)
+    hi = root * (1.0 + 1e-12)
     return find_root(lambda z, r: np.log(_cs_rho_z(z)) - np.log(r), lo, hi, (rho,), rtol=1e-13)
 
 
@@ -461,7 +469,7 @@ def _l1_min_width(m: np.ndarray, l: np.ndarray) -> np.ndarray:
     out = np.where(l >= m, l, 0.0)
     idx = np.flatnonzero((l < m) & (l > 0))
     if idx.size:
-        target = np.log(l[idx] / m[idx])
+        target = np.log(l[idx]) - np.log(m[idx])  # l / m may underflow
 
         def g(z: np.ndarray, tt: np.ndarray) -> np.ndarray:  # ln(rho delta) - target, decreasing
             gap: np.ndarray = np.log(_cs_rho_z(z)) + _cs_log_delta_z(z, 1.0) - tt
@@ -593,7 +601,7 @@ def _levels_error(
         return clipped
 
     # normal start: Delta / 2 = z sigma with z from error / 2; then bracket and solve
-    z = _z_one_sided(np.log(ee / 2.0))
+    z = _z_one_sided(np.log(ee) - np.log(2.0))  # not ln(error / 2): it underflows at 5e-324
     u0 = np.log(0.5 / (np.maximum(z, 1e-3) * ss))
     args: tuple[np.ndarray, ...] = (nn, ll, ss, ee)
     top = g(np.full(u0.shape, 700.0), *args)
@@ -663,7 +671,7 @@ def pair_interference(
     """
     model = _model(model)
     qv = _q(q)
-    (nv, mv), scalar = broadcast(_n(n), _m(m))
+    (nv, mv), scalar = broadcast(_n(n), _m(m), names=("n", "m"))
     return wrap(_eps(model, nv, mv, qv), scalar)
 
 
@@ -735,7 +743,7 @@ def interference(
     """
     model = _model(model)
     qv = _q(q)
-    (nv, mv, lv, av), scalar = broadcast(_n(n), _m(m), _l(l), _a(a))
+    (nv, mv, lv, av), scalar = broadcast(_n(n), _m(m), _l(l), _a(a), names=("n", "m", "l", "a"))
     _lm(lv, mv)
     return wrap(av * _eps(model, nv, mv, qv) * np.sqrt(lv), scalar)
 
@@ -811,11 +819,15 @@ def readout_error(
     qv = _q(q)
     av = _a(a)
     th = av / 2.0 if threshold is None else as_real(threshold, "threshold")
-    (nv, mv, lv, av, tv), scalar = broadcast(_n(n), _m(m), _l(l), av, th)
+    (nv, mv, lv, av, tv), scalar = broadcast(
+        _n(n), _m(m), _l(l), av, th, names=("n", "m", "l", "a", "threshold")
+    )
     _lm(lv, mv)
     shape = nv.shape
     flat = [np.ascontiguousarray(x).reshape(-1) for x in (nv, mv, lv, av, tv)]
-    log_p = _p1(model, flat[0], flat[1], flat[2], flat[4] / flat[3], qv)
+    with np.errstate(over="ignore"):  # threshold / a = +-inf where a ~ 0: the limit, exactly
+        ratio = flat[4] / flat[3]
+    log_p = _p1(model, flat[0], flat[1], flat[2], ratio, qv)
     return wrap(np.exp(log_p).reshape(shape), scalar)
 
 
@@ -864,7 +876,7 @@ def capacity_error(
     """
     model = _model(model)
     qv = _q(q)
-    (nv, mv, lv), scalar = broadcast(_n(n), _m(m), _l(l))
+    (nv, mv, lv), scalar = broadcast(_n(n), _m(m), _l(l), names=("n", "m", "l"))
     _lm(lv, mv)
     shape = nv.shape
     nf, mf, lf = (np.ascontiguousarray(x).reshape(-1) for x in (nv, mv, lv))
@@ -1121,12 +1133,14 @@ def log_max_features(
     model = _model(model, CAPACITY_MODELS)
     qv = _q(q)
     snr_v, err_v = _budget(snr, error, model)
-    arrays = [_n(n), _l(l)]
+    arrays, names = [_n(n), _l(l)], ["n", "l"]
     if snr_v is not None:
         arrays.append(snr_v)
+        names.append("snr")
     if err_v is not None:
         arrays.append(err_v)
-    bc, scalar = broadcast(*arrays)
+        names.append("error")
+    bc, scalar = broadcast(*arrays, names=names)
     shape = bc[0].shape
     flat = [np.ascontiguousarray(x).reshape(-1) for x in bc]
     s = flat[2] if snr_v is not None else None
@@ -1252,10 +1266,11 @@ def min_width(
     model = _model(model, CAPACITY_MODELS)
     qv = _q(q)
     snr_v, err_v = _budget(snr, error, model)
-    arrays = [_m(m), _l(l)]
+    arrays, names = [_m(m), _l(l)], ["m", "l"]
     if model != "l1":
         arrays.append(_either(snr_v, err_v))
-    bc, scalar = broadcast(*arrays)
+        names.append("snr" if err_v is None else "error")
+    bc, scalar = broadcast(*arrays, names=names)
     _lm(bc[1], bc[0])
     shape = bc[0].shape
     mm, ll = (np.ascontiguousarray(x).reshape(-1) for x in bc[:2])
@@ -1349,7 +1364,10 @@ def distinguishable_levels(
     qv = _q(q)
     snr_v, err_v = _budget(snr, error, model)
     third = _either(snr_v, err_v)
-    (nv, mv, lv, av, tv), scalar = broadcast(_n(n), _m(m), _l(l), _a(a), third)
+    budget_name = "snr" if err_v is None else "error"
+    (nv, mv, lv, av, tv), scalar = broadcast(
+        _n(n), _m(m), _l(l), _a(a), third, names=("n", "m", "l", "a", budget_name)
+    )
     _lm(lv, mv)
     sigma_over_a = _eps(model, nv, mv, qv) * np.sqrt(lv)
     if err_v is None:

@@ -129,8 +129,10 @@ def _check_l_le_m_result(
         )
 
 
-def _flat(*arrays: np.ndarray) -> tuple[list[np.ndarray], tuple[int, ...], bool]:
-    bc, scalar = broadcast(*arrays)
+def _flat(
+    arrays: dict[str, np.ndarray],
+) -> tuple[list[np.ndarray], tuple[int, ...], bool]:
+    bc, scalar = broadcast(*arrays.values(), names=arrays)
     shape = bc[0].shape
     return [np.ascontiguousarray(x, dtype=np.float64).reshape(-1) for x in bc], shape, scalar
 
@@ -256,7 +258,7 @@ def solve(**kwargs: Unpack[SolveParams]) -> FloatOrArray:
     }
     given = {k: checkers[k](params[k]) for k in relation if k != target}
     names = list(given)
-    flat, shape, scalar = _flat(*given.values())
+    flat, shape, scalar = _flat(given)
     g = dict(zip(names, flat, strict=True))
     if "l" in g and "m" in g:
         check_l_le_m(g["l"], g["m"])
