@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 
 from suptheory._text import ShownAsText, format_number, render_table
-from suptheory._validate import check_embedding
+from suptheory._validate import check_bool, check_embedding
 from suptheory.analysis import metrics as _metrics
 from suptheory.analysis import pairs as _pairs
 from suptheory.analysis._rows import row_set
@@ -414,6 +414,7 @@ def analyze(
     >>> round(r.coherence, 6), round(r.coherence_lower_bound, 6), round(r.packing_score, 6)
     (0.447214, 0.447214, 1.0)
     """
+    check_bool(progress, "progress")
     source: Any = W
     if client is not None:
         from suptheory.analysis.distributed import open_source
@@ -470,10 +471,14 @@ def analyze(
     noise = noise_rms = noise_random = noise_optimal = None
     noise_pos = noise_pos_rms = None
     if l is not None:
-        noise = a * math.sqrt(l) * rms_i
-        noise_pos = _positive_noise(W, R, fused, rms_i, l, a)
-        noise_pos_rms = float(np.sqrt(np.mean(noise_pos[live] ** 2))) if k >= 1 else 0.0
-        noise_rms = float(np.sqrt(np.mean(noise[live] ** 2))) if k >= 1 else 0.0
+        # in units of a (a up to 1e308: the squares of the noise itself could overflow)
+        unit = math.sqrt(l) * rms_i
+        unit_pos = _positive_noise(W, R, fused, rms_i, l, 1.0)
+        with np.errstate(over="ignore"):  # inf only where the true noise overflows
+            noise = a * unit
+            noise_pos = a * unit_pos
+            noise_pos_rms = a * float(np.sqrt(np.mean(unit_pos[live] ** 2))) if k >= 1 else 0.0
+            noise_rms = a * float(np.sqrt(np.mean(unit[live] ** 2))) if k >= 1 else 0.0
         noise_random = a * math.sqrt(l / n)
         noise_optimal = a * math.sqrt(l * max(m - n, 0) / (n * (m - 1))) if m > 1 else 0.0
         if noise_random > 0 and noise_rms > 1.5 * noise_random and eff is not None:

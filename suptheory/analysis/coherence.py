@@ -26,7 +26,7 @@ import numpy as np
 from suptheory._kernels import coherence as _k
 from suptheory._kernels.jit import num_threads
 from suptheory._runner import ChunkRunner, progress_bar
-from suptheory._validate import check_int
+from suptheory._validate import check_bool, check_int
 from suptheory.analysis._rows import RowSet, _embedding, _unit_rows, row_set
 
 __all__ = [
@@ -378,6 +378,7 @@ def coherence(
     >>> float(r), r.i, r.j, r.overlap
     (0.8, 1, 2, -0.8)
     """
+    check_bool(progress, "progress")
     src = None
     if client is not None:
         from suptheory.analysis.distributed import open_source
@@ -416,7 +417,8 @@ def coherence(
 
 def _edges(bins: Any) -> np.ndarray:
     if np.ndim(bins) == 0:
-        nb = check_int(bins, "bins", low=1)
+        # the counts are (8, bins) int64 per call: 2^24 bins is already a GiB
+        nb = check_int(bins, "bins", low=1, high=2**24)
         return np.linspace(0.0, 1.0, nb + 1)
     edges = np.asarray(bins, dtype=np.float64)
     if (
@@ -426,7 +428,8 @@ def _edges(bins: Any) -> np.ndarray:
         or np.any(np.diff(edges) <= 0)
     ):
         raise ValueError(
-            "bins must be a whole number >= 1 or a 1-D increasing array of at least 2 finite edges"
+            "bins must be a whole number in [1, 2^24] or a 1-D increasing array of at least 2 "
+            "finite edges"
         )
     return edges
 
@@ -489,6 +492,7 @@ def overlap_histogram(
     >>> counts.tolist()
     [0, 3]
     """
+    check_bool(progress, "progress")
     W = _embedding(W)
     edges = _edges(bins)
     R = row_set(W, _threads(threads))
@@ -567,6 +571,7 @@ def overlap_quantiles(
     >>> overlap_quantiles([[1.0, 0.0], [0.6, 0.8], [0.0, 1.0]], 0.5, progress=False)
     0.6
     """
+    check_bool(progress, "progress")
     from suptheory.analysis.pairs import pair_statistics  # same layer; it imports this module
 
     W = _embedding(W)

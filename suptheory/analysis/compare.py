@@ -31,7 +31,7 @@ import numpy as np
 from suptheory._kernels import pairs as _kp
 from suptheory._kernels.jit import num_threads
 from suptheory._text import ShownAsText, format_number, render_table
-from suptheory._validate import check_embedding
+from suptheory._validate import check_bool, check_embedding
 from suptheory.analysis.coherence import _U32, _threads
 from suptheory.analysis.pairs import _check_thresholds, _Rows, _rows, _screened_pass
 
@@ -290,6 +290,7 @@ def compare(
     best match |cos| >= 0.9  100.0%  100.0%
     one-to-one matching: 3 pairs, mean |cos| 0.9983; the best match of 3 of the 3 features of A
     """
+    check_bool(progress, "progress")
     A = check_embedding(A, "A", dtypes=_DTYPES)
     B = check_embedding(B, "B", dtypes=_DTYPES)
     if A.shape[1] != B.shape[1]:

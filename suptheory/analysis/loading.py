@@ -25,7 +25,7 @@ from typing import Any
 
 import numpy as np
 
-from suptheory._validate import check_embedding
+from suptheory._validate import check_bool, check_embedding
 
 __all__ = [
     "load_embedding",
@@ -775,6 +775,11 @@ def load_embedding(
     >>> load_embedding(folder, key="W_enc", transpose=True).shape
     (6, 3)
     """
+    if not isinstance(path, (str, os.PathLike)) or isinstance(os.fspath(path), bytes):
+        raise TypeError(f"path must be a file path (str or os.PathLike of str); got {path!r}")
+    transpose = bool(check_bool(transpose, "transpose"))
+    list = bool(check_bool(list, "list"))  # noqa: A001 - the parameter's public name
+    mmap = bool(check_bool(mmap, "mmap"))
     p = Path(os.fspath(path))
     if key is not None and not isinstance(key, str):
         raise TypeError(f"key must be a string or None; got {key!r}")
@@ -807,7 +812,8 @@ def load_embedding(
         raise ValueError(_not_2d(p, key, arr.shape))
     if transpose:
         arr = arr.T
-    arr = check_embedding(arr, "the loaded array", dtypes=(np.float64, np.float32))
+    where = f"the array in {p}" + ("" if key is None else f" [{key!r}]")
+    arr = check_embedding(arr, where, dtypes=(np.float64, np.float32))
     return np.ascontiguousarray(arr)
 
 

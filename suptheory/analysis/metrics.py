@@ -12,6 +12,7 @@ from typing import Any
 
 import numpy as np
 
+from suptheory._validate import check_bool
 from suptheory.analysis._rows import RowSet, _embedding, _prescale, _scaled, _unit_rows, row_set
 
 __all__ = [
@@ -237,6 +238,7 @@ def frame_potential(W: Any, *, normalize: bool = True) -> float:
     >>> round(frame_potential(np.c_[np.cos(t), np.sin(t)]), 9)  # tight: 5^2 / 2
     12.5
     """
+    normalize = bool(check_bool(normalize, "normalize"))
     W = _embedding(W)
     if W.shape[0] >= W.shape[1]:  # the n x n frame operator, by row blocks: no copy of W
         fused = _blocked_metrics(W, row_set(W), frame=normalize, gram=not normalize)

@@ -31,7 +31,7 @@ from suptheory._kernels import coherence as _kc
 from suptheory._kernels import pairs as _kp
 from suptheory._kernels.jit import num_threads
 from suptheory._runner import ChunkRunner
-from suptheory._validate import check_int
+from suptheory._validate import check_bool, check_int
 from suptheory.analysis import coherence as _coherence_module
 from suptheory.analysis._rows import RowSet, _embedding, row_set
 from suptheory.analysis.coherence import (
@@ -751,6 +751,7 @@ def pair_statistics(
     >>> s.top_pairs.tolist()
     [(1, 2, -0.8), (0, 1, 0.6)]
     """
+    check_bool(progress, "progress")
     src = None
     if client is not None:
         from suptheory.analysis.distributed import open_source

@@ -978,10 +978,11 @@ def _max_active_uncapped(
     snr_v, err_v = _budget(snr, error, model)
     nv, mv = _n(n), _m(m)
     if model == "l1":
-        (nv, mv), scalar = broadcast(nv, mv)
+        (nv, mv), scalar = broadcast(nv, mv, names=("n", "m"))
         return wrap(_l1_max_active(nv, mv), scalar)
     third = _either(snr_v, err_v)
-    (nv, mv, tv), scalar = broadcast(nv, mv, third)
+    budget = "snr" if err_v is None else "error"
+    (nv, mv, tv), scalar = broadcast(nv, mv, third, names=("n", "m", budget))
     if model == "random" and err_v is not None:
         nf, mf, ef = (np.ascontiguousarray(x).reshape(-1) for x in (nv, mv, tv))
         _exact_width(nf)
@@ -995,13 +996,14 @@ def _max_active_uncapped(
     r = tv if err_v is None else _r_error(model, tv, np.log(mv))
     if model == "random":
         # eps^2 = 1/n exactly: n / r^2 avoids the rounding of 1 / (r / sqrt(n))^2
-        return wrap(nv / r**2, scalar)
+        with np.errstate(divide="ignore", over="ignore", under="ignore"):  # inf, 0: true
+            return wrap(nv / r**2, scalar)
     if model == "optimal":
-        with np.errstate(divide="ignore", invalid="ignore"):
+        with np.errstate(divide="ignore", invalid="ignore", over="ignore", under="ignore"):
             res = np.where(mv > nv, nv * (mv - 1.0) / ((mv - nv) * r**2), np.inf)
             res = np.where(nv < 1.0, nv / r**2, res)  # below one neuron: the random rule
         return wrap(res, scalar)
-    with np.errstate(divide="ignore", invalid="ignore"):
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore", under="ignore"):
         res = 1.0 / (r * _eps(model, nv, mv, qv)) ** 2
     return wrap(np.where(r == 0, np.inf, res), scalar)
 

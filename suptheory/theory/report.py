@@ -292,7 +292,10 @@ def calculate(
             raise ValueError("models must name at least one model")
     snr_v, err_v = check_budget(snr, error, "random")
     third = either_budget(snr_v, err_v)
-    bc, scalar = broadcast(check_n(n), check_m(m), check_l(l), check_a(a), third)
+    budget = "snr" if err_v is None else "error"
+    bc, scalar = broadcast(
+        check_n(n), check_m(m), check_l(l), check_a(a), third, names=("n", "m", "l", "a", budget)
+    )
     shape = bc[0].shape
     nv, mv, lv, av, tv = bc
     check_l_le_m(lv, mv)
