@@ -140,3 +140,45 @@ def test_bad_input():
         st_.interference_distribution([64, 128], 2)
     with pytest.raises(ValueError, match="n must be >= 1"):
         st_.readout_error(0.5, 10, 2)
+
+
+def _two_overlaps_sf(n, x):
+    """ln P(t1 + t2 > x) by adaptive quadrature of the exact Beta laws (an independent route)."""
+    from scipy import integrate, stats
+
+    a = (n - 1) / 2
+    d = stats.beta(a, a, loc=-1, scale=2)
+    sd = 1 / math.sqrt(n)
+    lo, hi = max(-1.0, x / 2 - 40 * sd), min(1.0, x / 2 + 40 * sd)
+    v, _ = integrate.quad(
+        lambda t: d.pdf(t) * d.sf(x - t), lo, hi, epsabs=0, epsrel=1e-12, limit=500, points=[x / 2]
+    )
+    return math.log(v)
+
+
+@pytest.mark.parametrize("z", [0.01, 0.5, 1.0, 5.0, 20.0])
+def test_wide_layers_take_the_saddle_point_form_accurately(z):
+    """From n = 1e6 on the law is the saddle-point form: the lattice lost accuracy there
+    (relative 1e-4 at n = 1e12, the wrong value at n = 1e15: -0.69 against -1.84, a math
+    domain error at n = 1e150). Against quadrature of the exact law at n = 1e6."""
+    n = 1e6
+    x = z * math.sqrt(2 / n)
+    assert log_sf_exact(n, 2.0, x) == pytest.approx(_two_overlaps_sf(n, x), rel=1e-9)
+
+
+def test_huge_widths_and_counts_give_the_limits():
+    """Past any lattice: finite values that meet the normal limit in the body and the
+    large-deviation rate (nk/2) ln(1 - (x/k)^2) in the tail (both exact as n -> inf)."""
+    from scipy.stats import norm
+
+    for n in (1e12, 1e20, 1e150, 1e300):
+        body = log_sf_exact(n, 2.0, math.sqrt(2 / n))
+        assert body == pytest.approx(norm.logsf(1.0), rel=1e-8)
+        tail = log_sf_exact(n, 3.0, 0.5)
+        assert tail == pytest.approx(n * 3 / 2 * math.log1p(-((0.5 / 3) ** 2)), rel=1e-8)
+    assert log_sf_exact(1.7e308, 2.0, 1.999) == -math.inf  # ln P below -1.8e308: overflow
+    for l in (1e9, 1e12, 1e300):  # l was 1e10 -> -4701 (lattice), 1e300 -> OverflowError
+        for n in (7790.0, 1e6):  # the central limit, then the saddle-point form
+            got = log_sf_exact(n, l, 0.5)
+            assert got == pytest.approx(norm.logsf(0.5 / math.sqrt(l / n)), rel=1e-7)
+    assert math.isfinite(log_sf_exact(7790.0, 1e9, 0.5e9))

@@ -35,18 +35,20 @@ def explain(report: Report) -> str:
         raise ValueError("report must be of one layer: give calculate() scalar n, m, l, a, snr")
     if set(report.models) != set(CAPACITY_MODELS):
         raise ValueError("report must compare every model: call calculate() without models=")
-    n, m, l, a = float(report.n), float(report.m), float(report.l), float(report.a)
-    noise, lev = _floats(report.noise), _floats(report.levels)
+    n, m, l = float(report.n), float(report.m), float(report.l)
+    lev = _floats(report.levels)
     eps = _floats(report.pair_interference)
+    # the noise in units of a, eps sqrt(l) (the text says "... a"; a = 5e-324 underflows)
+    noise = {k: e * math.sqrt(l) for k, e in eps.items()}
     if l == 0:
         return "With l = 0 no other feature is active: there is no interference at all."
     if m == 1:
         return "With m = 1 there is a single feature: nothing interferes with it."
     f = format_number
     budget = f"snr = {f(report.snr)}" if report.error is None else f"error = {report.error:g}"
-    lin_reads = "cannot be read at all" if noise["linsefors"] >= a else "can be read"
+    lin_reads = "cannot be read at all" if noise["linsefors"] >= 1.0 else "can be read"
     paras = [
-        f"Noise. Linsefors's (2024) model is {noise['linsefors'] / noise['random']:.1f} "
+        f"Noise. Linsefors's (2024) model is {eps['linsefors'] / eps['random']:.1f} "
         f"times more pessimistic than the exact random-direction noise (the factor "
         f"sqrt(8 ln m)): it takes the Johnson-Lindenstrauss worst case as the typical "
         f"overlap. With {f(l)} of {f(m)} features active in {f(n)} neurons, random "

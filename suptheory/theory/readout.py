@@ -1030,7 +1030,8 @@ def _log_max_features(
         bb = _r_error(model, bb, np.zeros(pos.size))
         err = None
     if err is None:
-        with np.errstate(divide="ignore"):  # r = 0 at error >= 1/2: every m works
+        # r = 0 at error >= 1/2: every m works; snr 5e-324: an eps bound past 1e308
+        with np.errstate(divide="ignore", over="ignore"):
             out[pos] = _solve_log_m(model, nn, 1.0 / (bb * np.sqrt(ll)), q)
         return out
     if model == "random":
@@ -1373,7 +1374,7 @@ def distinguishable_levels(
     _lm(lv, mv)
     sigma_over_a = _eps(model, nv, mv, qv) * np.sqrt(lv)
     if err_v is None:
-        with np.errstate(divide="ignore"):
+        with np.errstate(divide="ignore", over="ignore"):  # inf: a true overflow
             return wrap(1.0 / (tv * sigma_over_a), scalar)
     shape = nv.shape
     flat = [
