@@ -110,7 +110,12 @@ def _log_welch_moment(n: np.ndarray, k: int) -> np.ndarray:
     # Gamma form costs O(1) instead of O(k): Gamma(k+1/2) Gamma(n/2) / (Gamma(1/2) Gamma(n/2+k))
     if k > MAX_WELCH_ORDER:
         half = 0.5 * np.asarray(n, dtype=np.float64)
-        return np.asarray(gammaln(k + 0.5) - gammaln(0.5) + gammaln(half) - gammaln(half + k))
+        with np.errstate(invalid="ignore", over="ignore"):
+            diff = gammaln(half) - gammaln(half + k)  # inf - inf past n ~ 1e307
+            # far past k: ln Gamma(h) - ln Gamma(h + k) = -k ln h - k (k - 1) / (2 h) + ...
+            far = half > 1e12 * k
+            diff = np.where(far, -k * np.log(np.where(far, half, 1.0)), diff)
+        return np.asarray(gammaln(k + 0.5) - gammaln(0.5) + diff)
     out = np.zeros(np.shape(n))
     for j in range(1, k + 1):
         out = out + np.log((2.0 * j - 1.0) / (n + 2.0 * j - 2.0))
