@@ -512,8 +512,11 @@ def check_kgon_plateaus(
     progress = bool(check_bool(progress, "progress"))
     from suptheory.empirical.toy_models import train_toy_models
 
-    c = check_int(c, "c", low=5)
+    # c features of the toy model, each with its k-gon variants (O(c^2) losses): 2^16 at most
+    c = check_int(c, "c", low=5, high=2**16)
     seeds = check_int(seeds, "seeds", low=1)
+    steps = check_int(steps, "steps", low=1, high=2**28)
+    snapshots = check_int(snapshots, "snapshots", low=2, high=2**20)
     tolerance = float(as_real(tolerance, "tolerance", low=0))
     result = train_toy_models(
         c,

@@ -286,6 +286,8 @@ def _log_sf_int(n: float, k: int, x: float) -> float:
         return float(np.log1p(-math.exp(_log_sf_int(n, k, -x)))) if x > -k else 0.0
     if x == 0.0:
         return -math.log(2.0)  # symmetric and continuous
+    if k >= _ASYM_K:  # before the binomial of n = 1 too: its counts overflow a C long
+        return _log_sf_saddle(n, k, x)
     if n == 1.0:  # t = +-1: S_k = 2 B - k with B ~ Binomial(k, 1/2)
         j = math.floor((x + k) / 2.0)  # P(B > j)
         return float(np.log(special.bdtrc(j, k, 0.5))) if j < k else -math.inf
@@ -390,12 +392,13 @@ class InterferenceDistribution:
         return 0.0
 
     def var(self) -> float:
-        """``l a^2 / n`` exactly."""
-        return self.l * self.a**2 / self.n
+        """``l a^2 / n`` exactly (``inf`` only where it overflows)."""
+        with np.errstate(over="ignore"):
+            return float(self.l * np.float64(self.a) ** 2 / self.n) if self.l else 0.0
 
     def std(self) -> float:
-        """``a sqrt(l / n)``."""
-        return math.sqrt(self.var())
+        """``a sqrt(l / n)`` (no square of ``a``: finite wherever the value is)."""
+        return float(self.a * math.sqrt(self.l / self.n))
 
     def support(self) -> tuple[float, float]:
         """``(-l a, l a)`` (``ceil(l) a`` for fractional ``l``)."""
