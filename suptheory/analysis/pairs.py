@@ -343,6 +343,11 @@ def _quantile_ranks(q: np.ndarray, total: int) -> tuple[np.ndarray, np.ndarray, 
     return h, lo, np.unique(np.concatenate([lo, np.minimum(lo + 1, total - 1)]))
 
 
+def _sample_offsets(k: int) -> int:
+    """``D``: each of ``k`` rows meets the ``D`` next ones in the sample (distinct pairs)."""
+    return int(np.clip(_SAMPLE_PAIRS // max(k, 1), 1, max(1, (k - 1) // 2)))
+
+
 def _sample_pairs(R: RowSet, threads: int | None) -> np.ndarray:
     """Screened ``|cos|`` of a balanced sample of pairs: every row in exactly ``2 D`` of them.
 
@@ -356,7 +361,7 @@ def _sample_pairs(R: RowSet, threads: int | None) -> np.ndarray:
     some rows overlap everything).
     """
     k, n = len(R), R.n
-    D = int(np.clip(_SAMPLE_PAIRS // max(k, 1), 1, max(1, (k - 1) // 2)))
+    D = _sample_offsets(k)
     L = max(D, 128)  # rows per GEMM, against the L + D - 1 rows after the first
     rng = np.random.default_rng(0x5EED)  # any sample gives the same (exact) answer
     perm = rng.permutation(k)
@@ -386,7 +391,7 @@ def quantile_passes(k: int, quantiles: Any) -> int:
     total = k * (k - 1) // 2
     if q.size == 0 or total <= _COLLECT_CAP // 2:
         return 0
-    ns = k * int(np.clip(_SAMPLE_PAIRS // max(k, 1), 1, max(1, (k - 1) // 2)))
+    ns = k * _sample_offsets(k)
     frac = float(np.sum(2.0 * _BAND_SE * np.sqrt(q * (1.0 - q) / ns) + 4.0 / ns))
     return 0 if frac * total <= _COLLECT_CAP / 2 else 1
 
